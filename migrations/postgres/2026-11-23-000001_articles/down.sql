@@ -1,0 +1,4 @@
+DROP TABLE revision_sentences;
+DROP TABLE sentences;
+DROP TABLE article_revisions;
+DROP TABLE articles;

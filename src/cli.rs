@@ -1,0 +1,194 @@
+//! The command line: `serve` (default), `migrate`, `article import`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Settings;
+use crate::domain::article::{ArticleUpsert, Language, NewArticle, split_text_file};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "erratum",
+    version,
+    about = "Reader error reports on article sentences, and the editors' review queue."
+)]
+pub struct Cli {
+    /// A TOML file whose settings override the defaults (environment variables
+    /// ERRATUM__SECTION__KEY override both).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API, the pages and the background worker (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage articles.
+    Article {
+        #[command(subcommand)]
+        command: ArticleCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArticleCommand {
+    /// Import a plain-text article (paragraphs separated by blank lines; the
+    /// first paragraph is the title unless --title is given).
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        external_id: String,
+        #[arg(long, value_enum)]
+        lang: Lang,
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        desk: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Lang {
+    Fr,
+    En,
+}
+
+/// Parse the command line, load settings, run. Exit code 2 for a bad
+/// configuration or command line, 1 for a failure while running.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("erratum: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&settings.log);
+    let result = actix_web::rt::System::new().block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(settings).await,
+            Command::Migrate => migrate(settings).await,
+            Command::Article {
+                command:
+                    ArticleCommand::Import {
+                        file,
+                        external_id,
+                        lang,
+                        url,
+                        title,
+                        desk,
+                    },
+            } => import(settings, file, external_id, lang, url, title, desk).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("erratum: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = crate::startup::Application::build(settings).await?;
+    let state = app.state();
+    tracing::info!(
+        url = %state.public_url,
+        database = state.backend.name(),
+        "erratum is listening; the demo article is at {}/demo",
+        state.public_url
+    );
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let url = settings.database.url.clone();
+    let applied = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        let (pool, _) = crate::db::connect(&url, 1, std::time::Duration::from_secs(10))?;
+        crate::db::migrate(&mut *pool.get()?)
+    })
+    .await??;
+    if applied.is_empty() {
+        println!("the database is up to date");
+    } else {
+        for m in applied {
+            println!("applied {m}");
+        }
+    }
+    Ok(())
+}
+
+async fn import(
+    settings: Settings,
+    file: PathBuf,
+    external_id: String,
+    lang: Lang,
+    url: Option<String>,
+    title: Option<String>,
+    desk: Option<String>,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let (title, body) = split_text_file(&text, title.as_deref());
+    let url = url.unwrap_or_else(|| format!("{}/articles/{external_id}", settings.public_url()));
+    let language = match lang {
+        Lang::Fr => Language::Fr,
+        Lang::En => Language::En,
+    };
+    let input = ArticleUpsert {
+        url,
+        title,
+        language,
+        desk,
+        published_at: None,
+        body_text: Some(body),
+        body_html: None,
+    };
+    let article = NewArticle::parse(&external_id, input).map_err(|p| {
+        let fields: Vec<String> = p
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
+    })?;
+    let db_url = settings.database.url.clone();
+    let (view, outcome) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let (pool, _) = crate::db::connect(&db_url, 1, std::time::Duration::from_secs(10))?;
+        let mut conn = pool.get()?;
+        crate::db::migrate(&mut conn)?;
+        use diesel::Connection;
+        let (view, outcome) = conn
+            .transaction::<_, crate::error::Problem, _>(|c| {
+                let (a, o) = crate::db::articles::upsert(c, &article)?;
+                Ok((crate::db::articles::view(c, a)?, o))
+            })
+            .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
+        Ok((view, outcome))
+    })
+    .await??;
+    let what = match outcome {
+        crate::db::articles::UpsertOutcome::Created => "created",
+        crate::db::articles::UpsertOutcome::Revised => "revised",
+        crate::db::articles::UpsertOutcome::Unchanged => "unchanged",
+    };
+    println!(
+        "{} {what}: revision {}, {} sentences",
+        view.external_id,
+        view.revision,
+        view.sentences.len()
+    );
+    Ok(())
+}

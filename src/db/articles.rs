@@ -1,0 +1,372 @@
+//! Articles, their revisions and their sentences' stable ids.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{article_revisions, articles, cases, revision_sentences, sentences};
+use super::{DbConn, new_id, now};
+use crate::domain::article::NewArticle;
+use crate::domain::text::sha256_hex;
+use crate::error::Problem;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct Article {
+    pub id: String,
+    pub external_id: String,
+    pub url: String,
+    pub url_key: String,
+    pub title: String,
+    pub language: String,
+    pub desk: Option<String>,
+    pub current_revision: i32,
+    pub published_at: Option<chrono::NaiveDateTime>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// One sentence of a revision, as the API shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct SentenceView {
+    /// Stable id: unchanged text keeps its id across revisions.
+    pub id: String,
+    /// Paragraph number; paragraph 0 is the title.
+    pub paragraph: i32,
+    /// Position of the sentence in its paragraph.
+    pub index: i32,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ArticleView {
+    pub external_id: String,
+    pub url: String,
+    pub title: String,
+    pub language: String,
+    pub desk: Option<String>,
+    pub revision: i32,
+    pub published_at: Option<chrono::NaiveDateTime>,
+    pub sentences: Vec<SentenceView>,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpsertOutcome {
+    Created,
+    Revised,
+    Unchanged,
+}
+
+pub fn find_by_external_id(conn: &mut DbConn, external_id: &str) -> QueryResult<Option<Article>> {
+    articles::table
+        .filter(articles::external_id.eq(external_id))
+        .select(Article::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The form URLs are matched in: no fragment, no query, no trailing slash.
+pub fn url_key(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            u.set_fragment(None);
+            u.set_query(None);
+            u.to_string().trim_end_matches('/').to_string()
+        }
+        Err(_) => url.trim_end_matches('/').to_string(),
+    }
+}
+
+/// Find an article by its URL: the exact URL first, then ignoring fragment,
+/// query and trailing slash (pages carry tracking parameters).
+pub fn find_by_url(conn: &mut DbConn, url: &str) -> QueryResult<Option<Article>> {
+    let exact = articles::table
+        .filter(articles::url.eq(url))
+        .order(articles::updated_at.desc())
+        .select(Article::as_select())
+        .first(conn)
+        .optional()?;
+    if exact.is_some() {
+        return Ok(exact);
+    }
+    articles::table
+        .filter(articles::url_key.eq(url_key(url)))
+        .order(articles::updated_at.desc())
+        .select(Article::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The sentences of one revision, in reading order.
+pub fn revision_sentences(
+    conn: &mut DbConn,
+    article_id: &str,
+    revision: i32,
+) -> QueryResult<Vec<SentenceView>> {
+    let rows: Vec<(String, i32, i32, String)> = revision_sentences::table
+        .inner_join(article_revisions::table)
+        .inner_join(sentences::table)
+        .filter(article_revisions::article_id.eq(article_id))
+        .filter(article_revisions::revision.eq(revision))
+        .order(revision_sentences::ordinal.asc())
+        .select((
+            sentences::id,
+            revision_sentences::paragraph,
+            revision_sentences::position,
+            sentences::text,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, paragraph, index, text)| SentenceView {
+            id,
+            paragraph,
+            index,
+            text,
+        })
+        .collect())
+}
+
+pub fn view(conn: &mut DbConn, article: Article) -> QueryResult<ArticleView> {
+    let sentences = revision_sentences(conn, &article.id, article.current_revision)?;
+    Ok(ArticleView {
+        external_id: article.external_id,
+        url: article.url,
+        title: article.title,
+        language: article.language,
+        desk: article.desk,
+        revision: article.current_revision,
+        published_at: article.published_at,
+        sentences,
+    })
+}
+
+fn body_hash(paragraphs: &[Vec<String>]) -> String {
+    // Paragraph breaks are part of the identity of a body.
+    let joined = paragraphs
+        .iter()
+        .map(|p| p.join("\u{1f}"))
+        .collect::<Vec<_>>()
+        .join("\u{1e}");
+    sha256_hex(joined)
+}
+
+/// Create or update an article. A body identical to the current revision's
+/// makes no new revision (metadata such as url or desk is still updated).
+pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertOutcome), Problem> {
+    let hash = body_hash(&input.paragraphs);
+    let t = now();
+    let existing = find_by_external_id(conn, input.external_id.as_str())?;
+    let (article_id, revision, outcome, previous) = match existing {
+        None => {
+            let id = new_id();
+            diesel::insert_into(articles::table)
+                .values((
+                    articles::id.eq(&id),
+                    articles::external_id.eq(input.external_id.as_str()),
+                    articles::url.eq(&input.url),
+                    articles::url_key.eq(url_key(&input.url)),
+                    articles::title.eq(&input.title),
+                    articles::language.eq(input.language.as_str()),
+                    articles::desk.eq(&input.desk),
+                    articles::current_revision.eq(1),
+                    articles::published_at.eq(input.published_at.unwrap_or(t)),
+                    articles::created_at.eq(t),
+                    articles::updated_at.eq(t),
+                ))
+                .execute(conn)?;
+            (id, 1, UpsertOutcome::Created, Vec::new())
+        }
+        Some(article) => {
+            let current_hash: Option<String> = article_revisions::table
+                .filter(article_revisions::article_id.eq(&article.id))
+                .filter(article_revisions::revision.eq(article.current_revision))
+                .select(article_revisions::body_hash)
+                .first(conn)
+                .optional()?;
+            let changed = current_hash.as_deref() != Some(hash.as_str());
+            let metadata_changed = article.url != input.url
+                || article.desk != input.desk
+                || article.language != input.language.as_str()
+                || (input.published_at.is_some() && article.published_at != input.published_at);
+            if !changed {
+                if metadata_changed {
+                    diesel::update(articles::table.find(&article.id))
+                        .set((
+                            articles::url.eq(&input.url),
+                            articles::url_key.eq(url_key(&input.url)),
+                            articles::desk.eq(&input.desk),
+                            articles::language.eq(input.language.as_str()),
+                            articles::published_at.eq(input.published_at.or(article.published_at)),
+                            articles::updated_at.eq(t),
+                        ))
+                        .execute(conn)?;
+                }
+                let article = articles::table
+                    .find(&article.id)
+                    .select(Article::as_select())
+                    .first(conn)?;
+                return Ok((article, UpsertOutcome::Unchanged));
+            }
+            let previous = revision_sentences(conn, &article.id, article.current_revision)?;
+            let revision = article.current_revision + 1;
+            diesel::update(articles::table.find(&article.id))
+                .set((
+                    articles::url.eq(&input.url),
+                    articles::url_key.eq(url_key(&input.url)),
+                    articles::title.eq(&input.title),
+                    articles::desk.eq(&input.desk),
+                    articles::language.eq(input.language.as_str()),
+                    articles::published_at.eq(input.published_at.or(article.published_at)),
+                    articles::current_revision.eq(revision),
+                    articles::updated_at.eq(t),
+                ))
+                .execute(conn)?;
+            (article.id, revision, UpsertOutcome::Revised, previous)
+        }
+    };
+
+    let revision_id = new_id();
+    diesel::insert_into(article_revisions::table)
+        .values((
+            article_revisions::id.eq(&revision_id),
+            article_revisions::article_id.eq(&article_id),
+            article_revisions::revision.eq(revision),
+            article_revisions::title.eq(&input.title),
+            article_revisions::body_hash.eq(&hash),
+            article_revisions::created_at.eq(t),
+        ))
+        .execute(conn)?;
+
+    // Unchanged text keeps its id: match each new sentence against the previous
+    // revision's sentences of the same text, in order (repeated texts pair up
+    // first with first), wherever they moved.
+    let mut by_text: HashMap<&str, VecDeque<&str>> = HashMap::new();
+    for s in &previous {
+        by_text
+            .entry(s.text.as_str())
+            .or_default()
+            .push_back(s.id.as_str());
+    }
+    let mut new_sentences = Vec::new();
+    let mut placements = Vec::new();
+    let mut ordinal = 0;
+    for (p, paragraph) in input.paragraphs.iter().enumerate() {
+        for (i, text) in paragraph.iter().enumerate() {
+            let id = match by_text.get_mut(text.as_str()).and_then(VecDeque::pop_front) {
+                Some(id) => id.to_string(),
+                None => {
+                    let id = new_id();
+                    new_sentences.push((
+                        sentences::id.eq(id.clone()),
+                        sentences::article_id.eq(article_id.clone()),
+                        sentences::text.eq(text.clone()),
+                        sentences::first_revision.eq(revision),
+                        sentences::created_at.eq(t),
+                    ));
+                    id
+                }
+            };
+            placements.push((
+                revision_sentences::revision_id.eq(revision_id.clone()),
+                revision_sentences::ordinal.eq(ordinal),
+                revision_sentences::sentence_id.eq(id),
+                revision_sentences::paragraph.eq(p as i32),
+                revision_sentences::position.eq(i as i32),
+            ));
+            ordinal += 1;
+        }
+    }
+    // Row by row: multi-row INSERT is not available through diesel's
+    // MultiConnection, and inside one transaction this costs little.
+    for row in new_sentences {
+        diesel::insert_into(sentences::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    for row in placements {
+        diesel::insert_into(revision_sentences::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    if outcome == UpsertOutcome::Revised {
+        reanchor_cases(conn, &article_id, &previous, revision)?;
+    }
+    let article = articles::table
+        .find(&article_id)
+        .select(Article::as_select())
+        .first(conn)?;
+    Ok((article, outcome))
+}
+
+/// After a revision, open cases follow their sentence. A case whose sentence
+/// is gone becomes `possibly_fixed` when new text took its place between the
+/// same neighbours (an edit), or `orphaned` when the passage was removed.
+fn reanchor_cases(
+    conn: &mut DbConn,
+    article_id: &str,
+    previous: &[SentenceView],
+    revision: i32,
+) -> QueryResult<()> {
+    let open: Vec<(String, String)> = cases::table
+        .filter(cases::article_id.eq(article_id))
+        .filter(cases::open_key.is_not_null())
+        .select((cases::id, cases::sentence_id))
+        .load(conn)?;
+    if open.is_empty() {
+        return Ok(());
+    }
+    let current = revision_sentences(conn, article_id, revision)?;
+    let current_ids: HashSet<&str> = current.iter().map(|s| s.id.as_str()).collect();
+    let previous_ids: HashSet<&str> = previous.iter().map(|s| s.id.as_str()).collect();
+    let t = now();
+    for (case_id, sentence_id) in open {
+        let (state, successor) = if current_ids.contains(sentence_id.as_str()) {
+            ("current", None)
+        } else {
+            match successor_of(&sentence_id, previous, &current, &previous_ids) {
+                Some(id) => ("possibly_fixed", Some(id)),
+                None => ("orphaned", None),
+            }
+        };
+        diesel::update(cases::table.find(&case_id))
+            .set((
+                cases::anchor_state.eq(state),
+                cases::successor_sentence_id.eq(successor),
+                cases::updated_at.eq(t),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The new sentence standing where `gone` stood. Gone sentences and new ones
+/// between the same two surviving neighbours pair up in order (an edit); a
+/// gone sentence with no new partner has no successor (removed text).
+fn successor_of(
+    gone: &str,
+    previous: &[SentenceView],
+    current: &[SentenceView],
+    previous_ids: &HashSet<&str>,
+) -> Option<String> {
+    let pos = previous.iter().position(|s| s.id == gone)?;
+    let current_ids: HashSet<&str> = current.iter().map(|s| s.id.as_str()).collect();
+    let anchor = previous[..pos]
+        .iter()
+        .rposition(|s| current_ids.contains(s.id.as_str()));
+    // Everything between the anchor and `gone` is gone too (the anchor is the
+    // nearest survivor), so `gone` is the k-th missing sentence of its gap.
+    let k = pos - anchor.map_or(0, |i| i + 1);
+    let start = match anchor {
+        Some(i) => current.iter().position(|s| s.id == previous[i].id)? + 1,
+        None => 0,
+    };
+    let gap = current.get(start..=start + k)?;
+    if gap.iter().all(|s| !previous_ids.contains(s.id.as_str())) {
+        gap.last().map(|s| s.id.clone())
+    } else {
+        None
+    }
+}

@@ -1,0 +1,150 @@
+//! The one diesel schema for both backends. Kept by hand in step with
+//! `migrations/sqlite` and `migrations/postgres`; `tests/schema.rs` checks that
+//! the two migrated databases have the same tables and columns.
+
+diesel::table! {
+    articles (id) {
+        id -> Text,
+        external_id -> Text,
+        url -> Text,
+        url_key -> Text,
+        title -> Text,
+        language -> Text,
+        desk -> Nullable<Text>,
+        current_revision -> Integer,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_revisions (id) {
+        id -> Text,
+        article_id -> Text,
+        revision -> Integer,
+        title -> Text,
+        body_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sentences (id) {
+        id -> Text,
+        article_id -> Text,
+        text -> Text,
+        first_revision -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    revision_sentences (revision_id, ordinal) {
+        revision_id -> Text,
+        ordinal -> Integer,
+        sentence_id -> Text,
+        paragraph -> Integer,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        article_id -> Text,
+        sentence_id -> Text,
+        open_key -> Nullable<Text>,
+        sentence_text -> Text,
+        desk -> Nullable<Text>,
+        status -> Text,
+        anchor_state -> Text,
+        successor_sentence_id -> Nullable<Text>,
+        report_count -> Integer,
+        reporter_count -> Integer,
+        categories -> Text,
+        first_reported_at -> Timestamp,
+        last_reported_at -> Timestamp,
+        due_at -> Timestamp,
+        assignee_id -> Nullable<Text>,
+        priority_override -> Nullable<Integer>,
+        resolution -> Nullable<Text>,
+        public_note -> Nullable<Text>,
+        duplicate_of -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> Text,
+        reference -> Text,
+        case_id -> Text,
+        article_id -> Text,
+        revision -> Integer,
+        sentence_id -> Text,
+        span_sentence_ids -> Text,
+        quote_exact -> Text,
+        quote_prefix -> Nullable<Text>,
+        quote_suffix -> Nullable<Text>,
+        category -> Text,
+        comment -> Text,
+        suggested_correction -> Nullable<Text>,
+        sources -> Text,
+        reporter_email -> Nullable<Text>,
+        notify -> Bool,
+        reporter_key -> Text,
+        client_hash -> Text,
+        comment_hash -> Text,
+        status_token_hash -> Text,
+        is_spam -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (key_hash) {
+        key_hash -> Text,
+        request_hash -> Text,
+        status_code -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    client_hash_keys (day) {
+        day -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instance_secrets (name) {
+        name -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(article_revisions -> articles (article_id));
+diesel::joinable!(sentences -> articles (article_id));
+diesel::joinable!(revision_sentences -> article_revisions (revision_id));
+diesel::joinable!(revision_sentences -> sentences (sentence_id));
+diesel::joinable!(reports -> cases (case_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    articles,
+    article_revisions,
+    sentences,
+    revision_sentences,
+    cases,
+    reports,
+    idempotency_keys,
+    client_hash_keys,
+    instance_secrets,
+);

@@ -1,0 +1,7 @@
+//! Domain types that parse at the boundary: handlers only ever see valid data.
+
+pub mod anchor;
+pub mod article;
+pub mod report;
+pub mod segment;
+pub mod text;

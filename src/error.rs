@@ -1,0 +1,261 @@
+//! The error model: every error leaves as `application/problem+json` (RFC 9457)
+//! with a stable `type` URI per kind (`urn:erratum:problem:<code>`), a human
+//! `detail`, and, for validation errors, the list of fields at fault.
+//!
+//! Handlers return `Result<_, Problem>`; `ErrorHandlers` in `startup` turns any
+//! other error response actix produces (404, 405, …) into the same shape.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use std::fmt;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One field at fault in a validation error.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Path of the field, e.g. `comment`, `sources[2]`, `reporter.email`.
+    pub field: String,
+    /// Stable machine code, e.g. `required`, `too_long`, `invalid_url`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem. `code` is the stable part clients match on.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+    pub retry_after: Option<u64>,
+}
+
+/// The JSON body, as documented in the OpenAPI description.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProblemBody {
+    /// Stable URI identifying the kind of problem, e.g. `urn:erratum:problem:validation`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The stable code alone (the last part of `type`).
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Problem {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            extensions: Default::default(),
+            retry_after: None,
+        }
+    }
+
+    pub fn type_uri(&self) -> String {
+        format!("urn:erratum:problem:{}", self.code)
+    }
+
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        if let Ok(v) = serde_json::to_value(value) {
+            self.extensions.insert(key.to_string(), v);
+        }
+        self
+    }
+
+    /// 422 with the fields at fault.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => format!("{} fields are invalid", errors.len()),
+        };
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "Invalid request",
+            detail,
+        );
+        p.errors = errors;
+        p
+    }
+
+    /// 422 for one field, with its own stable code as the problem type, for
+    /// errors a client is expected to handle specifically (quote not found, …).
+    pub fn field(
+        code: &'static str,
+        title: &'static str,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        let message = message.into();
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            title,
+            format!("{field}: {message}"),
+        );
+        p.errors = vec![FieldError::new(field, code, message)];
+        p
+    }
+
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::NOT_FOUND, code, "Not found", detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+            detail,
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::CONFLICT, code, "Conflict", detail)
+    }
+
+    pub fn rate_limited(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        let mut p = Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many requests",
+            detail,
+        );
+        p.retry_after = Some(retry_after_secs.max(1));
+        p.with("retry_after", retry_after_secs.max(1))
+    }
+
+    /// The database could not be reached or answered with an error that is not
+    /// the client's fault: 503 so clients retry (with the same Idempotency-Key).
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        let mut p = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            detail,
+        );
+        p.retry_after = Some(5);
+        p
+    }
+
+    /// A bug. Logged with its cause; the client sees no internals.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "An unexpected error occurred.",
+        )
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        let body = ProblemBody {
+            type_: self.type_uri(),
+            title: self.title.to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_string(),
+            errors: self.errors.clone(),
+        };
+        let mut value = serde_json::to_value(body).unwrap_or_default();
+        if let Some(obj) = value.as_object_mut() {
+            for (k, v) in &self.extensions {
+                obj.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        value
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code,
+            self.status.as_u16(),
+            self.detail
+        )
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut resp = HttpResponse::build(self.status);
+        resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if let Some(secs) = self.retry_after {
+            resp.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        resp.body(self.body().to_string())
+    }
+}
+
+impl From<diesel::result::Error> for Problem {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &err {
+            Error::NotFound => Problem::not_found("not_found", "The resource does not exist."),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                tracing::warn!(error = %err, "database unavailable");
+                Problem::unavailable("The database is temporarily unavailable; please retry.")
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("locked") || info.message().contains("busy") =>
+            {
+                tracing::warn!(error = %err, "database busy");
+                Problem::unavailable("The database is busy; please retry.")
+            }
+            _ => Problem::internal(err),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for Problem {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        tracing::warn!(error = %err, "no database connection");
+        Problem::unavailable("The database is temporarily unavailable; please retry.")
+    }
+}
+
+impl From<actix_web::error::BlockingError> for Problem {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        Problem::internal(err)
+    }
+}

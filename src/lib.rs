@@ -1,0 +1,17 @@
+// `Problem` is the one error type from the database to the HTTP answer; it is
+// cold-path data, so its size does not matter enough to box it everywhere.
+#![allow(clippy::result_large_err)]
+
+//! Erratum: readers report errors on article sentences; editors triage them
+//! and publish corrections.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

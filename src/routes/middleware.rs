@@ -1,0 +1,141 @@
+//! Cross-cutting middleware: request ids and access logs, and the safety net
+//! that turns every non-problem error response into problem+json.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, Next};
+use actix_web::{Error, HttpMessage, ResponseError};
+use tracing::Instrument;
+
+use crate::error::{PROBLEM_JSON, Problem};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, from a well-formed incoming `X-Request-Id` or a new one.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn acceptable(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Give each request an id, echo it in `X-Request-Id`, and log one line per
+/// request. Only the route pattern is logged, never the path: paths carry
+/// status tokens, and query strings may carry addresses.
+pub async fn request_id_and_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().to_string();
+    let span = tracing::info_span!("request", request_id = %id, method = %method);
+    let started = Instant::now();
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(unmatched)".to_string());
+    let status = res.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(route = %route, status, latency_ms = started.elapsed().as_secs_f64() * 1000.0, "request")
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    Ok(res)
+}
+
+/// For `ErrorHandlers::default_handler`: any error response that is not
+/// already problem+json (unknown route, wrong method, extractor errors from
+/// actix itself) is rewritten into one, keeping its status.
+pub fn problemize<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let detail = res
+        .response()
+        .error()
+        .map(|e| e.to_string())
+        .filter(|d| !d.is_empty());
+    let problem = problem_for(status, detail);
+    let (req, old) = res.into_parts();
+    let mut new = problem.error_response();
+    // Keep headers such as Allow (405) and CORS headers.
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    let new: actix_web::HttpResponse<BoxBody> = new;
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}
+
+fn problem_for(status: StatusCode, detail: Option<String>) -> Problem {
+    match status {
+        StatusCode::NOT_FOUND => Problem::not_found(
+            "not_found",
+            detail.unwrap_or_else(|| "No such resource.".into()),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => Problem::new(
+            status,
+            "method_not_allowed",
+            "Method not allowed",
+            "This method is not allowed on this resource; see the Allow header.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            status,
+            "payload_too_large",
+            "Payload too large",
+            detail.unwrap_or_else(|| "The request body is too large.".into()),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
+            status,
+            "unsupported_media_type",
+            "Unsupported media type",
+            detail.unwrap_or_else(|| "Unsupported content type.".into()),
+        ),
+        s if s.is_client_error() => Problem::new(
+            s,
+            "bad_request",
+            "Bad request",
+            detail.unwrap_or_else(|| s.canonical_reason().unwrap_or("Bad request").into()),
+        ),
+        s => {
+            // Never echo internal error text to clients; log it instead.
+            if let Some(d) = &detail {
+                tracing::error!(status = s.as_u16(), error = %d, "server error");
+            }
+            Problem::new(
+                s,
+                "internal",
+                "Internal error",
+                "An unexpected error occurred.",
+            )
+        }
+    }
+}

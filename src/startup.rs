@@ -1,0 +1,149 @@
+//! The one application builder, used by `main` and by the tests: it connects
+//! and migrates the database, binds (port 0 picks a free port), and returns a
+//! server ready to run.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use actix_web_prom::PrometheusMetricsBuilder;
+
+use crate::config::Settings;
+use crate::db::{self, Writer};
+use crate::error::Problem;
+use crate::routes::{self, middleware};
+use crate::state::AppState;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let (pool, backend) = {
+            let url = settings.database.url.clone();
+            let (size, timeout) = (
+                settings.database.pool_size,
+                Duration::from_secs(settings.database.connect_timeout_secs),
+            );
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let (pool, backend) = db::connect(&url, size, timeout)?;
+                db::migrate(&mut *pool.get()?)?;
+                Ok((pool, backend))
+            })
+            .await??
+        };
+        let writer = Writer::start(pool.clone(), settings.database.writer_max_batch);
+
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot listen on {}:{}: {e}",
+                    settings.server.host,
+                    settings.server.port
+                )
+            })?;
+        let port = listener.local_addr()?.port();
+        let public_url = if settings.server.public_url.is_empty() {
+            format!("http://{}:{port}", settings.server.host)
+        } else {
+            settings.public_url()
+        };
+        let state = web::Data::new(AppState {
+            intake: routes::reports::IntakeLimits::new(&settings.intake.rate_limit),
+            settings,
+            public_url,
+            pool,
+            writer,
+            backend,
+        });
+        if state.settings.demo.enabled {
+            crate::demo::import(&state)
+                .await
+                .map_err(|p| anyhow::anyhow!("demo import failed: {p}"))?;
+        }
+        spawn_housekeeping(state.clone());
+
+        // Each app gets its own registry, so several apps (tests) coexist in one process.
+        let prometheus = PrometheusMetricsBuilder::new("erratum")
+            .registry(prometheus::Registry::new())
+            .endpoint("/metrics")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            let s = &app_state.settings;
+            let (cors, ingest, intake) = (
+                s.cors.clone(),
+                s.ingest.max_body_bytes,
+                s.intake.max_body_bytes,
+            );
+            App::new()
+                .wrap(ErrorHandlers::new().default_handler(middleware::problemize))
+                .wrap(prometheus.clone())
+                .wrap(from_fn(middleware::request_id_and_log))
+                .app_data(app_state.clone())
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    Problem::validation(vec![crate::error::FieldError::new(
+                        "query",
+                        "invalid_query",
+                        e.to_string(),
+                    )])
+                    .into()
+                }))
+                .configure(|cfg| routes::configure(cfg, &cors, ingest, intake))
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(Problem::not_found(
+                        "not_found",
+                        "No route matches this path.",
+                    ))
+                }))
+        })
+        .listen(listener)?
+        .shutdown_timeout(state.settings.server.shutdown_timeout_secs);
+        if state.settings.server.workers > 0 {
+            server = server.workers(state.settings.server.workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serve until SIGTERM/SIGINT (actix finishes in-flight requests first).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}
+
+/// Periodic upkeep that needs no database: forget idle rate-limit keys.
+fn spawn_housekeeping(state: web::Data<AppState>) {
+    let weak = std::sync::Arc::downgrade(&state.into_inner());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match weak.upgrade() {
+                Some(state) => state.intake.retain_recent(),
+                None => break,
+            }
+        }
+    });
+}

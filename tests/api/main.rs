@@ -1,0 +1,13 @@
+//! API tests: the real application on port 0, on SQLite and (when
+//! `ERRATUM_TEST_DATABASE_URL` is set) PostgreSQL.
+
+#![allow(clippy::result_large_err)]
+
+mod helpers;
+
+mod articles;
+mod durability;
+mod errors;
+mod operations;
+mod reports;
+mod schema;
