@@ -75,6 +75,8 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        escalated_at -> Nullable<Timestamp>,
+        overdue_notified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -131,6 +133,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    editors (id) {
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        desks -> Text,
+        password_hash -> Text,
+        disabled -> Bool,
+        language -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(sentences -> articles (article_id));
 diesel::joinable!(revision_sentences -> article_revisions (revision_id));
@@ -147,4 +164,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     client_hash_keys,
     instance_secrets,
+    editors,
 );
