@@ -93,5 +93,6 @@ mod tests {
     #[test]
     fn normalize_ws_collapses() {
         assert_eq!(normalize_ws(" a \n\t b  "), "a b");
+        assert_eq!(normalize_ws("dé\u{AD}cla\u{200B}ré"), "déclaré");
     }
 }
