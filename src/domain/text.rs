@@ -52,11 +52,18 @@ pub fn clean(input: &str, max_chars: usize, multiline: bool) -> Result<String, T
     Ok(text)
 }
 
-/// Whitespace collapsed to single spaces, NFC: the form sentences and quotes
-/// are compared in.
+/// Whitespace collapsed to single spaces, NFC, invisible formatting
+/// characters (soft hyphen, zero-width spaces and joiners, BOM) removed: the
+/// form sentences and quotes are compared in, whatever the page's markup did.
 pub fn normalize_ws(input: &str) -> String {
     input
         .nfc()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+            )
+        })
         .collect::<String>()
         .split_whitespace()
         .collect::<Vec<_>>()
