@@ -221,8 +221,15 @@ pub fn build_paragraphs(title: &str, body: Vec<String>, language: Language) -> V
     }
     let mut paragraphs = vec![vec![normalize_ws(title)]];
     for p in segment::segment(body, language.segment_lang()) {
-        if !p.sentences.is_empty() {
-            paragraphs.push(p.sentences);
+        // Sentences are stored in the form quotes are compared in.
+        let sentences: Vec<String> = p
+            .sentences
+            .iter()
+            .map(|s| normalize_ws(s))
+            .filter(|s| !s.is_empty())
+            .collect();
+        if !sentences.is_empty() {
+            paragraphs.push(sentences);
         }
     }
     paragraphs
