@@ -6,6 +6,8 @@
 mod helpers;
 
 mod articles;
+mod cli;
+mod cors;
 mod durability;
 mod errors;
 mod operations;
