@@ -98,15 +98,31 @@ fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usiz
             }
         };
         let mut answers = Vec::with_capacity(batch.len());
-        let committed = conn.transaction::<(), diesel::result::Error, _>(|c| {
-            for job in batch {
-                answers.push(job(c));
+        // A panicking job (a bug) must not take the writer down with it: the
+        // batch is rolled back, its handlers get a 503 (their reply senders are
+        // dropped), and the writer goes on with the next batch.
+        let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            conn.transaction::<(), diesel::result::Error, _>(|c| {
+                for job in batch {
+                    answers.push(job(c));
+                }
+                Ok(())
+            })
+        }));
+        match committed {
+            Ok(result) => {
+                let commit = result.map_err(|e| e.to_string());
+                for answer in answers {
+                    answer(commit.clone());
+                }
             }
-            Ok(())
-        });
-        let commit = committed.map_err(|e| e.to_string());
-        for answer in answers {
-            answer(commit.clone());
+            Err(_) => {
+                tracing::error!("a write job panicked; its batch was rolled back");
+                drop(answers);
+                // The connection may be left inside a transaction: end it
+                // before the connection goes back to the pool.
+                let _ = diesel::connection::SimpleConnection::batch_execute(&mut *conn, "ROLLBACK");
+            }
         }
     }
 }
@@ -124,4 +140,82 @@ fn get_conn(pool: &Pool) -> Result<super::PooledConn, String> {
         }
     }
     Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    fn setup() -> (tempfile::TempDir, Writer, Pool) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let (pool, _) = crate::db::connect(&url, 2, Duration::from_secs(5)).unwrap();
+        pool.get()
+            .unwrap()
+            .batch_execute("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)")
+            .unwrap();
+        (dir, Writer::start(pool.clone(), 64), pool)
+    }
+
+    fn count(pool: &Pool) -> i64 {
+        diesel::sql_query("SELECT count(*) AS n FROM t")
+            .get_result::<N>(&mut *pool.get().unwrap())
+            .unwrap()
+            .n
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_does_not_spoil_its_batch() {
+        let (_dir, writer, pool) = setup();
+        // 200 concurrent inserts, every tenth a duplicate of 0 (a unique violation).
+        let jobs = (0..200).map(|i| {
+            let writer = writer.clone();
+            async move {
+                let v = if i % 10 == 5 { 0 } else { i };
+                writer
+                    .run(move |c| {
+                        diesel::sql_query("INSERT INTO t (v) VALUES (?)")
+                            .bind::<diesel::sql_types::Integer, _>(v)
+                            .execute(c)
+                            .map_err(Problem::from)
+                    })
+                    .await
+            }
+        });
+        let results = futures_util::future::join_all(jobs).await;
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(ok, 180);
+        assert_eq!(
+            count(&pool),
+            180,
+            "every acknowledged insert is committed, no failed one is"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_job_fails_alone_and_the_writer_survives() {
+        let (_dir, writer, pool) = setup();
+        let boom = writer
+            .run(|_c| -> Result<(), Problem> { panic!("bug") })
+            .await;
+        assert_eq!(boom.unwrap_err().status.as_u16(), 503);
+        let ok = writer
+            .run(|c| {
+                diesel::sql_query("INSERT INTO t (v) VALUES (1)")
+                    .execute(c)
+                    .map_err(Problem::from)
+            })
+            .await;
+        assert!(ok.is_ok());
+        assert_eq!(count(&pool), 1);
+    }
 }
