@@ -148,11 +148,78 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    editor_sessions (id) {
+        id -> Text,
+        editor_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        editor_id -> Text,
+        name -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    case_notes (id) {
+        id -> Text,
+        case_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        created_at -> Timestamp,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        before_state -> Nullable<Text>,
+        after_state -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    corrections (id) {
+        id -> Text,
+        case_id -> Text,
+        article_id -> Text,
+        sentence_id -> Text,
+        sentence_text -> Text,
+        kind -> Text,
+        public_note -> Text,
+        editor_id -> Nullable<Text>,
+        published_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(sentences -> articles (article_id));
 diesel::joinable!(revision_sentences -> article_revisions (revision_id));
 diesel::joinable!(revision_sentences -> sentences (sentence_id));
 diesel::joinable!(reports -> cases (case_id));
+diesel::joinable!(editor_sessions -> editors (editor_id));
+diesel::joinable!(api_tokens -> editors (editor_id));
+diesel::joinable!(case_notes -> cases (case_id));
+diesel::joinable!(corrections -> articles (article_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
@@ -165,4 +232,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     client_hash_keys,
     instance_secrets,
     editors,
+    editor_sessions,
+    api_tokens,
+    case_notes,
+    audit_log,
+    corrections,
 );

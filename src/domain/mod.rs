@@ -2,6 +2,9 @@
 
 pub mod anchor;
 pub mod article;
+pub mod editor;
+pub mod priority;
 pub mod report;
 pub mod segment;
 pub mod text;
+pub mod workflow;

@@ -1,0 +1,9 @@
+DROP INDEX cases_assignee_idx;
+DROP INDEX cases_first_reported_idx;
+DROP TABLE corrections;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_log;
+DROP TABLE case_notes;
+DROP TABLE api_tokens;
+DROP TABLE editor_sessions;
