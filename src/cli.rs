@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `article import`.
+//! The command line: `serve` (default), `migrate`, `article import`,
+//! `editor …` (in `editor_cli`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,11 @@ pub enum Command {
     Article {
         #[command(subcommand)]
         command: ArticleCommand,
+    },
+    /// Manage editor accounts.
+    Editor {
+        #[command(subcommand)]
+        command: crate::editor_cli::EditorCommand,
     },
 }
 
@@ -88,6 +94,7 @@ pub fn run() -> ExitCode {
                         desk,
                     },
             } => import(settings, file, external_id, lang, url, title, desk).await,
+            Command::Editor { command } => crate::editor_cli::run(settings, command).await,
         }
     });
     match result {

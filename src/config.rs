@@ -21,6 +21,7 @@ pub struct Settings {
     pub demo: DemoSettings,
     pub intake: IntakeSettings,
     pub queue: QueueSettings,
+    pub auth: AuthSettings,
     pub cors: CorsSettings,
     pub log: LogSettings,
 }
@@ -95,6 +96,26 @@ pub struct DueHours {
     pub broken_link: u32,
     pub typo: u32,
     pub other: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub session_hours: u32,
+    pub cookie_secure: CookieSecure,
+    pub login_per_ip_per_minute: u32,
+    pub login_per_account_per_hour: u32,
+    pub token_max_days: u32,
+}
+
+/// When the session cookie gets the `Secure` attribute.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieSecure {
+    /// When `server.public_url` is https or the request came over https.
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,6 +236,22 @@ impl Settings {
             if v == 0 {
                 return bad(key, "must be at least 1");
             }
+        }
+        let auth = &self.auth;
+        for (key, v) in [
+            ("auth.session_hours", auth.session_hours),
+            ("auth.login_per_ip_per_minute", auth.login_per_ip_per_minute),
+            (
+                "auth.login_per_account_per_hour",
+                auth.login_per_account_per_hour,
+            ),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1");
+            }
+        }
+        if auth.session_hours > 24 * 90 {
+            return bad("auth.session_hours", "must be at most 2160 (90 days)");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return bad("log.level", "is not a valid filter (e.g. \"info\")");

@@ -5,11 +5,13 @@
 //! Erratum: readers report errors on article sentences; editors triage them
 //! and publish corrections.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod editor_cli;
 pub mod error;
 pub mod routes;
 pub mod startup;

@@ -55,6 +55,7 @@ impl Application {
         };
         let state = web::Data::new(AppState {
             intake: routes::reports::IntakeLimits::new(&settings.intake.rate_limit),
+            login: crate::auth::limits::LoginLimits::new(&settings.auth),
             settings,
             public_url,
             pool,
@@ -141,7 +142,10 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
         loop {
             tick.tick().await;
             match weak.upgrade() {
-                Some(state) => state.intake.retain_recent(),
+                Some(state) => {
+                    state.intake.retain_recent();
+                    state.login.retain_recent();
+                }
                 None => break,
             }
         }

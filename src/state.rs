@@ -13,6 +13,7 @@ pub struct AppState {
     pub writer: Writer,
     pub backend: Backend,
     pub intake: crate::routes::reports::IntakeLimits,
+    pub login: crate::auth::limits::LoginLimits,
 }
 
 impl AppState {

@@ -6,7 +6,9 @@
 //! `dialect.rs`; everything else is written once against `DbConn`.
 
 pub mod articles;
+pub mod audit;
 pub mod dialect;
+pub mod editors;
 pub mod reports;
 pub mod schema;
 pub mod writer;

@@ -2,11 +2,15 @@
 //! cross-cutting middleware (request ids, metrics, problem+json errors).
 
 pub mod articles;
+pub mod auth;
 pub mod docs;
+pub mod editorial;
+pub mod editors;
 pub mod extract;
 pub mod health;
 pub mod middleware;
 pub mod reports;
+pub mod tokens;
 
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
@@ -51,6 +55,7 @@ pub fn configure(
             .route("/ready", web::get().to(health::ready)),
     )
     .service(docs::swagger())
+    .configure(|cfg| editorial::configure(cfg, cors))
     // Public endpoints, callable from any configured origin.
     .service(
         web::resource("/api/v1/articles")
