@@ -3,12 +3,15 @@
 
 pub mod articles;
 pub mod auth;
+pub mod cases;
+pub mod corrections;
 pub mod docs;
 pub mod editorial;
 pub mod editors;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod queue;
 pub mod reports;
 pub mod tokens;
 
