@@ -6,6 +6,7 @@
 mod helpers;
 
 mod articles;
+mod auth;
 mod cli;
 mod cors;
 mod durability;
@@ -13,3 +14,4 @@ mod errors;
 mod operations;
 mod reports;
 mod schema;
+mod staff;
