@@ -97,7 +97,10 @@ async fn login_sets_a_hardened_session_cookie_and_answers_a_csrf_token(b: Backen
         .unwrap();
     assert_eq!(r.status(), 200);
     let me: Value = r.json().await.unwrap();
-    assert_eq!((me["via"].as_str(), me["csrf_token"].as_str()), (Some("session"), Some(csrf)));
+    assert_eq!(
+        (me["via"].as_str(), me["csrf_token"].as_str()),
+        (Some("session"), Some(csrf))
+    );
     assert_eq!(app.get("/api/v1/auth/me").await.status(), 401);
     // The login is in the audit log, under the editor.
     let actions = app
@@ -172,7 +175,12 @@ async fn login_is_rate_limited_per_address_and_per_account(b: Backend) {
     .await;
     let ed = add(&app, Role::Editor, &[]).await;
     for _ in 0..3 {
-        assert_eq!(raw_login(&app, &ed.email, "wrong password here").await.status(), 401);
+        assert_eq!(
+            raw_login(&app, &ed.email, "wrong password here")
+                .await
+                .status(),
+            401
+        );
     }
     let r = raw_login(&app, &ed.email, &ed.password).await;
     assert_eq!(r.status(), 429, "even the right password waits");
@@ -188,12 +196,22 @@ async fn login_is_rate_limited_per_address_and_per_account(b: Backend) {
     let ed = add(&app, Role::Editor, &[]).await;
     let other = add(&app, Role::Editor, &[]).await;
     for _ in 0..2 {
-        assert_eq!(raw_login(&app, &ed.email, "wrong password here").await.status(), 401);
+        assert_eq!(
+            raw_login(&app, &ed.email, "wrong password here")
+                .await
+                .status(),
+            401
+        );
     }
     // Per account, whatever the case of the address.
     let r = raw_login(&app, &ed.email.to_uppercase(), &ed.password).await;
     assert_eq!(r.status(), 429);
-    assert_eq!(raw_login(&app, &other.email, &other.password).await.status(), 200);
+    assert_eq!(
+        raw_login(&app, &other.email, &other.password)
+            .await
+            .status(),
+        200
+    );
 }
 
 async fn cookie_requests_need_the_csrf_token_and_bearer_requests_do_not(b: Backend) {
@@ -206,7 +224,10 @@ async fn cookie_requests_need_the_csrf_token_and_bearer_requests_do_not(b: Backe
 
     let r = s.client.post(&url).json(&note).send().await.unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(r.json::<Value>().await.unwrap()["code"], "csrf_token_invalid");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "csrf_token_invalid"
+    );
     let r = s
         .client
         .post(&url)
@@ -287,7 +308,10 @@ async fn logout_revokes_the_session_on_the_server(b: Backend) {
             use diesel::prelude::*;
             use erratum::db::schema::editor_sessions;
             diesel::update(editor_sessions::table.filter(editor_sessions::revoked_at.is_null()))
-                .set(editor_sessions::expires_at.eq(erratum::db::now() - chrono::Duration::seconds(1)))
+                .set(
+                    editor_sessions::expires_at
+                        .eq(erratum::db::now() - chrono::Duration::seconds(1)),
+                )
                 .execute(conn)?;
             Ok(())
         })
@@ -339,7 +363,10 @@ async fn api_tokens_are_shown_once_stored_hashed_and_revocable(b: Backend) {
     let r = bearer("/api/v1/auth/me").send().await.unwrap();
     assert_eq!(r.status(), 200);
     let me: Value = r.json().await.unwrap();
-    assert_eq!((me["via"].as_str(), me.get("csrf_token")), (Some("token"), None));
+    assert_eq!(
+        (me["via"].as_str(), me.get("csrf_token")),
+        (Some("token"), None)
+    );
     // A token cannot mint tokens.
     let r = app
         .client
@@ -358,13 +385,24 @@ async fn api_tokens_are_shown_once_stored_hashed_and_revocable(b: Backend) {
     // Colleagues cannot revoke it (nor learn that it exists).
     let o = login(&app, &other).await;
     let (status, _) = o
-        .send(reqwest::Method::DELETE, &format!("/api/v1/tokens/{id}"), None)
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            None,
+        )
         .await;
     assert_eq!(status, 404);
-    assert_eq!(bearer("/api/v1/auth/me").send().await.unwrap().status(), 200);
+    assert_eq!(
+        bearer("/api/v1/auth/me").send().await.unwrap().status(),
+        200
+    );
 
     let (status, _) = s
-        .send(reqwest::Method::DELETE, &format!("/api/v1/tokens/{id}"), None)
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
     let r = bearer("/api/v1/auth/me").send().await.unwrap();
@@ -381,7 +419,10 @@ async fn api_tokens_are_shown_once_stored_hashed_and_revocable(b: Backend) {
     assert!(list[0]["revoked_at"].is_string());
 
     let (status, p) = s
-        .post("/api/v1/tokens", Some(&json!({"name": "", "expires_in_days": 0})))
+        .post(
+            "/api/v1/tokens",
+            Some(&json!({"name": "", "expires_in_days": 0})),
+        )
         .await;
     assert_eq!(status, 422);
     assert_eq!(p["errors"].as_array().unwrap().len(), 2);
@@ -395,7 +436,9 @@ async fn ingest_accepts_the_api_token_of_an_editor(b: Backend) {
     for role in [Role::Editor, Role::Viewer] {
         let who = add(&app, role, &[]).await;
         let s = login(&app, &who).await;
-        let (_, t) = s.post("/api/v1/tokens", Some(&json!({"name": "CMS"}))).await;
+        let (_, t) = s
+            .post("/api/v1/tokens", Some(&json!({"name": "CMS"})))
+            .await;
         tokens.push(t["token"].as_str().unwrap().to_string());
     }
     let put = |token: String| {
@@ -408,7 +451,13 @@ async fn ingest_accepts_the_api_token_of_an_editor(b: Backend) {
     assert_eq!(put(tokens[0].clone()).await.unwrap().status(), 201);
     assert_eq!(put(tokens[1].clone()).await.unwrap().status(), 403);
     assert_eq!(put("ert_nope".into()).await.unwrap().status(), 401);
-    assert_eq!(put(crate::helpers::INGEST_TOKEN.into()).await.unwrap().status(), 200);
+    assert_eq!(
+        put(crate::helpers::INGEST_TOKEN.into())
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 async fn disabling_an_editor_ends_its_sessions_and_tokens(b: Backend) {
@@ -446,7 +495,10 @@ async fn disabling_an_editor_ends_its_sessions_and_tokens(b: Backend) {
             Some(&json!({"role": "editor"})),
         )
         .await;
-    assert_eq!((status, p["code"].as_str()), (409, Some("cannot_change_self")));
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (409, Some("cannot_change_self"))
+    );
 }
 
 async fn password_change_keeps_this_session_and_ends_the_others(b: Backend) {
@@ -460,7 +512,10 @@ async fn password_change_keeps_this_session_and_ends_the_others(b: Backend) {
             Some(&json!({"current_password": "wrong wrong wrong", "new_password": "a new long passphrase"})),
         )
         .await;
-    assert_eq!((status, p["errors"][0]["field"].as_str()), (422, Some("current_password")));
+    assert_eq!(
+        (status, p["errors"][0]["field"].as_str()),
+        (422, Some("current_password"))
+    );
     let (status, _) = here
         .post(
             "/api/v1/auth/password",
@@ -471,7 +526,9 @@ async fn password_change_keeps_this_session_and_ends_the_others(b: Backend) {
     let (status, _) = here
         .post(
             "/api/v1/auth/password",
-            Some(&json!({"current_password": ed.password, "new_password": "a new long passphrase"})),
+            Some(
+                &json!({"current_password": ed.password, "new_password": "a new long passphrase"}),
+            ),
         )
         .await;
     assert_eq!(status, 204);
@@ -479,7 +536,9 @@ async fn password_change_keeps_this_session_and_ends_the_others(b: Backend) {
     assert_eq!(elsewhere.get("/api/v1/auth/me").await.0, 401);
     assert_eq!(raw_login(&app, &ed.email, &ed.password).await.status(), 401);
     assert_eq!(
-        raw_login(&app, &ed.email, "a new long passphrase").await.status(),
+        raw_login(&app, &ed.email, "a new long passphrase")
+            .await
+            .status(),
         200
     );
 }
@@ -510,9 +569,19 @@ async fn admins_manage_accounts(b: Backend) {
     // Everyone sees the staff list (to assign cases); only admins see addresses.
     let (_, list) = e.get("/api/v1/editors").await;
     assert_eq!(list.as_array().unwrap().len(), 3);
-    assert!(list.as_array().unwrap().iter().all(|x| x.get("email").is_none()));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x.get("email").is_none())
+    );
     let (_, list) = a.get("/api/v1/editors").await;
-    assert!(list.as_array().unwrap().iter().all(|x| x["email"].is_string()));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["email"].is_string())
+    );
 
     let id = created["id"].as_str().unwrap();
     let (status, changed) = a
@@ -540,5 +609,8 @@ async fn admins_manage_accounts(b: Backend) {
     assert_eq!(actions, ["create", "update"]);
     assert_eq!(entries[1].before.as_ref().unwrap()["role"], "editor");
     assert_eq!(entries[1].after.as_ref().unwrap()["role"], "viewer");
-    assert!(!format!("{entries:?}").contains("argon2"), "no hashes in the audit log");
+    assert!(
+        !format!("{entries:?}").contains("argon2"),
+        "no hashes in the audit log"
+    );
 }

@@ -13,5 +13,6 @@ mod durability;
 mod errors;
 mod operations;
 mod reports;
+mod roles;
 mod schema;
 mod staff;

@@ -108,7 +108,12 @@ impl Session {
     }
 
     /// A request with the CSRF header, and a JSON body when given.
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -208,3 +213,34 @@ pub const QUOTES: [&str; 8] = [
     "Lim Eul-chul",
     "veto de Moscou",
 ];
+
+/// An article of `n` sentences, sentence `i` containing the marker `k{i}x`.
+pub async fn article(app: &TestApp, external_id: &str, desk: Option<&str>, n: usize) {
+    let body: Vec<String> = (0..n)
+        .map(|i| format!("Le dossier k{i}x avance lentement."))
+        .collect();
+    let r = app
+        .put_article(
+            external_id,
+            &json!({"url": format!("https://news.example/{external_id}"),
+                "title": format!("Article {external_id}"), "language": "fr", "desk": desk,
+                "body_text": body.join("\n\n")}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+/// A report on sentence `i` of an article made by `article`; answers the case id.
+pub async fn case_on(app: &TestApp, external_id: &str, i: usize, category: &str) -> String {
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let r = app
+        .post_report(
+            external_id,
+            &json!({"quote": {"exact": format!("k{i}x")}, "category": category,
+                "comment": format!("Remarque {n} sur le dossier.")}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let receipt: Value = r.json().await.unwrap();
+    receipt["case_id"].as_str().unwrap().to_string()
+}
