@@ -85,7 +85,10 @@ pub fn act(
     case_id: &str,
     action: CaseAction,
 ) -> Result<Outcome, Problem> {
-    lock_case(conn, case_id)?;
+    lock_case(conn, case_id).map_err(|e| match e {
+        diesel::result::Error::NotFound => case_not_found(),
+        e => e.into(),
+    })?;
     let case = case_store::find(conn, case_id)?.ok_or_else(case_not_found)?;
     editor.require_desk(case.desk.as_deref())?;
     let kind = action.kind();

@@ -16,3 +16,4 @@ mod reports;
 mod roles;
 mod schema;
 mod staff;
+mod workflow;
