@@ -12,6 +12,7 @@ mod cors;
 mod durability;
 mod errors;
 mod operations;
+mod queue;
 mod reports;
 mod roles;
 mod schema;
