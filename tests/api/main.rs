@@ -8,6 +8,7 @@ mod helpers;
 mod articles;
 mod auth;
 mod cli;
+mod corrections;
 mod cors;
 mod durability;
 mod errors;
