@@ -11,6 +11,7 @@ mod cli;
 mod corrections;
 mod cors;
 mod durability;
+mod editor_cli;
 mod errors;
 mod operations;
 mod queue;
