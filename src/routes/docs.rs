@@ -26,6 +26,7 @@ use utoipa_swagger_ui::SwaggerUi;
         super::editors::list,
         super::editors::create,
         super::editors::update,
+        super::audit::list,
         super::queue::list,
         super::cases::get,
         super::cases::triage,

@@ -3,7 +3,7 @@
 
 use actix_web::web;
 
-use super::{auth, cases, corrections, editors, public_cors, queue, tokens};
+use super::{audit, auth, cases, corrections, editors, public_cors, queue, tokens};
 use crate::config::CorsSettings;
 
 pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cors: &CorsSettings) {
                 .route(web::post().to(editors::create)),
         )
         .route("/api/v1/editors/{id}", web::patch().to(editors::update))
+        .route("/api/v1/audit", web::get().to(audit::list))
         .route("/api/v1/queue", web::get().to(queue::list))
         // Before /cases/{id}, which would otherwise take "resolve" for an id.
         .route("/api/v1/cases/resolve", web::post().to(cases::bulk_resolve))

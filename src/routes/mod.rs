@@ -2,6 +2,7 @@
 //! cross-cutting middleware (request ids, metrics, problem+json errors).
 
 pub mod articles;
+pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod corrections;

@@ -48,6 +48,7 @@ enum Ep {
     EditorsList,
     EditorsCreate,
     EditorsUpdate,
+    Audit,
     TokensCreate,
     TokensList,
     TokensListAll,
@@ -61,7 +62,7 @@ enum Ep {
     ArticleJsonLd,
 }
 
-const ENDPOINTS: [Ep; 26] = [
+const ENDPOINTS: [Ep; 27] = [
     Ep::Me,
     Ep::Queue,
     Ep::CaseGet,
@@ -77,6 +78,7 @@ const ENDPOINTS: [Ep; 26] = [
     Ep::EditorsList,
     Ep::EditorsCreate,
     Ep::EditorsUpdate,
+    Ep::Audit,
     Ep::TokensCreate,
     Ep::TokensList,
     Ep::TokensListAll,
@@ -125,7 +127,7 @@ fn expected(ep: Ep, who: Who) -> u16 {
             Admin => 201,
             _ => 403,
         },
-        Ep::EditorsUpdate | Ep::TokensListAll => match who {
+        Ep::EditorsUpdate | Ep::TokensListAll | Ep::Audit => match who {
             Admin => 200,
             _ => 403,
         },
@@ -294,6 +296,11 @@ impl World {
                 )
                 .await
                 .0
+            }
+            Ep::Audit => {
+                self.call(who, Method::GET, "/api/v1/audit?limit=5", None)
+                    .await
+                    .0
             }
             Ep::TokensCreate => {
                 self.call(
