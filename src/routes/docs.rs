@@ -16,6 +16,9 @@ use utoipa_swagger_ui::SwaggerUi;
         super::articles::find_by_url,
         super::reports::submit,
         super::reports::status,
+        crate::web::pages::demo,
+        crate::web::pages::article,
+        crate::web::pages::status,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldError)),
     modifiers(&Security),
@@ -23,6 +26,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "articles", description = "Articles from the CMS, split into sentences with stable ids"),
         (name = "reports", description = "Readers' error reports"),
         (name = "operations", description = "Health"),
+        (name = "pages", description = "HTML pages for readers' browsers (the widget itself is /widget.js)"),
     )
 )]
 pub struct ApiDoc;

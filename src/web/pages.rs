@@ -39,6 +39,12 @@ pub async fn root(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// The demo article as a news page, with the widget.
+#[utoipa::path(get, path = "/demo", tag = "pages",
+    params(("hostile" = Option<String>, Query, description = "1: add a stylesheet that attacks the widget")),
+    responses(
+        (status = 200, description = "The demo article page", body = String, content_type = "text/html"),
+        (status = 404, description = "The demo is turned off", body = String, content_type = "text/html"),
+    ))]
 pub async fn demo(state: web::Data<AppState>, query: web::Query<PageQuery>) -> HttpResponse {
     if !state.settings.demo.enabled {
         let off = Problem::not_found("not_found", "The demo is turned off.");
@@ -52,6 +58,15 @@ pub async fn demo(state: web::Data<AppState>, query: web::Query<PageQuery>) -> H
 
 /// Any stored article as a news page with the widget: where `article import`
 /// points articles that have no page of their own.
+#[utoipa::path(get, path = "/articles/{external_id}", tag = "pages",
+    params(
+        ("external_id" = String, Path, description = "The article's id"),
+        ("hostile" = Option<String>, Query, description = "1: add a stylesheet that attacks the widget"),
+    ),
+    responses(
+        (status = 200, description = "The article page", body = String, content_type = "text/html"),
+        (status = 404, description = "Unknown article", body = String, content_type = "text/html"),
+    ))]
 pub async fn article(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -139,6 +154,12 @@ struct ArticleLink {
 }
 
 /// The reader's private status page, in the article's language.
+#[utoipa::path(get, path = "/r/{token}", tag = "pages",
+    params(("token" = String, Path, description = "The token from the status link")),
+    responses(
+        (status = 200, description = "The report's status, resolution and published correction", body = String, content_type = "text/html"),
+        (status = 404, description = "Unknown token", body = String, content_type = "text/html"),
+    ))]
 pub async fn status(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     status_page(&state, path.into_inner())
         .await

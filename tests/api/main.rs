@@ -13,3 +13,4 @@ mod errors;
 mod operations;
 mod reports;
 mod schema;
+mod web;
