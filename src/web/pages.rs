@@ -173,7 +173,9 @@ async fn status_page(state: &AppState, token: String) -> Result<HttpResponse, Pr
         lang,
         reference => s.reference,
         status => s.status,
-        resolution => s.resolution,
+        // An editor's judgement of abuse is not something to tell a reader,
+        // who may well have meant well: spam reads as not upheld.
+        resolution => s.resolution.map(|r| if r == "spam" { "rejected".to_string() } else { r }),
         public_note => s.public_note,
         correction => s.correction.map(|c| CorrectionContext {
             text: c.text,

@@ -190,6 +190,23 @@ async fn status_page_shows_the_resolution_and_the_public_note(b: Backend) {
     assert!(html.contains(&escaped(note)), "{html}");
     assert!(!html.contains("<b>"));
     assert!(html.contains(r#"<li class="done" aria-current="step">Traité</li>"#));
+
+    // A case closed as spam is shown to its reader as not upheld.
+    let case_id = receipt["case_id"].as_str().unwrap().to_string();
+    app.app_state
+        .writer
+        .run(move |conn| {
+            diesel::update(cases::table.find(&case_id))
+                .set(cases::resolution.eq(Some("spam")))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let html = app.get(path).await.text().await.unwrap();
+    assert!(html.contains(r#"data-resolution="rejected""#), "{html}");
+    assert!(html.contains("le signalement n’a pas été retenu"));
+    assert!(!html.contains("spam") && !html.contains("indésirable"));
 }
 
 async fn unknown_pages_are_html_404s(b: Backend) {

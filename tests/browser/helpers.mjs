@@ -218,7 +218,7 @@ export const STATUS_WORDING = {
     resolution: {
       corrected: 'L’article a été corrigé', clarified: 'L’article a été précisé', updated: 'L’article a été mis à jour',
       no_change: 'l’article n’a pas été modifié', rejected: 'le signalement n’a pas été retenu',
-      duplicate: 'Cette erreur avait déjà été signalée', spam: 'classé comme indésirable',
+      duplicate: 'Cette erreur avait déjà été signalée',
     },
     note: 'Note de la rédaction', correction: 'Correction publiée',
   },
@@ -227,7 +227,7 @@ export const STATUS_WORDING = {
     resolution: {
       corrected: 'The article has been corrected', clarified: 'The article has been clarified', updated: 'The article has been updated',
       no_change: 'the article was not changed', rejected: 'the report was not upheld',
-      duplicate: 'This error had already been reported', spam: 'classified as spam',
+      duplicate: 'This error had already been reported',
     },
     note: 'Note from the newsroom', correction: 'Published correction',
   },
