@@ -19,4 +19,5 @@ mod reports;
 mod roles;
 mod schema;
 mod staff;
+mod web;
 mod workflow;
