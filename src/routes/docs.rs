@@ -45,6 +45,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::web::pages::demo,
         crate::web::pages::article,
         crate::web::pages::status,
+        crate::web::pages::corrections,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldError)),
     modifiers(&Security),

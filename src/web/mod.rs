@@ -34,6 +34,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("status.html", include_str!("templates/status.html")),
         ("error.html", include_str!("templates/error.html")),
         ("index.html", include_str!("templates/index.html")),
+        (
+            "corrections.html",
+            include_str!("templates/corrections.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the embedded templates parse");
@@ -62,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::route().to(pages::article),
     );
     mount(cfg, "/r/{token}", web::route().to(pages::status));
+    mount(cfg, "/corrections", web::route().to(pages::corrections));
 }
 
 fn render(name: &str, ctx: minijinja::Value) -> Result<String, Problem> {

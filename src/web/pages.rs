@@ -91,15 +91,38 @@ async fn article_page(
     hostile: bool,
 ) -> Result<HttpResponse, Problem> {
     let external_id = crate::routes::external_id(&external_id)?;
-    let (article, sentences) = state
+    let (article, sentences, corrections) = state
         .read(move |conn| {
             let article = article_store::find_by_external_id(conn, external_id.as_str())?
                 .ok_or_else(|| Problem::not_found("article_not_found", "No such article."))?;
             let sentences =
                 article_store::revision_sentences(conn, &article.id, article.current_revision)?;
-            Ok((article, sentences))
+            let corrections = crate::db::corrections::for_article(conn, &article.id)?;
+            Ok((article, sentences, corrections))
         })
         .await?;
+    // The page carries its corrections twice: as text for readers, and as
+    // schema.org markup for search engines and aggregators.
+    let json_ld = script_safe_json(&crate::routes::corrections::json_ld(
+        &crate::routes::corrections::ArticleCorrections {
+            article: crate::db::reports::ArticleRef {
+                external_id: article.external_id.clone(),
+                title: article.title.clone(),
+                url: article.url.clone(),
+            },
+            items: corrections.clone(),
+        },
+    ));
+    let corrections: Vec<PublishedCorrection> = corrections
+        .iter()
+        .map(|c| PublishedCorrection {
+            kind: c.kind.clone(),
+            text: c.text.clone(),
+            sentence_before: c.sentence_before.clone(),
+            published_at: dates::day(c.published_at, &article.language),
+            published_at_iso: dates::iso(c.published_at),
+        })
+        .collect();
     // Paragraph 0 is the title, shown from the article record; the body is
     // rebuilt paragraph by paragraph from the current revision's sentences.
     let mut paragraphs: Vec<String> = Vec::new();
@@ -132,10 +155,112 @@ async fn article_page(
         // About 230 words a minute, never "0 min".
         reading_minutes => words.div_ceil(230).max(1),
         hostile,
+        corrections,
+        json_ld => minijinja::Value::from_safe_string(json_ld),
     };
     Ok(html(
         StatusCode::OK,
         render("demo.html", ctx)?,
+        Audience::Public,
+    ))
+}
+
+/// JSON for a `<script type="application/ld+json">` block: `<`, `>` and `&`
+/// escaped so that no text (a title holding `</script>`) can end the block.
+fn script_safe_json(value: &serde_json::Value) -> String {
+    value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+#[derive(Serialize)]
+struct PublishedCorrection {
+    kind: String,
+    text: String,
+    sentence_before: String,
+    published_at: String,
+    published_at_iso: String,
+}
+
+#[derive(Deserialize)]
+pub struct CorrectionsQuery {
+    cursor: Option<String>,
+    lang: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LogEntry {
+    article_title: String,
+    article_url: String,
+    kind: String,
+    text: String,
+    sentence_before: String,
+    published_at: String,
+    published_at_iso: String,
+}
+
+const LOG_PAGE: i64 = 30;
+
+/// The public corrections log: every published correction, newest first,
+/// thirty a page, with the Atom feed linked.
+#[utoipa::path(get, path = "/corrections", tag = "pages",
+    params(
+        ("cursor" = Option<String>, Query, description = "From the page's \"older\" link"),
+        ("lang" = Option<String>, Query, description = "fr (default) or en"),
+    ),
+    responses(
+        (status = 200, description = "The corrections log", body = String, content_type = "text/html"),
+        (status = 404, description = "An invalid cursor", body = String, content_type = "text/html"),
+    ))]
+pub async fn corrections(
+    state: web::Data<AppState>,
+    query: web::Query<CorrectionsQuery>,
+) -> HttpResponse {
+    corrections_page(&state, query.into_inner())
+        .await
+        .unwrap_or_else(|p| error_page(&p, Audience::Public))
+}
+
+async fn corrections_page(
+    state: &AppState,
+    query: CorrectionsQuery,
+) -> Result<HttpResponse, Problem> {
+    let lang = if query.lang.as_deref() == Some("en") {
+        "en"
+    } else {
+        "fr"
+    };
+    let after = match query.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(crate::routes::corrections::decode_cursor(c).ok_or_else(|| {
+            Problem::not_found("not_found", "This page of the log does not exist.")
+        })?),
+    };
+    let mut items = state
+        .read(move |conn| Ok(crate::db::corrections::page(conn, after, LOG_PAGE + 1)?))
+        .await?;
+    let older = (items.len() as i64 > LOG_PAGE).then(|| {
+        items.truncate(LOG_PAGE as usize);
+        items.last().map(crate::routes::corrections::encode_cursor)
+    });
+    let entries: Vec<LogEntry> = items
+        .iter()
+        .map(|c| LogEntry {
+            article_title: c.article.title.clone(),
+            article_url: c.article.url.clone(),
+            kind: c.kind.clone(),
+            text: c.text.clone(),
+            sentence_before: c.sentence_before.clone(),
+            published_at: dates::day(c.published_at, lang),
+            published_at_iso: dates::iso(c.published_at),
+        })
+        .collect();
+    let ctx = minijinja::context! { lang, entries, older => older.flatten() };
+    Ok(html(
+        StatusCode::OK,
+        render("corrections.html", ctx)?,
         Audience::Public,
     ))
 }

@@ -12,7 +12,67 @@ backend_tests!(
     a_correction_is_published_everywhere_and_the_reader_sees_it,
     other_outcomes_as_readers_see_them,
     corrections_are_paged_newest_first,
+    the_article_page_and_the_public_log_show_corrections,
 );
+
+/// The article page prints its corrections and carries them as schema.org
+/// JSON-LD; the public log lists them. Reader and editor text stays text.
+async fn the_article_page_and_the_public_log_show_corrections(b: Backend) {
+    let app = staff::spawn(b).await;
+    let s = login(&app, &add(&app, Role::Editor, &[]).await).await;
+    let page = app.get("/demo").await.text().await.unwrap();
+    assert!(
+        !page.contains("class=\"corrections\""),
+        "no corrections yet"
+    );
+    let log = app.get("/corrections").await.text().await.unwrap();
+    assert!(log.contains("Aucune correction"), "{log}");
+
+    let receipt = report_receipt(&app, "le 3 octobre", "factual_error").await;
+    let case_id = receipt["case_id"].as_str().unwrap();
+    let (status, _) = s
+        .act(
+            case_id,
+            "resolve",
+            Some(json!({"resolution": "corrected", "public_note": NOTE})),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let r = app.get("/demo").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("class=\"corrections\""), "{page}");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+            || page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("<script>alert(1)"),
+        "the note is escaped in HTML"
+    );
+    // The JSON-LD block parses, names the schema.org types, and cannot be
+    // closed early by the note's "</script>".
+    let start = page
+        .find("<script type=\"application/ld+json\">")
+        .expect("a JSON-LD block")
+        + 35;
+    let end = start + page[start..].find("</script>").unwrap();
+    let ld: Value = serde_json::from_str(&page[start..end]).expect("JSON-LD is JSON");
+    assert_eq!(ld["@context"], "https://schema.org");
+    assert_eq!(ld["correction"][0]["@type"], "CorrectionComment");
+    assert_eq!(ld["correction"][0]["text"], NOTE);
+
+    let r = app.get("/corrections").await;
+    assert_eq!(r.status(), 200);
+    let log = r.text().await.unwrap();
+    assert!(log.contains("La Corée du Nord envoie"), "{log}");
+    assert!(log.contains("le 3 octobre"));
+    assert!(!log.contains("<script>alert"), "escaped");
+    let r = app.get("/corrections?cursor=not-a-cursor").await;
+    assert_eq!(r.status(), 404);
+}
 
 async fn status_of(app: &TestApp, receipt: &Value) -> Value {
     let token = receipt["status_url"]
