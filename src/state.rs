@@ -13,6 +13,9 @@ pub struct AppState {
     pub writer: Writer,
     pub backend: Backend,
     pub intake: crate::routes::reports::IntakeLimits,
+    /// The email outbox's worker: `mailer.config` for the event functions,
+    /// `mailer.wake()` after committing emails.
+    pub mailer: std::sync::Arc<crate::notify::worker::Mailer>,
 }
 
 impl AppState {

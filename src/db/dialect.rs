@@ -14,7 +14,7 @@ pub fn is_unique_violation(err: &Error) -> bool {
 use diesel::prelude::*;
 
 use super::DbConn;
-use super::schema::cases;
+use super::schema::{cases, outbox};
 
 /// Lock a case row for the rest of the transaction. PostgreSQL needs it when
 /// several instances write; SQLite's single writer already serialises writes
@@ -31,4 +31,75 @@ pub fn lock_case(conn: &mut DbConn, case_id: &str) -> QueryResult<()> {
         DbConn::Sqlite(_) => {}
     }
     Ok(())
+}
+
+/// Lease up to `limit` due, unleased outbox rows to `token` until
+/// `lease_until`; the caller then reads its rows back by token.
+///
+/// PostgreSQL: the due rows are locked FOR UPDATE SKIP LOCKED, so workers on
+/// several instances claim disjoint rows without waiting on each other, and
+/// the lease update re-checks that each row is still free.
+///
+/// SQLite: one UPDATE whose subquery picks the rows. Being a write from its
+/// first statement, it takes the database's write lock before reading, so
+/// claims from several processes are serialised (waiting on busy_timeout)
+/// instead of failing on a stale read snapshot.
+pub fn lease_due_outbox(
+    conn: &mut DbConn,
+    token: &str,
+    now: chrono::NaiveDateTime,
+    lease_until: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<usize> {
+    use super::outbox::PENDING;
+    match conn {
+        DbConn::Pg(pg) => {
+            let ids: Vec<String> = outbox::table
+                .filter(outbox::status.eq(PENDING))
+                .filter(outbox::next_attempt_at.le(now))
+                .filter(
+                    outbox::locked_until
+                        .is_null()
+                        .or(outbox::locked_until.lt(now)),
+                )
+                .order(outbox::next_attempt_at.asc())
+                .limit(limit)
+                .select(outbox::id)
+                .for_update()
+                .skip_locked()
+                .load(pg)?;
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            diesel::update(
+                outbox::table
+                    .filter(outbox::id.eq_any(&ids))
+                    .filter(outbox::status.eq(PENDING)),
+            )
+            .set((
+                outbox::locked_by.eq(token),
+                outbox::locked_until.eq(lease_until),
+                outbox::updated_at.eq(now),
+            ))
+            .execute(pg)
+        }
+        DbConn::Sqlite(c) => {
+            use diesel::sql_types::{BigInt, Text, Timestamp};
+            diesel::sql_query(
+                "UPDATE outbox SET locked_by = ?, locked_until = ?, updated_at = ? \
+                 WHERE id IN (SELECT id FROM outbox \
+                   WHERE status = ? AND next_attempt_at <= ? \
+                     AND (locked_until IS NULL OR locked_until < ?) \
+                   ORDER BY next_attempt_at LIMIT ?)",
+            )
+            .bind::<Text, _>(token)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(PENDING)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .execute(c)
+        }
+    }
 }

@@ -7,6 +7,7 @@
 
 pub mod articles;
 pub mod dialect;
+pub mod outbox;
 pub mod reports;
 pub mod schema;
 pub mod writer;

@@ -16,12 +16,15 @@ use utoipa_swagger_ui::SwaggerUi;
         super::articles::find_by_url,
         super::reports::submit,
         super::reports::status,
+        super::unsubscribe::confirm,
+        super::unsubscribe::unsubscribe,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldError)),
     modifiers(&Security),
     tags(
         (name = "articles", description = "Articles from the CMS, split into sentences with stable ids"),
         (name = "reports", description = "Readers' error reports"),
+        (name = "notifications", description = "Email notifications: one-click unsubscribe"),
         (name = "operations", description = "Health"),
     )
 )]

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod middleware;
 pub mod reports;
+pub mod unsubscribe;
 
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
@@ -67,6 +68,12 @@ pub fn configure(
         web::resource("/api/v1/reports/status/{token}")
             .wrap(public_cors(cors))
             .route(web::get().to(reports::status)),
+    )
+    // One-click unsubscribe (RFC 8058): mail providers POST here.
+    .service(
+        web::resource("/unsubscribe/{token}")
+            .route(web::get().to(unsubscribe::confirm))
+            .route(web::post().to(unsubscribe::unsubscribe)),
     )
     .service(
         web::resource("/api/v1/articles/{external_id}")

@@ -4,9 +4,14 @@
 #![allow(clippy::result_large_err)]
 
 mod helpers;
+mod mail;
+mod smtp;
 
 mod articles;
 mod durability;
+mod email_delivery;
+mod email_outbox;
+mod email_prefs;
 mod errors;
 mod operations;
 mod reports;
