@@ -16,6 +16,21 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::schema::{cases, outbox};
 
+/// Take SQLite's write lock at the start of a write transaction (a no-op
+/// UPDATE does), so the transaction never reads first and then fails to
+/// upgrade because another process (`erratum worker`, a CLI command) wrote
+/// in between: it waits its turn (busy_timeout) instead. PostgreSQL locks
+/// rows, not the database: nothing to do.
+pub fn begin_write(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(_) => Ok(()),
+        DbConn::Sqlite(c) => {
+            use diesel::connection::SimpleConnection;
+            c.batch_execute("UPDATE instance_secrets SET name = name WHERE 0")
+        }
+    }
+}
+
 /// Lock a case row for the rest of the transaction. PostgreSQL needs it when
 /// several instances write; SQLite's single writer already serialises writes
 /// (and has no FOR UPDATE).

@@ -99,6 +99,7 @@ fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usiz
         };
         let mut answers = Vec::with_capacity(batch.len());
         let committed = conn.transaction::<(), diesel::result::Error, _>(|c| {
+            super::dialect::begin_write(c)?;
             for job in batch {
                 answers.push(job(c));
             }

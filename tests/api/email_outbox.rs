@@ -305,3 +305,57 @@ async fn two_workers_on_one_database_never_send_the_same_row_twice(b: Backend) {
     assert_eq!(total, ROWS, "each row counted by exactly one worker");
     assert!(not_sent.is_empty(), "{not_sent:?}");
 }
+
+/// A broken mail configuration stops the start with one line naming the key
+/// (exit code 2), before anything is served.
+#[test]
+fn a_broken_mail_configuration_is_reported_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for (env, key) in [
+        (
+            vec![("ERRATUM__EMAIL__TRANSPORT", "smtp")],
+            "email.smtp.host",
+        ),
+        (
+            vec![("ERRATUM__EMAIL__FROM", "not an address")],
+            "email.from",
+        ),
+        (
+            vec![
+                ("ERRATUM__EMAIL__TRANSPORT", "smtp"),
+                ("ERRATUM__EMAIL__SMTP__HOST", "smtp.example.org"),
+                ("ERRATUM__EMAIL__SMTP__SECURITY", "ssl"),
+            ],
+            "email.smtp.security",
+        ),
+        (
+            vec![
+                ("ERRATUM__EMAIL__TRANSPORT", "smtp"),
+                ("ERRATUM__EMAIL__SMTP__HOST", "smtp.example.org"),
+                ("ERRATUM__EMAIL__SMTP__USERNAME", "erratum"),
+            ],
+            "email.smtp.password",
+        ),
+        (
+            vec![("ERRATUM__EMAIL__TRANSPORT", "carrier-pigeon")],
+            "email.transport",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_erratum"))
+            .arg("migrate")
+            .current_dir(dir.path())
+            .envs(env.iter().copied())
+            .env("ERRATUM__DATABASE__URL", "sqlite://never-created.db")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{env:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("invalid configuration: {key}")),
+            "{key}: {stderr}"
+        );
+        assert!(!dir.path().join("never-created.db").exists());
+    }
+}
