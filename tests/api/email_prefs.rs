@@ -228,6 +228,14 @@ async fn one_click_unsubscribe_stops_that_kind_of_email(b: Backend) {
         (p.new_case, p.escalation),
         (Delivery::Off, Delivery::Immediate)
     );
+    let (_, spec) = app.get_json("/api/openapi.json").await;
+    for method in ["get", "post"] {
+        let op = &spec["paths"]["/unsubscribe/{token}"][method];
+        assert!(
+            op["responses"]["404"].is_object(),
+            "{method} documented: {op}"
+        );
+    }
 
     // New cases no longer reach this editor; an escalation still does.
     app.report_on("Vladimir Poutine", "typo", "Autre coquille.", None)
