@@ -88,8 +88,14 @@ impl Application {
         });
 
         // Each app gets its own registry, so several apps (tests) coexist in one process.
+        let registry = prometheus::Registry::new();
+        state
+            .mailer
+            .metrics
+            .register(&registry)
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let prometheus = PrometheusMetricsBuilder::new("erratum")
-            .registry(prometheus::Registry::new())
+            .registry(registry)
             .endpoint("/metrics")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;

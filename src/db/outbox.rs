@@ -206,6 +206,20 @@ pub fn next_due(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
         .first(conn)
 }
 
+/// How many rows have each status.
+pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    [PENDING, SENT, DEAD, SKIPPED]
+        .into_iter()
+        .map(|status| {
+            let n = outbox::table
+                .filter(outbox::status.eq(status))
+                .count()
+                .get_result(conn)?;
+            Ok((status.to_string(), n))
+        })
+        .collect()
+}
+
 pub fn mark_sent(conn: &mut DbConn, id: &str, t: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         outbox::table

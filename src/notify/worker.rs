@@ -27,7 +27,42 @@ use crate::db::outbox::{self, OutboxRow};
 use crate::db::{Pool, Writer, new_id, now};
 use crate::error::Problem;
 
+/// Prometheus metrics of the email worker, served on `/metrics` with the
+/// HTTP ones.
+#[derive(Clone)]
+pub struct MailMetrics {
+    /// Tries by outcome: sent, retry, dead, skipped.
+    tries: prometheus::IntCounterVec,
+    /// Rows per status, as the worker last counted them (all instances').
+    outbox: prometheus::IntGaugeVec,
+}
+
+impl MailMetrics {
+    fn new() -> MailMetrics {
+        let tries = prometheus::IntCounterVec::new(
+            prometheus::Opts::new(
+                "erratum_email_tries_total",
+                "Email sending tries by outcome",
+            ),
+            &["outcome"],
+        )
+        .expect("a valid metric");
+        let outbox = prometheus::IntGaugeVec::new(
+            prometheus::Opts::new("erratum_outbox_emails", "Emails in the outbox by status"),
+            &["status"],
+        )
+        .expect("a valid metric");
+        MailMetrics { tries, outbox }
+    }
+
+    pub fn register(&self, registry: &prometheus::Registry) -> prometheus::Result<()> {
+        registry.register(Box::new(self.tries.clone()))?;
+        registry.register(Box::new(self.outbox.clone()))
+    }
+}
+
 pub struct Mailer {
+    pub metrics: MailMetrics,
     pool: Pool,
     writer: Writer,
     transport: Transport,
@@ -69,6 +104,7 @@ impl Mailer {
         let transport = Transport::from_settings(settings)?;
         let renderer = Renderer::new().map_err(|e| anyhow::anyhow!("email templates: {e:#}"))?;
         Ok(Arc::new(Mailer {
+            metrics: MailMetrics::new(),
             pool,
             writer,
             transport,
@@ -142,6 +178,10 @@ impl Mailer {
         for _ in 0..10_000 {
             let (rows, skipped) = self.claim_with_retries().await?;
             stats.skipped += skipped;
+            self.metrics
+                .tries
+                .with_label_values(&["skipped"])
+                .inc_by(skipped as u64);
             if rows.is_empty() && skipped == 0 {
                 break;
             }
@@ -309,6 +349,12 @@ impl Mailer {
                 })
             })
             .await?;
+        let outcome = match recorded {
+            Recorded::Sent => "sent",
+            Recorded::Retry => "retry",
+            Recorded::Dead => "dead",
+        };
+        self.metrics.tries.with_label_values(&[outcome]).inc();
         match recorded {
             Recorded::Sent => tracing::info!(outbox_id = %id, kind, attempts, "email sent"),
             Recorded::Retry => {
@@ -344,13 +390,20 @@ impl Mailer {
             }
             let mut wait = poll.min(scan_every);
             let pool = self.pool.clone();
-            let next = tokio::task::spawn_blocking(move || -> Option<NaiveDateTime> {
-                let mut conn = pool.get().ok()?;
-                outbox::next_due(&mut conn).ok().flatten()
+            let (next, counts) = tokio::task::spawn_blocking(move || {
+                let Ok(mut conn) = pool.get() else {
+                    return (None, Vec::new());
+                };
+                (
+                    outbox::next_due(&mut conn).ok().flatten(),
+                    outbox::count_by_status(&mut conn).unwrap_or_default(),
+                )
             })
             .await
-            .ok()
-            .flatten();
+            .unwrap_or_default();
+            for (status, n) in counts {
+                self.metrics.outbox.with_label_values(&[&status]).set(n);
+            }
             if let Some(next) = next {
                 let until = (next - now()).to_std().unwrap_or(Duration::ZERO);
                 wait = wait.min(until.max(Duration::from_millis(50)));

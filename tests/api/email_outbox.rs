@@ -140,6 +140,13 @@ async fn an_email_that_always_fails_is_dead_lettered_and_can_be_retried(b: Backe
         "{row:?}"
     );
 
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"erratum_email_tries_total{outcome="dead"} 1"#)
+            && metrics.contains(r#"erratum_email_tries_total{outcome="retry"} 2"#),
+        "{metrics}"
+    );
+
     // Visible through the admin functions…
     let dead = app
         .app_state
