@@ -6,6 +6,7 @@ pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod notifications;
 pub mod reports;
 pub mod unsubscribe;
 

@@ -12,6 +12,7 @@ mod durability;
 mod email_delivery;
 mod email_outbox;
 mod email_prefs;
+mod email_routes;
 mod errors;
 mod operations;
 mod reports;
