@@ -129,6 +129,7 @@ pub struct EmailSettings {
     pub retry_max_secs: u64,
     pub reader_daily_limit: u32,
     pub reader_receipt: bool,
+    pub retention_days: u32,
     pub file: FileTransportSettings,
     pub smtp: SmtpSettings,
     pub worker: WorkerSettings,
@@ -350,6 +351,9 @@ impl EmailSettings {
         }
         if self.reader_daily_limit == 0 {
             return bad("email.reader_daily_limit", "must be at least 1");
+        }
+        if self.retention_days == 0 {
+            return bad("email.retention_days", "must be at least 1");
         }
         match self.transport {
             EmailTransport::File if self.file.dir.as_os_str().is_empty() => {

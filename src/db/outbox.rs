@@ -321,3 +321,20 @@ pub fn requeue_all_dead(conn: &mut DbConn, t: NaiveDateTime) -> QueryResult<usiz
         ))
         .execute(conn)
 }
+
+/// Delete sent and skipped emails older than `before`, and the digest items
+/// they listed: they hold addresses and readers' text, kept no longer than
+/// needed. Dead emails stay until someone retries or inspects them.
+pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+    use super::schema::digest_items;
+    let old = outbox::table
+        .filter(outbox::status.eq_any([SENT, SKIPPED]))
+        .filter(outbox::updated_at.lt(before));
+    diesel::delete(
+        digest_items::table
+            .filter(digest_items::outbox_id.is_not_null())
+            .filter(digest_items::created_at.lt(before)),
+    )
+    .execute(conn)?;
+    diesel::delete(old).execute(conn)
+}

@@ -34,6 +34,7 @@ pub struct NotifyConfig {
     pub report_threshold: i32,
     pub fresh_article_hours: i64,
     pub daily_hour_utc: u32,
+    pub retention_days: i64,
 }
 
 impl NotifyConfig {
@@ -50,6 +51,7 @@ impl NotifyConfig {
             report_threshold: s.escalation.report_threshold as i32,
             fresh_article_hours: s.escalation.fresh_article_hours as i64,
             daily_hour_utc: s.digest.daily_hour_utc,
+            retention_days: s.retention_days as i64,
         }
     }
 }

@@ -158,13 +158,15 @@ impl Mailer {
             .await
     }
 
-    /// Write due digests and overdue notices as of `at`.
+    /// Write due digests and overdue notices as of `at`, and forget emails
+    /// older than `email.retention_days`.
     pub async fn scan(&self, at: NaiveDateTime) -> Result<(usize, usize), Problem> {
         let cfg = self.config.clone();
         self.writer
             .run(move |conn| {
                 let overdue = super::events::scan_overdue(conn, &cfg, at)?;
                 let digests = super::digest::build_due(conn, &cfg, at)?;
+                outbox::purge(conn, at - chrono::Duration::days(cfg.retention_days))?;
                 Ok((overdue, digests))
             })
             .await

@@ -162,6 +162,16 @@ async fn a_digest_groups_several_cases_into_one_email(b: Backend) {
         .await
         .unwrap();
     assert_eq!(pending, 0);
+    // Sent emails are forgotten after email.retention_days (90).
+    let sent = || async {
+        let rows = app.outbox_rows().await;
+        rows.into_iter().filter(|r| r.status == "sent").count()
+    };
+    assert_eq!(sent().await, 4);
+    app.scan_at(erratum::db::now() + Duration::days(89)).await;
+    assert_eq!(sent().await, 4);
+    app.scan_at(erratum::db::now() + Duration::days(91)).await;
+    assert_eq!(sent().await, 0);
 
     // Its one-click link turns the hourly digest off.
     let url = unsubscribe_url(&digests[0].raw());
