@@ -85,6 +85,7 @@ pub struct RunStats {
     pub skipped: usize,
 }
 
+#[derive(Clone)]
 enum Outcome {
     Sent,
     Failed(SendError),
@@ -314,43 +315,58 @@ impl Mailer {
         }
     }
 
+    /// Record a try. A busy database is tried again: an email that went out
+    /// but is not marked sent would go out again once its lease ends.
     async fn record(&self, row: OutboxRow, outcome: Outcome) -> Result<Recorded, Problem> {
         let max = self.settings.max_attempts as i32;
         let base = self.settings.retry_base_secs;
         let cap = self.settings.retry_max_secs;
         let (id, kind, attempts) = (row.id.clone(), row.kind.clone(), row.attempts + 1);
-        let recorded = self
-            .writer
-            .run(move |conn| {
-                let t = now();
-                Ok(match outcome {
-                    Outcome::Sent => {
-                        outbox::mark_sent(conn, &row.id, t)?;
-                        Recorded::Sent
-                    }
-                    Outcome::Failed(e) => {
-                        let detail = redact(&e.detail, &row.recipient);
-                        if e.failure == Failure::Bounce {
-                            outbox::suppress(
-                                conn,
-                                &row.recipient_key,
-                                outbox::BOUNCE,
-                                Some(&detail),
-                                t,
-                            )?;
+        let row = Arc::new(row);
+        let mut tries = 0u64;
+        let recorded = loop {
+            let (row, outcome) = (row.clone(), outcome.clone());
+            let result = self
+                .writer
+                .run(move |conn| {
+                    let t = now();
+                    Ok(match outcome {
+                        Outcome::Sent => {
+                            outbox::mark_sent(conn, &row.id, t)?;
+                            Recorded::Sent
                         }
-                        let retry = (e.failure == Failure::Transient && attempts < max)
-                            .then(|| t + backoff(attempts, base, cap));
-                        outbox::mark_failed(conn, &row.id, &detail, retry, t)?;
-                        if retry.is_some() {
-                            Recorded::Retry
-                        } else {
-                            Recorded::Dead
+                        Outcome::Failed(e) => {
+                            let detail = redact(&e.detail, &row.recipient);
+                            if e.failure == Failure::Bounce {
+                                outbox::suppress(
+                                    conn,
+                                    &row.recipient_key,
+                                    outbox::BOUNCE,
+                                    Some(&detail),
+                                    t,
+                                )?;
+                            }
+                            let retry = (e.failure == Failure::Transient && attempts < max)
+                                .then(|| t + backoff(attempts, base, cap));
+                            outbox::mark_failed(conn, &row.id, &detail, retry, t)?;
+                            if retry.is_some() {
+                                Recorded::Retry
+                            } else {
+                                Recorded::Dead
+                            }
                         }
-                    }
+                    })
                 })
-            })
-            .await?;
+                .await;
+            match result {
+                Ok(r) => break r,
+                Err(p) if p.status.as_u16() == 503 && tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                Err(p) => return Err(p),
+            }
+        };
         let outcome = match recorded {
             Recorded::Sent => "sent",
             Recorded::Retry => "retry",
