@@ -103,6 +103,20 @@ impl Mailer {
             .parse::<Mailbox>()
             .map_err(|e| anyhow::anyhow!("email.from: {e}"))?;
         let transport = Transport::from_settings(settings)?;
+        let local = [
+            "http://127.",
+            "http://localhost",
+            "http://0.0.0.0",
+            "http://[::1]",
+        ];
+        if matches!(transport, Transport::Smtp { .. })
+            && local.iter().any(|p| public_url.starts_with(p))
+        {
+            tracing::warn!(
+                public_url = %public_url,
+                "emails link to a local address: set server.public_url to the address readers and editors use"
+            );
+        }
         let renderer = Renderer::new().map_err(|e| anyhow::anyhow!("email templates: {e:#}"))?;
         Ok(Arc::new(Mailer {
             metrics: MailMetrics::new(),
