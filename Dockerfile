@@ -28,7 +28,8 @@ USER erratum
 WORKDIR /data
 VOLUME ["/data"]
 ENV ERRATUM__SERVER__HOST=0.0.0.0 \
-    ERRATUM__DATABASE__URL=sqlite:///data/erratum.db
+    ERRATUM__DATABASE__URL=sqlite:///data/erratum.db \
+    ERRATUM__EMAIL__FILE__DIR=/data/mail
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
     CMD curl -fsS http://127.0.0.1:8080/health/ready || exit 1

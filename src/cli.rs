@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `article import`,
-//! `editor …` (in `editor_cli`).
+//! `editor …` (in `editor_cli`), `worker`, `outbox list|retry`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +39,40 @@ pub enum Command {
     Editor {
         #[command(subcommand)]
         command: crate::editor_cli::EditorCommand,
+    },
+    /// Run the email worker alone (without the API): send what the outbox
+    /// holds, retry failures, write digests and overdue notices.
+    Worker {
+        /// Send everything due now, then exit (instead of running until stopped).
+        #[arg(long)]
+        drain: bool,
+    },
+    /// Inspect and retry the email outbox.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List emails, newest first.
+    List {
+        /// Only the dead letter: emails that failed every try.
+        #[arg(long)]
+        dead: bool,
+        /// At most this many (1 to 500).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Put emails back in the queue, due now, with a fresh count of tries.
+    Retry {
+        /// The email's id (from `erratum outbox list`).
+        #[arg(required_unless_present = "all_dead", conflicts_with = "all_dead")]
+        id: Option<String>,
+        /// Every dead email.
+        #[arg(long)]
+        all_dead: bool,
     },
 }
 
@@ -95,6 +129,13 @@ pub fn run() -> ExitCode {
                     },
             } => import(settings, file, external_id, lang, url, title, desk).await,
             Command::Editor { command } => crate::editor_cli::run(settings, command).await,
+            Command::Worker { drain } => crate::notify::cli::worker(settings, drain).await,
+            Command::Outbox {
+                command: OutboxCommand::List { dead, limit },
+            } => crate::notify::cli::list(settings, dead, limit).await,
+            Command::Outbox {
+                command: OutboxCommand::Retry { id, all_dead },
+            } => crate::notify::cli::retry(settings, id, all_dead).await,
         }
     });
     match result {

@@ -24,6 +24,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub cors: CorsSettings,
     pub log: LogSettings,
+    pub email: EmailSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +137,96 @@ pub struct LogSettings {
 pub enum LogFormat {
     Pretty,
     Json,
+}
+
+/// Email notifications (`[email]`): transport, sender, retries, limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    pub from: String,
+    pub max_attempts: u32,
+    pub retry_base_secs: u64,
+    pub retry_max_secs: u64,
+    pub reader_daily_limit: u32,
+    pub reader_receipt: bool,
+    pub retention_days: u32,
+    pub file: FileTransportSettings,
+    pub smtp: SmtpSettings,
+    pub worker: WorkerSettings,
+    pub escalation: EscalationSettings,
+    pub digest: DigestSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileTransportSettings {
+    pub dir: std::path::PathBuf,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: String,
+    pub password: String,
+    pub timeout_secs: u64,
+    pub pool_size: u32,
+}
+
+// The password must never reach a log line through `{:?}`.
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("timeout_secs", &self.timeout_secs)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub enabled: bool,
+    pub poll_secs: u64,
+    pub scan_secs: u64,
+    pub batch_size: u32,
+    pub lease_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationSettings {
+    pub report_threshold: u32,
+    pub fresh_article_hours: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestSettings {
+    pub daily_hour_utc: u32,
 }
 
 /// A configuration problem, displayed as one line naming the key.
@@ -264,7 +355,7 @@ impl Settings {
                 );
             }
         }
-        Ok(())
+        self.email.validate()
     }
 
     /// The base URL for links, without a trailing slash.
@@ -274,5 +365,95 @@ impl Settings {
         } else {
             self.server.public_url.trim_end_matches('/').to_string()
         }
+    }
+}
+
+impl EmailSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, msg: &str| Err(ConfigError(format!("{key}: {msg}")));
+        if self.from.parse::<lettre::message::Mailbox>().is_err() {
+            return bad(
+                "email.from",
+                "must be an address, e.g. \"Erratum <erratum@news.example>\"",
+            );
+        }
+        if self.max_attempts == 0 {
+            return bad("email.max_attempts", "must be at least 1");
+        }
+        if self.retry_max_secs < self.retry_base_secs {
+            return bad(
+                "email.retry_max_secs",
+                "must be at least email.retry_base_secs",
+            );
+        }
+        if self.reader_daily_limit == 0 {
+            return bad("email.reader_daily_limit", "must be at least 1");
+        }
+        if self.retention_days == 0 {
+            return bad("email.retention_days", "must be at least 1");
+        }
+        match self.transport {
+            EmailTransport::File if self.file.dir.as_os_str().is_empty() => {
+                return bad("email.file.dir", "must name a folder");
+            }
+            EmailTransport::Smtp => {
+                let host = self.smtp.host.trim();
+                if host.is_empty() {
+                    return bad(
+                        "email.smtp.host",
+                        "must name the SMTP server when email.transport = \"smtp\"",
+                    );
+                }
+                if host.contains(|c: char| c.is_whitespace() || c == '/' || c == ':')
+                    && host.parse::<IpAddr>().is_err()
+                {
+                    return bad("email.smtp.host", "must be a host name or an IP address");
+                }
+                if self.smtp.port == 0 {
+                    return bad("email.smtp.port", "must be a port number (1-65535)");
+                }
+                if self.smtp.username.is_empty() != self.smtp.password.is_empty() {
+                    return bad(
+                        "email.smtp.password",
+                        "give both email.smtp.username and email.smtp.password, or neither",
+                    );
+                }
+            }
+            EmailTransport::File => {}
+        }
+        if self.smtp.timeout_secs == 0 {
+            return bad("email.smtp.timeout_secs", "must be at least 1");
+        }
+        if self.smtp.pool_size == 0 {
+            return bad("email.smtp.pool_size", "must be at least 1");
+        }
+        let w = &self.worker;
+        if w.poll_secs == 0 {
+            return bad("email.worker.poll_secs", "must be at least 1");
+        }
+        if w.scan_secs == 0 {
+            return bad("email.worker.scan_secs", "must be at least 1");
+        }
+        if w.batch_size == 0 {
+            return bad("email.worker.batch_size", "must be at least 1");
+        }
+        // A lease shorter than a slow send would let a second worker take the
+        // row while the first is still talking to the server: a double send.
+        if w.lease_secs < 4 * self.smtp.timeout_secs {
+            return bad(
+                "email.worker.lease_secs",
+                "must be at least 4 times email.smtp.timeout_secs",
+            );
+        }
+        if self.escalation.report_threshold < 2 {
+            return bad("email.escalation.report_threshold", "must be at least 2");
+        }
+        if self.digest.daily_hour_utc > 23 {
+            return bad(
+                "email.digest.daily_hour_utc",
+                "must be an hour from 0 to 23",
+            );
+        }
+        Ok(())
     }
 }

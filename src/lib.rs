@@ -13,6 +13,7 @@ pub mod demo;
 pub mod domain;
 pub mod editor_cli;
 pub mod error;
+pub mod notify;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -13,6 +13,7 @@ use actix_web_prom::PrometheusMetricsBuilder;
 use crate::config::Settings;
 use crate::db::{self, Writer};
 use crate::error::Problem;
+use crate::notify::worker::Mailer;
 use crate::routes::{self, middleware};
 use crate::state::AppState;
 
@@ -20,6 +21,10 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    worker: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 impl Application {
@@ -53,6 +58,12 @@ impl Application {
         } else {
             settings.public_url()
         };
+        let mailer = Mailer::new(
+            &settings.email,
+            pool.clone(),
+            writer.clone(),
+            public_url.clone(),
+        )?;
         let state = web::Data::new(AppState {
             intake: routes::reports::IntakeLimits::new(&settings.intake.rate_limit),
             login: crate::auth::limits::LoginLimits::new(&settings.auth),
@@ -61,6 +72,7 @@ impl Application {
             pool,
             writer,
             backend,
+            mailer,
         });
         if state.settings.demo.enabled {
             crate::demo::import(&state)
@@ -68,10 +80,23 @@ impl Application {
                 .map_err(|p| anyhow::anyhow!("demo import failed: {p}"))?;
         }
         spawn_housekeeping(state.clone());
+        // Reported, never fatal: reports are accepted while mail is down.
+        let mailer = state.mailer.clone();
+        tokio::spawn(async move { mailer.check_transport().await });
+        let worker = state.settings.email.worker.enabled.then(|| {
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            (stop, tokio::spawn(state.mailer.clone().run(stopped)))
+        });
 
         // Each app gets its own registry, so several apps (tests) coexist in one process.
+        let registry = prometheus::Registry::new();
+        state
+            .mailer
+            .metrics
+            .register(&registry)
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let prometheus = PrometheusMetricsBuilder::new("erratum")
-            .registry(prometheus::Registry::new())
+            .registry(registry)
             .endpoint("/metrics")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
@@ -114,6 +139,7 @@ impl Application {
             port,
             server: server.run(),
             state,
+            worker,
         })
     }
 
@@ -125,9 +151,18 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serve until SIGTERM/SIGINT (actix finishes in-flight requests first).
+    /// Serve until SIGTERM/SIGINT (actix finishes in-flight requests first),
+    /// then let the email worker finish the emails it is sending.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some((stop, handle)) = self.worker {
+            let _ = stop.send(true);
+            let grace = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
+            if tokio::time::timeout(grace, handle).await.is_err() {
+                tracing::warn!("the email worker did not stop in time; unsent emails stay queued");
+            }
+        }
+        served
     }
 
     pub fn server_handle(&self) -> actix_web::dev::ServerHandle {

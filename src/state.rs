@@ -14,6 +14,9 @@ pub struct AppState {
     pub backend: Backend,
     pub intake: crate::routes::reports::IntakeLimits,
     pub login: crate::auth::limits::LoginLimits,
+    /// The email outbox's worker: `mailer.config` for the event functions,
+    /// `mailer.wake()` after committing emails.
+    pub mailer: std::sync::Arc<crate::notify::worker::Mailer>,
 }
 
 impl AppState {

@@ -1,12 +1,12 @@
 //! Where other parts of Erratum join an editorial action's transaction.
 //!
 //! Each function is called inside the action's transaction, right after its
-//! audit entry is written: whatever it writes (an email in the outbox, say)
-//! commits with the action or not at all. They do nothing yet; the email
-//! outbox fills them in.
+//! audit entry is written: whatever it writes (an email in the outbox)
+//! commits with the action or not at all.
 
 use super::DbConn;
 use crate::error::Problem;
+use crate::notify::NotifyConfig;
 
 /// A case was assigned to an editor by someone (possibly themselves).
 #[derive(Debug, Clone)]
@@ -34,10 +34,28 @@ pub struct CaseResolved<'a> {
     pub by_editor_id: &'a str,
 }
 
-pub fn case_assigned(_conn: &mut DbConn, _event: &CaseAssigned) -> Result<(), Problem> {
-    Ok(())
+/// Tell the assignee (unless they took the case themselves).
+pub fn case_assigned(
+    conn: &mut DbConn,
+    cfg: &NotifyConfig,
+    event: &CaseAssigned,
+) -> Result<(), Problem> {
+    crate::notify::events::case_assigned(
+        conn,
+        cfg,
+        event.case_id,
+        event.assignee_id,
+        Some(event.by_editor_id),
+    )
 }
 
-pub fn case_resolved(_conn: &mut DbConn, _event: &CaseResolved) -> Result<(), Problem> {
-    Ok(())
+/// Tell the readers who asked for the outcome; a published correction's text
+/// is the public note.
+pub fn case_resolved(
+    conn: &mut DbConn,
+    cfg: &NotifyConfig,
+    event: &CaseResolved,
+) -> Result<(), Problem> {
+    let correction = event.correction_id.and(event.public_note);
+    crate::notify::events::case_resolved(conn, cfg, event.case_id, correction)
 }

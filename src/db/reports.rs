@@ -151,6 +151,8 @@ pub struct Submission<'a> {
     pub public_url: &'a str,
     pub due_hours: &'a DueHours,
     pub duplicate_window_hours: u32,
+    /// For the emails the report causes, written in the same transaction.
+    pub notify: &'a crate::notify::NotifyConfig,
 }
 
 /// HTTP status and receipt.
@@ -360,6 +362,18 @@ fn insert(
     }
     if !report.is_spam {
         count_report(conn, &case_id, sub, new_reporter, t)?;
+        crate::notify::events::report_received(
+            conn,
+            sub.notify,
+            &crate::notify::events::ReportEvent {
+                case_id: &case_id,
+                reference: &reference,
+                article: sub.article,
+                category: report.category,
+                reporter: report.reporter.as_ref().map(|(e, n)| (e, *n)),
+                t,
+            },
+        )?;
     }
     Ok(ReportReceipt {
         report_id,

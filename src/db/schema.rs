@@ -211,6 +211,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        recipient_key -> Text,
+        editor_id -> Nullable<Text>,
+        case_id -> Nullable<Text>,
+        language -> Text,
+        payload -> Text,
+        message_id -> Text,
+        thread_message_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_prefs (editor_id, kind) {
+        editor_id -> Text,
+        kind -> Text,
+        delivery -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    digest_items (id) {
+        id -> Text,
+        editor_id -> Text,
+        cadence -> Text,
+        kind -> Text,
+        case_id -> Text,
+        payload -> Text,
+        due_at -> Timestamp,
+        outbox_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_suppressions (address_key, reason) {
+        address_key -> Text,
+        reason -> Text,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(article_revisions -> articles (article_id));
 diesel::joinable!(sentences -> articles (article_id));
 diesel::joinable!(revision_sentences -> article_revisions (revision_id));
@@ -237,4 +293,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_notes,
     audit_log,
     corrections,
+    outbox,
+    notification_prefs,
+    digest_items,
+    email_suppressions,
 );

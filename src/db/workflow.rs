@@ -84,6 +84,7 @@ pub fn act(
     editor: &CurrentEditor,
     case_id: &str,
     action: CaseAction,
+    notify: &crate::notify::NotifyConfig,
 ) -> Result<Outcome, Problem> {
     lock_case(conn, case_id).map_err(|e| match e {
         diesel::result::Error::NotFound => case_not_found(),
@@ -215,6 +216,7 @@ pub fn act(
     match &action {
         CaseAction::Assign { editor_id } => hooks::case_assigned(
             conn,
+            notify,
             &hooks::CaseAssigned {
                 case_id,
                 article_id: &after.article_id,
@@ -224,6 +226,7 @@ pub fn act(
         )?,
         CaseAction::Resolve(r) => hooks::case_resolved(
             conn,
+            notify,
             &hooks::CaseResolved {
                 case_id,
                 article_id: &after.article_id,
@@ -349,10 +352,12 @@ pub fn bulk_resolve(
     editor: &CurrentEditor,
     ids: &[String],
     resolve: &Resolve,
+    notify: &crate::notify::NotifyConfig,
 ) -> Result<Vec<BulkItem>, Problem> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let r = conn.transaction(|c| act(c, editor, id, CaseAction::Resolve(resolve.clone())));
+        let r =
+            conn.transaction(|c| act(c, editor, id, CaseAction::Resolve(resolve.clone()), notify));
         out.push(match r {
             Ok(_) => BulkItem {
                 case_id: id.clone(),

@@ -103,6 +103,10 @@ fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usiz
         // dropped), and the writer goes on with the next batch.
         let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             conn.transaction::<(), diesel::result::Error, _>(|c| {
+                if let Err(e) = super::dialect::begin_write(c) {
+                    tracing::error!(error = %e, "the writer cannot take the write lock");
+                    return Err(e);
+                }
                 for job in batch {
                     answers.push(job(c));
                 }
@@ -159,6 +163,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
         let (pool, _) = crate::db::connect(&url, 2, Duration::from_secs(5)).unwrap();
+        // Migrated like the real database: the writer takes SQLite's write lock
+        // through one of its tables.
+        crate::db::migrate(&mut pool.get().unwrap()).unwrap();
         pool.get()
             .unwrap()
             .batch_execute("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)")

@@ -49,10 +49,11 @@ async fn run(
     editor.require(Role::Editor)?;
     let id = case_id(raw_id)?;
     let kind = action.kind();
+    let notify = state.mailer.config.clone();
     let answer = state
         .writer
         .run(move |conn| {
-            let outcome = workflow::act(conn, &editor, &id, action)?;
+            let outcome = workflow::act(conn, &editor, &id, action, &notify)?;
             let correction = match &outcome.correction_id {
                 Some(cid) => corrections::for_case(conn, &id)?
                     .into_iter()
@@ -75,6 +76,8 @@ async fn run(
             })
         })
         .await?;
+    // An assignment or a resolution may have queued emails with the action.
+    state.mailer.wake();
     tracing::info!(case_id = %answer.case.id, action = kind.as_str(), "case action");
     Ok(HttpResponse::Ok().json(answer))
 }
@@ -348,10 +351,13 @@ pub async fn bulk_resolve(
         b.public_note.as_deref(),
         b.duplicate_of.as_deref(),
     )?;
+    let notify = state.mailer.config.clone();
     let results = state
         .writer
-        .run(move |conn| workflow::bulk_resolve(conn, &editor, &ids, &r))
+        .run(move |conn| workflow::bulk_resolve(conn, &editor, &ids, &r, &notify))
         .await?;
+    // Emails were queued in the same transaction: send them now.
+    state.mailer.wake();
     let resolved = results.iter().filter(|r| r.outcome == "resolved").count();
     tracing::info!(resolved, asked = results.len(), "bulk resolve");
     Ok(HttpResponse::Ok().json(BulkAnswer { resolved, results }))

@@ -12,9 +12,11 @@ pub mod editors;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod notifications;
 pub mod queue;
 pub mod reports;
 pub mod tokens;
+pub mod unsubscribe;
 
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
@@ -60,6 +62,7 @@ pub fn configure(
     )
     .service(docs::swagger())
     .configure(|cfg| editorial::configure(cfg, cors))
+    .configure(notifications::configure::<crate::auth::CurrentEditor>)
     // Public endpoints, callable from any configured origin.
     .service(
         web::resource("/api/v1/articles")
@@ -76,6 +79,12 @@ pub fn configure(
         web::resource("/api/v1/reports/status/{token}")
             .wrap(public_cors(cors))
             .route(web::get().to(reports::status)),
+    )
+    // One-click unsubscribe (RFC 8058): mail providers POST here.
+    .service(
+        web::resource("/unsubscribe/{token}")
+            .route(web::get().to(unsubscribe::confirm))
+            .route(web::post().to(unsubscribe::unsubscribe)),
     )
     .service(
         web::resource("/api/v1/articles/{external_id}")

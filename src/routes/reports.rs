@@ -212,12 +212,15 @@ pub async fn submit(
                 public_url: &st.public_url,
                 due_hours: &st.settings.queue.due_hours,
                 duplicate_window_hours: st.settings.intake.duplicate_window_hours,
+                notify: &st.mailer.config,
             };
             store::submit(conn, &sub)
         })
         .await?;
     if code == 201 {
         tracing::info!(reference = %receipt.reference, case_id = %receipt.case_id, "report stored");
+        // The report's emails are committed with it: send them now.
+        state.mailer.wake();
     }
     Ok(
         HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap_or_default())

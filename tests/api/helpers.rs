@@ -173,7 +173,7 @@ impl TestApp {
                 (url, Some((admin, name)))
             }
         };
-        let settings = test_settings(&database_url, extra);
+        let settings = test_settings(&database_url, &with_test_email(dir.path(), extra));
         let app = Application::build(settings).await.expect("the app starts");
         let port = app.port();
         let app_state = app.state();
@@ -194,6 +194,12 @@ impl TestApp {
             _dir: dir,
             counter: AtomicU64::new(0),
         }
+    }
+
+    /// The test's own folder (emails of the file transport go to `mail/`).
+    #[allow(dead_code)]
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -289,7 +295,26 @@ level = "warn"
     Settings::from_toml_overrides(&toml::to_string(&doc).unwrap()).expect("test settings are valid")
 }
 
-fn merge(into: &mut toml::Table, from: toml::Table) {
+/// Emails go to files in the test's own folder and the background worker is
+/// off: tests drain the outbox themselves (`run_worker_once`) unless they
+/// turn it on.
+fn with_test_email(dir: &std::path::Path, extra: &str) -> String {
+    let mut doc: toml::Table = "[email.file]\n[email.worker]\nenabled = false\n"
+        .parse()
+        .unwrap();
+    if let Some(toml::Value::Table(email)) = doc.get_mut("email")
+        && let Some(toml::Value::Table(file)) = email.get_mut("file")
+    {
+        file.insert(
+            "dir".into(),
+            toml::Value::String(dir.join("mail").display().to_string()),
+        );
+    }
+    merge(&mut doc, extra.parse().expect("extra settings are TOML"));
+    toml::to_string(&doc).unwrap()
+}
+
+pub fn merge(into: &mut toml::Table, from: toml::Table) {
     for (k, v) in from {
         match (into.get_mut(&k), v) {
             (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),

@@ -4,6 +4,8 @@
 #![allow(clippy::result_large_err)]
 
 mod helpers;
+mod mail;
+mod smtp;
 
 mod articles;
 mod auth;
@@ -12,6 +14,11 @@ mod corrections;
 mod cors;
 mod durability;
 mod editor_cli;
+mod email_delivery;
+mod email_outbox;
+mod email_prefs;
+mod email_routes;
+mod email_workflow;
 mod errors;
 mod operations;
 mod queue;

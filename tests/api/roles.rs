@@ -63,9 +63,14 @@ enum Ep {
     CorrectionsAtom,
     ArticleCorrections,
     ArticleJsonLd,
+    PrefsGet,
+    PrefsPut,
+    OutboxList,
+    OutboxRetry,
+    OutboxRetryDead,
 }
 
-const ENDPOINTS: [Ep; 27] = [
+const ENDPOINTS: [Ep; 32] = [
     Ep::Me,
     Ep::Queue,
     Ep::CaseGet,
@@ -93,6 +98,11 @@ const ENDPOINTS: [Ep; 27] = [
     Ep::CorrectionsAtom,
     Ep::ArticleCorrections,
     Ep::ArticleJsonLd,
+    Ep::PrefsGet,
+    Ep::PrefsPut,
+    Ep::OutboxList,
+    Ep::OutboxRetry,
+    Ep::OutboxRetryDead,
 ];
 
 /// The rule, written once: what each identity gets from each endpoint.
@@ -105,6 +115,17 @@ fn expected(ep: Ep, who: Who) -> u16 {
         }
         _ if anonymous => 401,
         Ep::Me | Ep::Queue | Ep::CaseGet | Ep::EditorsList | Ep::TokensList => 200,
+        // Everyone signed in has notification settings of their own.
+        Ep::PrefsGet | Ep::PrefsPut => 200,
+        // The outbox is the admins'; an unknown row is a 404 once allowed.
+        Ep::OutboxList | Ep::OutboxRetryDead => match who {
+            Admin => 200,
+            _ => 403,
+        },
+        Ep::OutboxRetry => match who {
+            Admin => 404,
+            _ => 403,
+        },
         Ep::TokensCreate => 201,
         Ep::TokensRevoke | Ep::Logout => 204,
         // Authorised; the current password given is wrong on purpose.
@@ -392,6 +413,35 @@ impl World {
                 .await
                 .0
             }
+            Ep::PrefsGet => {
+                self.call(who, Method::GET, "/api/v1/me/notifications", None)
+                    .await
+                    .0
+            }
+            Ep::PrefsPut => {
+                self.call(
+                    who,
+                    Method::PUT,
+                    "/api/v1/me/notifications",
+                    Some(json!({"overdue": "daily"})),
+                )
+                .await
+                .0
+            }
+            Ep::OutboxList => {
+                self.call(who, Method::GET, "/api/v1/admin/outbox", None)
+                    .await
+                    .0
+            }
+            Ep::OutboxRetry => {
+                let path = format!("/api/v1/admin/outbox/{}/retry", erratum::db::new_id());
+                self.call(who, Method::POST, &path, None).await.0
+            }
+            Ep::OutboxRetryDead => {
+                self.call(who, Method::POST, "/api/v1/admin/outbox/retry-dead", None)
+                    .await
+                    .0
+            }
             Ep::ArticleJsonLd => self
                 .app
                 .get(&format!("/api/v1/articles/{ARTICLE}/corrections.jsonld"))
@@ -446,6 +496,11 @@ async fn every_endpoint_is_documented(b: Backend) {
     let paths = &doc["paths"];
     for (method, path) in [
         ("post", "/api/v1/auth/login"),
+        ("get", "/api/v1/me/notifications"),
+        ("put", "/api/v1/me/notifications"),
+        ("get", "/api/v1/admin/outbox"),
+        ("post", "/api/v1/admin/outbox/{id}/retry"),
+        ("post", "/api/v1/admin/outbox/retry-dead"),
         ("post", "/api/v1/auth/logout"),
         ("get", "/api/v1/auth/me"),
         ("post", "/api/v1/auth/password"),

@@ -1,0 +1,215 @@
+//! The outbox as admins see it: list rows (the dead letter above all) and
+//! put them back in the queue. The same functions serve the CLI
+//! (`erratum outbox list|retry`) and the admin API, mounted with the editors'
+//! authentication.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::outbox::{self, DEAD, PENDING, SENT, SKIPPED};
+use crate::db::schema::outbox as outbox_t;
+use crate::db::{DbConn, now};
+use crate::error::{FieldError, Problem};
+
+/// One email, without its content; the address is masked (`j•••@example.org`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub kind: String,
+    /// `pending`, `sent`, `dead` or `skipped`.
+    pub status: String,
+    pub recipient: String,
+    /// Set for editors' emails; readers have no account.
+    pub editor_id: Option<String>,
+    pub case_id: Option<String>,
+    pub message_id: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// `GET /api/v1/admin/outbox` query.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    /// `pending`, `sent`, `dead` or `skipped`; all when absent.
+    pub status: Option<String>,
+    /// At most this many rows, newest first (default 50, at most 500).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub sent: i64,
+    pub dead: i64,
+    pub skipped: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OutboxList {
+    pub counts: OutboxCounts,
+    pub entries: Vec<OutboxEntry>,
+}
+
+/// `POST /api/v1/admin/outbox/retry-dead` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RetryAll {
+    pub retried: usize,
+}
+
+/// `j•••@example.org`: enough to tell addresses apart, not to read them.
+pub fn mask(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".into(),
+    }
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i32,
+    NaiveDateTime,
+    Option<String>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+);
+
+fn entry(r: Row) -> OutboxEntry {
+    OutboxEntry {
+        id: r.0,
+        kind: r.1,
+        status: r.2,
+        recipient: mask(&r.3),
+        editor_id: r.4,
+        case_id: r.5,
+        message_id: r.6,
+        attempts: r.7,
+        next_attempt_at: r.8,
+        last_error: r.9,
+        created_at: r.10,
+        sent_at: r.11,
+    }
+}
+
+macro_rules! entry_columns {
+    () => {
+        (
+            outbox_t::id,
+            outbox_t::kind,
+            outbox_t::status,
+            outbox_t::recipient,
+            outbox_t::editor_id,
+            outbox_t::case_id,
+            outbox_t::message_id,
+            outbox_t::attempts,
+            outbox_t::next_attempt_at,
+            outbox_t::last_error,
+            outbox_t::created_at,
+            outbox_t::sent_at,
+        )
+    };
+}
+
+fn count(conn: &mut DbConn, status: &str) -> QueryResult<i64> {
+    outbox_t::table
+        .filter(outbox_t::status.eq(status))
+        .count()
+        .get_result(conn)
+}
+
+/// List rows, newest first, with the count per status.
+pub fn list(conn: &mut DbConn, q: &OutboxQuery) -> Result<OutboxList, Problem> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::validation(vec![FieldError::new(
+            "limit",
+            "out_of_range",
+            "must be between 1 and 500",
+        )]));
+    }
+    let mut query = outbox_t::table
+        .order((outbox_t::created_at.desc(), outbox_t::id.desc()))
+        .limit(limit)
+        .select(entry_columns!())
+        .into_boxed();
+    if let Some(status) = &q.status {
+        if ![PENDING, SENT, DEAD, SKIPPED].contains(&status.as_str()) {
+            return Err(Problem::validation(vec![FieldError::new(
+                "status",
+                "invalid_value",
+                "must be pending, sent, dead or skipped",
+            )]));
+        }
+        query = query.filter(outbox_t::status.eq(status.clone()));
+    }
+    let entries = query.load::<Row>(conn)?.into_iter().map(entry).collect();
+    Ok(OutboxList {
+        counts: OutboxCounts {
+            pending: count(conn, PENDING)?,
+            sent: count(conn, SENT)?,
+            dead: count(conn, DEAD)?,
+            skipped: count(conn, SKIPPED)?,
+        },
+        entries,
+    })
+}
+
+/// Put one dead (or waiting) row back in the queue, due now with a fresh
+/// count of tries: 404 `outbox_entry_not_found`, 409 `outbox_entry_final`
+/// for a row already sent or skipped. Call `Mailer::wake` after the commit.
+pub fn retry(conn: &mut DbConn, id: &str) -> Result<OutboxEntry, Problem> {
+    let find = |conn: &mut DbConn| {
+        outbox_t::table
+            .find(id)
+            .select(entry_columns!())
+            .first::<Row>(conn)
+            .optional()
+    };
+    let Some(current) = find(conn)? else {
+        return Err(Problem::not_found(
+            "outbox_entry_not_found",
+            "No email has this id.",
+        ));
+    };
+    if outbox::requeue(conn, id, now())? == 0 {
+        return Err(Problem::conflict(
+            "outbox_entry_final",
+            format!(
+                "This email is {}; only dead or pending emails can be retried.",
+                current.2
+            ),
+        ));
+    }
+    Ok(entry(
+        find(conn)?.ok_or_else(|| Problem::internal("outbox row vanished"))?,
+    ))
+}
+
+/// Put every dead row back in the queue.
+pub fn retry_all_dead(conn: &mut DbConn) -> Result<RetryAll, Problem> {
+    Ok(RetryAll {
+        retried: outbox::requeue_all_dead(conn, now())?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn addresses_are_masked() {
+        assert_eq!(super::mask("jane@example.org"), "j•••@example.org");
+        assert_eq!(super::mask("nonsense"), "•••");
+    }
+}

@@ -1,0 +1,138 @@
+//! `erratum worker` and `erratum outbox list|retry`.
+
+use std::time::Duration;
+
+use crate::config::Settings;
+use crate::db::{self, Pool, Writer};
+
+fn open(settings: &Settings) -> anyhow::Result<Pool> {
+    let (pool, _) = db::connect(
+        &settings.database.url,
+        settings.database.pool_size.min(4),
+        Duration::from_secs(settings.database.connect_timeout_secs),
+    )?;
+    db::migrate(&mut *pool.get()?)?;
+    Ok(pool)
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+/// Run the worker until SIGTERM/SIGINT, or (`--drain`) until nothing is due.
+pub async fn worker(settings: Settings, drain: bool) -> anyhow::Result<()> {
+    let pool = {
+        let s = settings.clone();
+        blocking(move || open(&s)).await?
+    };
+    let writer = Writer::start(pool.clone(), settings.database.writer_max_batch);
+    let mailer = super::worker::Mailer::new(&settings.email, pool, writer, settings.public_url())?;
+    if drain {
+        mailer
+            .scan(db::now())
+            .await
+            .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
+        let stats = mailer
+            .run_once()
+            .await
+            .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
+        println!(
+            "sent {}, to retry {}, dead {}, skipped {}",
+            stats.sent, stats.retried, stats.dead, stats.skipped
+        );
+        return Ok(());
+    }
+    mailer.check_transport().await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn(mailer.run(stopped));
+    shutdown_signal().await;
+    tracing::info!("stopping the email worker");
+    let _ = stop.send(true);
+    let _ = tokio::time::timeout(
+        Duration::from_secs(settings.server.shutdown_timeout_secs),
+        handle,
+    )
+    .await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub async fn list(settings: Settings, dead: bool, limit: i64) -> anyhow::Result<()> {
+    let list = blocking(move || {
+        let pool = open(&settings)?;
+        let q = super::admin::OutboxQuery {
+            status: dead.then(|| "dead".to_string()),
+            limit: Some(limit),
+        };
+        super::admin::list(&mut *pool.get()?, &q).map_err(|p| anyhow::anyhow!("{}", p.detail))
+    })
+    .await?;
+    let c = &list.counts;
+    println!(
+        "{} pending, {} sent, {} dead, {} skipped",
+        c.pending, c.sent, c.dead, c.skipped
+    );
+    if list.entries.is_empty() {
+        return Ok(());
+    }
+    println!(
+        "{:<36}  {:<14}  {:<7}  {:>5}  {:<19}  {:<24}  ERROR",
+        "ID", "KIND", "STATUS", "TRIES", "CREATED (UTC)", "TO"
+    );
+    for e in list.entries {
+        println!(
+            "{:<36}  {:<14}  {:<7}  {:>5}  {:<19}  {:<24}  {}",
+            e.id,
+            e.kind,
+            e.status,
+            e.attempts,
+            e.created_at.format("%Y-%m-%d %H:%M:%S"),
+            e.recipient,
+            e.last_error.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+pub async fn retry(settings: Settings, id: Option<String>, all_dead: bool) -> anyhow::Result<()> {
+    let message = blocking(move || {
+        let pool = open(&settings)?;
+        let mut conn = pool.get()?;
+        let err = |p: crate::error::Problem| anyhow::anyhow!("{}", p.detail);
+        if all_dead {
+            let r = super::admin::retry_all_dead(&mut conn).map_err(err)?;
+            Ok(format!("{} dead emails are queued again", r.retried))
+        } else {
+            let id = id.unwrap_or_default();
+            let e = super::admin::retry(&mut conn, &id).map_err(err)?;
+            Ok(format!("{} is queued again", e.id))
+        }
+    })
+    .await?;
+    // The worker of a running server picks them up at its next poll.
+    println!("{message}");
+    Ok(())
+}

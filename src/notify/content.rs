@@ -1,0 +1,181 @@
+//! What an email says, captured when its event happens and stored as the
+//! outbox row's JSON payload: a retry renders the same email, and the email
+//! tells what was true when the event occurred.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbConn;
+use crate::db::schema::{articles, cases, reports};
+
+/// A case as the editors' emails show it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CaseSummary {
+    pub case_id: String,
+    pub article_title: String,
+    pub article_url: String,
+    pub desk: Option<String>,
+    /// The sentence as reported.
+    pub sentence: String,
+    pub report_count: i32,
+    pub reporter_count: i32,
+    /// Category codes, the most reported first.
+    pub categories: Vec<String>,
+    pub due_at: NaiveDateTime,
+    /// The latest report (reader text: escaped in HTML by the templates).
+    pub latest: Option<ReportExcerpt>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReportExcerpt {
+    pub reference: String,
+    pub category: String,
+    pub comment: String,
+    pub suggested_correction: Option<String>,
+}
+
+/// Why a case was escalated.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationReason {
+    /// It reached `email.escalation.report_threshold` reports.
+    Threshold,
+    /// A factual error on an article published less than
+    /// `email.escalation.fresh_article_hours` ago.
+    FreshFactualError,
+}
+
+/// One notification waiting in, or listed by, a digest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DigestEntry {
+    /// new_case, escalation, assigned or overdue.
+    pub kind: String,
+    pub at: NaiveDateTime,
+    pub case: CaseSummary,
+}
+
+/// The content of each kind of email.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Content {
+    NewCase {
+        case: CaseSummary,
+    },
+    Escalation {
+        case: CaseSummary,
+        reason: EscalationReason,
+        threshold: i32,
+    },
+    Assigned {
+        case: CaseSummary,
+    },
+    Overdue {
+        case: CaseSummary,
+    },
+    Digest {
+        cadence: String,
+        entries: Vec<DigestEntry>,
+    },
+    ReaderReceipt {
+        reference: String,
+        article_title: String,
+        article_url: String,
+        sentence: String,
+    },
+    ReaderOutcome {
+        reference: String,
+        article_title: String,
+        article_url: String,
+        sentence: String,
+        /// The case's resolution code (e.g. `corrected`, `no_error`).
+        resolution: String,
+        /// The editors' note to readers, if any.
+        public_note: Option<String>,
+        /// The published correction, if any.
+        correction: Option<String>,
+    },
+}
+
+impl Content {
+    pub fn case_id(&self) -> Option<&str> {
+        match self {
+            Content::NewCase { case }
+            | Content::Escalation { case, .. }
+            | Content::Assigned { case }
+            | Content::Overdue { case } => Some(&case.case_id),
+            _ => None,
+        }
+    }
+}
+
+/// The outbox row's payload: the content and how to greet the recipient.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Payload {
+    pub recipient_name: Option<String>,
+    pub content: Content,
+}
+
+/// Read a case as the emails show it.
+pub fn case_summary(conn: &mut DbConn, case_id: &str) -> QueryResult<CaseSummary> {
+    #[allow(clippy::type_complexity)]
+    let (sentence, desk, report_count, reporter_count, categories, due_at, title, url): (
+        String,
+        Option<String>,
+        i32,
+        i32,
+        String,
+        NaiveDateTime,
+        String,
+        String,
+    ) = cases::table
+        .inner_join(articles::table.on(articles::id.eq(cases::article_id)))
+        .filter(cases::id.eq(case_id))
+        .select((
+            cases::sentence_text,
+            cases::desk,
+            cases::report_count,
+            cases::reporter_count,
+            cases::categories,
+            cases::due_at,
+            articles::title,
+            articles::url,
+        ))
+        .first(conn)?;
+    let latest = reports::table
+        .filter(reports::case_id.eq(case_id))
+        .filter(reports::is_spam.eq(false))
+        .order((reports::created_at.desc(), reports::id.desc()))
+        .select((
+            reports::reference,
+            reports::category,
+            reports::comment,
+            reports::suggested_correction,
+        ))
+        .first::<(String, String, String, Option<String>)>(conn)
+        .optional()?
+        .map(
+            |(reference, category, comment, suggested_correction)| ReportExcerpt {
+                reference,
+                category,
+                comment,
+                suggested_correction,
+            },
+        );
+    let counts: std::collections::BTreeMap<String, i64> =
+        serde_json::from_str(&categories).unwrap_or_default();
+    let mut categories: Vec<(String, i64)> = counts.into_iter().collect();
+    categories.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(CaseSummary {
+        case_id: case_id.to_string(),
+        article_title: title,
+        article_url: url,
+        desk,
+        sentence,
+        report_count,
+        reporter_count,
+        categories: categories.into_iter().map(|(c, _)| c).collect(),
+        due_at,
+        latest,
+    })
+}

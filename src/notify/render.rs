@@ -1,0 +1,473 @@
+//! Emails from templates: one folder per kind and language under
+//! `src/notify/templates/<kind>/<lang>/` with `subject.txt`, `body.txt` and
+//! `body.html`, compiled into the binary and rendered with minijinja. HTML
+//! templates escape every value (readers' text included); text templates do
+//! not need to. A subject is one line: whatever a value holds, CR and LF never
+//! reach a header.
+
+use chrono::NaiveDateTime;
+use lettre::Message;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde_json::{Value, json};
+
+use super::content::Payload;
+use crate::db::outbox::OutboxRow;
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
+/// Every template, by name.
+const TEMPLATES: &[(&str, &str)] = templates!(
+    "_layout/base.html",
+    "_layout/footer.txt",
+    "_layout/case.html",
+    "_layout/case.txt",
+    "new_case/fr/subject.txt",
+    "new_case/fr/body.txt",
+    "new_case/fr/body.html",
+    "new_case/en/subject.txt",
+    "new_case/en/body.txt",
+    "new_case/en/body.html",
+    "escalation/fr/subject.txt",
+    "escalation/fr/body.txt",
+    "escalation/fr/body.html",
+    "escalation/en/subject.txt",
+    "escalation/en/body.txt",
+    "escalation/en/body.html",
+    "assigned/fr/subject.txt",
+    "assigned/fr/body.txt",
+    "assigned/fr/body.html",
+    "assigned/en/subject.txt",
+    "assigned/en/body.txt",
+    "assigned/en/body.html",
+    "overdue/fr/subject.txt",
+    "overdue/fr/body.txt",
+    "overdue/fr/body.html",
+    "overdue/en/subject.txt",
+    "overdue/en/body.txt",
+    "overdue/en/body.html",
+    "digest/fr/subject.txt",
+    "digest/fr/body.txt",
+    "digest/fr/body.html",
+    "digest/en/subject.txt",
+    "digest/en/body.txt",
+    "digest/en/body.html",
+    "reader_receipt/fr/subject.txt",
+    "reader_receipt/fr/body.txt",
+    "reader_receipt/fr/body.html",
+    "reader_receipt/en/subject.txt",
+    "reader_receipt/en/body.txt",
+    "reader_receipt/en/body.html",
+    "reader_outcome/fr/subject.txt",
+    "reader_outcome/fr/body.txt",
+    "reader_outcome/fr/body.html",
+    "reader_outcome/en/subject.txt",
+    "reader_outcome/en/body.txt",
+    "reader_outcome/en/body.html",
+);
+
+/// A rendered email.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Links the emails carry, made by the worker (which knows the public URL).
+pub struct Links {
+    pub public_url: String,
+    pub unsubscribe_url: String,
+}
+
+/// Where an editor opens a case.
+pub fn case_url(public_url: &str, case_id: &str) -> String {
+    format!("{public_url}/queue/cases/{case_id}")
+}
+
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Renderer {
+    pub fn new() -> Result<Renderer, minijinja::Error> {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        // A missing value is a bug in a template, not an empty string.
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.set_formatter(html_formatter);
+        env.add_filter("category", category_label);
+        env.add_filter("datetime", datetime);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
+        Ok(Renderer { env })
+    }
+
+    /// Render one kind of email in one language from its context.
+    pub fn render(
+        &self,
+        kind: &str,
+        lang: &str,
+        ctx: &Value,
+    ) -> Result<Rendered, minijinja::Error> {
+        let lang = super::language(lang);
+        let get = |file: &str| {
+            self.env
+                .get_template(&format!("{kind}/{lang}/{file}"))?
+                .render(ctx)
+        };
+        Ok(Rendered {
+            subject: one_line(&get("subject.txt")?),
+            text: get("body.txt")?,
+            html: get("body.html")?,
+        })
+    }
+}
+
+/// A header value of one line: control characters (CR and LF above all)
+/// become spaces, runs of spaces one, and it is cut at 200 characters.
+pub fn one_line(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    let joined = words.join(" ");
+    match joined.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &joined[..i]),
+        None => joined,
+    }
+}
+
+/// The template context: the stored content plus the language, greeting and
+/// links.
+pub fn context(row: &OutboxRow, payload: &Payload, links: &Links) -> Value {
+    let mut ctx = serde_json::to_value(&payload.content).unwrap_or_else(|_| json!({}));
+    let case_url = |id: &str| Value::String(case_url(&links.public_url, id));
+    if let Some(obj) = ctx.as_object_mut() {
+        obj.insert("lang".into(), json!(super::language(&row.language)));
+        obj.insert("name".into(), json!(payload.recipient_name));
+        obj.insert("unsubscribe_url".into(), json!(links.unsubscribe_url));
+        obj.insert("public_url".into(), json!(links.public_url));
+        if let Some(id) = payload.content.case_id() {
+            obj.insert("case_url".into(), case_url(id));
+        }
+        if let Some(Value::Array(entries)) = obj.get_mut("entries") {
+            for e in entries.iter_mut() {
+                let id = e["case"]["case_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                if let Some(e) = e.as_object_mut() {
+                    e.insert("case_url".into(), case_url(&id));
+                }
+            }
+        }
+    }
+    ctx
+}
+
+/// The message as it goes out: multipart text and HTML, its own stable
+/// Message-ID, threaded on the case's first email, with one-click unsubscribe
+/// (RFC 8058) and marked as automatic (RFC 3834, so autoresponders stay quiet).
+pub fn message(
+    from: &Mailbox,
+    row: &OutboxRow,
+    recipient_name: Option<&str>,
+    rendered: Rendered,
+    unsubscribe_url: &str,
+) -> Result<Message, String> {
+    let address = row
+        .recipient
+        .parse::<lettre::Address>()
+        .map_err(|e| format!("invalid recipient address: {e}"))?;
+    let to = Mailbox::new(
+        recipient_name.map(one_line).filter(|n| !n.is_empty()),
+        address,
+    );
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(rendered.subject)
+        .message_id(Some(row.message_id.clone()))
+        .date_now()
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            format!("<{unsubscribe_url}>"),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".into(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ));
+    if let Some(thread) = &row.thread_message_id {
+        builder = builder
+            .in_reply_to(thread.clone())
+            .references(thread.clone());
+    }
+    builder
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(rendered.text),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(rendered.html),
+                ),
+        )
+        .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+/// HTML escaping of `& < > " '`, which is all HTML text and quoted
+/// attributes need. minijinja's default also escapes `/`, which turns every
+/// link into `https:&#x2f;&#x2f;…`: valid, but what phishing filters look for.
+fn html_formatter(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    match (state.auto_escape(), value.as_str()) {
+        (AutoEscape::Html, Some(s)) if !value.is_safe() => {
+            let mut escaped = String::with_capacity(s.len() + 16);
+            for c in s.chars() {
+                match c {
+                    '&' => escaped.push_str("&amp;"),
+                    '<' => escaped.push_str("&lt;"),
+                    '>' => escaped.push_str("&gt;"),
+                    '"' => escaped.push_str("&quot;"),
+                    '\'' => escaped.push_str("&#39;"),
+                    c => escaped.push(c),
+                }
+            }
+            out.write_str(&escaped).map_err(minijinja::Error::from)
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+/// `{{ code | category(lang) }}`: a report category in words.
+fn category_label(code: &str, lang: &str) -> String {
+    let (fr, en) = match code {
+        "factual_error" => ("Erreur factuelle", "Factual error"),
+        "typo" => ("Coquille", "Typo"),
+        "outdated" => ("Information dépassée", "Outdated"),
+        "misleading" => ("Trompeur", "Misleading"),
+        "missing_context" => ("Contexte manquant", "Missing context"),
+        "translation" => ("Traduction", "Translation"),
+        "broken_link" => ("Lien cassé", "Broken link"),
+        _ => ("Autre", "Other"),
+    };
+    if lang == "en" { en } else { fr }.to_string()
+}
+
+/// `{{ time | datetime(lang) }}`: a stored UTC time, written for people.
+fn datetime(value: &str, lang: &str) -> String {
+    let parsed = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"));
+    match parsed {
+        Ok(t) if lang == "en" => t.format("%-d %b %Y, %H:%M UTC").to_string(),
+        Ok(t) => t.format("%d/%m/%Y à %H:%M UTC").to_string(),
+        Err(_) => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::notify::content::{
+        CaseSummary, Content, DigestEntry, EscalationReason, Payload, ReportExcerpt,
+    };
+
+    fn case() -> CaseSummary {
+        CaseSummary {
+            case_id: "c1".into(),
+            article_title: "Un titre".into(),
+            article_url: "https://news.example/a".into(),
+            desk: Some("politique".into()),
+            sentence: "La frappe a eu lieu le 3 octobre.".into(),
+            report_count: 2,
+            reporter_count: 1,
+            categories: vec!["factual_error".into(), "typo".into()],
+            due_at: NaiveDateTime::parse_from_str("2026-11-24 14:05:00", "%Y-%m-%d %H:%M:%S")
+                .unwrap(),
+            latest: Some(ReportExcerpt {
+                reference: "ERR-AAAA-BB".into(),
+                category: "factual_error".into(),
+                comment: "<img src=x onerror=alert(1)> & \"quotes\"".into(),
+                suggested_correction: None,
+            }),
+        }
+    }
+
+    fn every_content() -> Vec<Content> {
+        let at = case().due_at;
+        vec![
+            Content::NewCase { case: case() },
+            Content::Escalation {
+                case: case(),
+                reason: EscalationReason::Threshold,
+                threshold: 5,
+            },
+            Content::Escalation {
+                case: case(),
+                reason: EscalationReason::FreshFactualError,
+                threshold: 5,
+            },
+            Content::Assigned { case: case() },
+            Content::Overdue { case: case() },
+            Content::Digest {
+                cadence: "daily".into(),
+                entries: vec![
+                    DigestEntry {
+                        kind: "new_case".into(),
+                        at,
+                        case: case(),
+                    },
+                    DigestEntry {
+                        kind: "escalation".into(),
+                        at,
+                        case: case(),
+                    },
+                ],
+            },
+            Content::ReaderReceipt {
+                reference: "ERR-AAAA-BB".into(),
+                article_title: "Un titre".into(),
+                article_url: "https://news.example/a".into(),
+                sentence: "Une phrase.".into(),
+            },
+            Content::ReaderOutcome {
+                reference: "ERR-AAAA-BB".into(),
+                article_title: "Un titre".into(),
+                article_url: "https://news.example/a".into(),
+                sentence: "Une phrase.".into(),
+                resolution: "corrected".into(),
+                public_note: Some("<b>note</b>".into()),
+                correction: None,
+            },
+        ]
+    }
+
+    fn kind_of(c: &Content) -> &'static str {
+        match c {
+            Content::NewCase { .. } => "new_case",
+            Content::Escalation { .. } => "escalation",
+            Content::Assigned { .. } => "assigned",
+            Content::Overdue { .. } => "overdue",
+            Content::Digest { .. } => "digest",
+            Content::ReaderReceipt { .. } => "reader_receipt",
+            Content::ReaderOutcome { .. } => "reader_outcome",
+        }
+    }
+
+    fn row(kind: &str, lang: &str) -> OutboxRow {
+        let t = case().due_at;
+        OutboxRow {
+            id: "r1".into(),
+            kind: kind.into(),
+            recipient: "jane@example.org".into(),
+            recipient_key: "k".into(),
+            editor_id: None,
+            case_id: None,
+            language: lang.into(),
+            payload: String::new(),
+            message_id: "<r1@example.org>".into(),
+            thread_message_id: Some("<r0@example.org>".into()),
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: t,
+            locked_by: None,
+            locked_until: None,
+            last_error: None,
+            created_at: t,
+            updated_at: t,
+            sent_at: None,
+        }
+    }
+
+    #[test]
+    fn every_kind_renders_in_both_languages_with_reader_text_escaped() {
+        let renderer = Renderer::new().unwrap();
+        let links = Links {
+            public_url: "https://erratum.example".into(),
+            unsubscribe_url: "https://erratum.example/unsubscribe/t".into(),
+        };
+        for content in every_content() {
+            for lang in ["fr", "en"] {
+                let kind = kind_of(&content);
+                let payload = Payload {
+                    recipient_name: Some("Jane".into()),
+                    content: content.clone(),
+                };
+                let r = row(kind, lang);
+                let ctx = context(&r, &payload, &links);
+                let out = renderer
+                    .render(kind, lang, &ctx)
+                    .unwrap_or_else(|e| panic!("{kind}/{lang}: {e:#}"));
+                assert!(!out.subject.is_empty() && !out.subject.contains('\n'));
+                assert!(out.text.contains(&links.unsubscribe_url), "{kind}/{lang}");
+                assert!(out.html.contains(&links.unsubscribe_url), "{kind}/{lang}");
+                assert!(!out.html.contains("<img src=x"), "{kind}/{lang}");
+                assert!(!out.html.contains("<b>note"), "{kind}/{lang}");
+                assert!(!out.text.contains("none"), "{kind}/{lang}: {}", out.text);
+                if matches!(kind, "new_case" | "escalation" | "assigned" | "overdue") {
+                    assert!(out.html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+                    assert!(out.text.contains("<img src=x onerror=alert(1)>"));
+                    assert!(out.html.contains("https://erratum.example/queue/cases/c1"));
+                }
+                let msg = message(
+                    &"Erratum <erratum@example.org>".parse().unwrap(),
+                    &r,
+                    Some("Jane\r\nBcc: evil@example.org"),
+                    out,
+                    &links.unsubscribe_url,
+                )
+                .unwrap();
+                let raw = String::from_utf8(msg.formatted()).unwrap();
+                assert!(!raw.contains("\r\nBcc:"), "{raw}");
+                assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+                assert!(raw.contains("In-Reply-To: <r0@example.org>"));
+            }
+        }
+    }
+
+    #[test]
+    fn subjects_are_one_line() {
+        assert_eq!(one_line("a\r\nBcc: x@y\tz  "), "a Bcc: x@y z");
+        assert_eq!(one_line(&"é".repeat(300)).chars().count(), 201);
+    }
+
+    #[test]
+    fn dates_are_written_per_language() {
+        assert_eq!(
+            datetime("2026-11-24T14:05:00.123456", "fr"),
+            "24/11/2026 à 14:05 UTC"
+        );
+        assert_eq!(
+            datetime("2026-11-24T14:05:00", "en"),
+            "24 Nov 2026, 14:05 UTC"
+        );
+    }
+}

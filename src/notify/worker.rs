@@ -1,0 +1,520 @@
+//! The worker: claims due outbox rows, renders and sends them, and records
+//! each try. It runs inside `erratum serve` and alone as `erratum worker`;
+//! any number of workers may share one PostgreSQL database.
+//!
+//! A row is claimed under a lease (`email.worker.lease_secs`) in one writer
+//! job, sent, and marked in another: a crash between sending and marking is
+//! the only way an email goes out twice. A failed try is retried after an
+//! exponential delay with jitter; after `email.max_attempts` tries, or at
+//! once for a permanent refusal, the row is dead-lettered. A recipient the
+//! server refuses for good (550/551/553) is put on the suppression list.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use lettre::message::Mailbox;
+use rand::Rng;
+use tokio::sync::{Notify, OnceCell, watch};
+
+use super::NotifyConfig;
+use super::content::Payload;
+use super::render::{Links, Renderer};
+use super::transport::{Failure, SendError, Transport};
+use super::unsubscribe::{self, Unsubscribe};
+use crate::config::EmailSettings;
+use crate::db::outbox::{self, OutboxRow};
+use crate::db::{Pool, Writer, new_id, now};
+use crate::error::Problem;
+
+/// Prometheus metrics of the email worker, served on `/metrics` with the
+/// HTTP ones.
+#[derive(Clone)]
+pub struct MailMetrics {
+    /// Tries by outcome: sent, retry, dead, skipped.
+    tries: prometheus::IntCounterVec,
+    /// Rows per status, as the worker last counted them (all instances').
+    outbox: prometheus::IntGaugeVec,
+}
+
+impl MailMetrics {
+    fn new() -> MailMetrics {
+        let tries = prometheus::IntCounterVec::new(
+            prometheus::Opts::new(
+                "erratum_email_tries_total",
+                "Email sending tries by outcome",
+            ),
+            &["outcome"],
+        )
+        .expect("a valid metric");
+        let outbox = prometheus::IntGaugeVec::new(
+            prometheus::Opts::new("erratum_outbox_emails", "Emails in the outbox by status"),
+            &["status"],
+        )
+        .expect("a valid metric");
+        MailMetrics { tries, outbox }
+    }
+
+    pub fn register(&self, registry: &prometheus::Registry) -> prometheus::Result<()> {
+        registry.register(Box::new(self.tries.clone()))?;
+        registry.register(Box::new(self.outbox.clone()))
+    }
+}
+
+pub struct Mailer {
+    pub metrics: MailMetrics,
+    pool: Pool,
+    writer: Writer,
+    transport: Transport,
+    renderer: Renderer,
+    settings: EmailSettings,
+    pub config: NotifyConfig,
+    from: Mailbox,
+    public_url: String,
+    worker_id: String,
+    wake: Notify,
+    secret: OnceCell<String>,
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunStats {
+    pub sent: usize,
+    pub retried: usize,
+    pub dead: usize,
+    pub skipped: usize,
+}
+
+#[derive(Clone)]
+enum Outcome {
+    Sent,
+    Failed(SendError),
+}
+
+impl Mailer {
+    pub fn new(
+        settings: &EmailSettings,
+        pool: Pool,
+        writer: Writer,
+        public_url: String,
+    ) -> anyhow::Result<Arc<Mailer>> {
+        let from = settings
+            .from
+            .parse::<Mailbox>()
+            .map_err(|e| anyhow::anyhow!("email.from: {e}"))?;
+        let transport = Transport::from_settings(settings)?;
+        let local = [
+            "http://127.",
+            "http://localhost",
+            "http://0.0.0.0",
+            "http://[::1]",
+        ];
+        if matches!(transport, Transport::Smtp { .. })
+            && local.iter().any(|p| public_url.starts_with(p))
+        {
+            tracing::warn!(
+                public_url = %public_url,
+                "emails link to a local address: set server.public_url to the address readers and editors use"
+            );
+        }
+        let renderer = Renderer::new().map_err(|e| anyhow::anyhow!("email templates: {e:#}"))?;
+        Ok(Arc::new(Mailer {
+            metrics: MailMetrics::new(),
+            pool,
+            writer,
+            transport,
+            renderer,
+            settings: settings.clone(),
+            config: NotifyConfig::from_settings(settings),
+            from,
+            public_url,
+            worker_id: format!("{}-{}", std::process::id(), &new_id()[24..]),
+            wake: Notify::new(),
+            secret: OnceCell::new(),
+        }))
+    }
+
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Tell the worker that rows were committed (call after the commit).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Log whether the SMTP server answers. Never fatal: reports must keep
+    /// being accepted while mail is down; emails wait in the outbox.
+    pub async fn check_transport(&self) {
+        match self.transport.check().await {
+            Ok(()) => {
+                tracing::info!(transport = %self.transport.describe(), "email transport ready")
+            }
+            Err(e) => tracing::warn!(
+                transport = %self.transport.describe(),
+                error = %e,
+                "email: the SMTP server does not answer; emails stay queued until it does"
+            ),
+        }
+    }
+
+    async fn secret(&self) -> Result<&String, Problem> {
+        self.secret
+            .get_or_try_init(|| async {
+                self.writer
+                    .run(|conn| {
+                        Ok(crate::db::reports::instance_secret(
+                            conn,
+                            unsubscribe::SECRET_NAME,
+                        )?)
+                    })
+                    .await
+            })
+            .await
+    }
+
+    /// Write due digests and overdue notices as of `at`, and forget emails
+    /// older than `email.retention_days`.
+    pub async fn scan(&self, at: NaiveDateTime) -> Result<(usize, usize), Problem> {
+        let cfg = self.config.clone();
+        self.writer
+            .run(move |conn| {
+                let overdue = super::events::scan_overdue(conn, &cfg, at)?;
+                let digests = super::digest::build_due(conn, &cfg, at)?;
+                outbox::purge(conn, at - chrono::Duration::days(cfg.retention_days))?;
+                Ok((overdue, digests))
+            })
+            .await
+    }
+
+    /// Send every row due now, claiming batches until none is left. Rows
+    /// that fail are rescheduled for later, so a pass always ends.
+    pub async fn run_once(self: &Arc<Self>) -> Result<RunStats, Problem> {
+        let mut stats = RunStats::default();
+        // Bounded, in case retries are set to happen at once (0 s).
+        for _ in 0..10_000 {
+            let (rows, skipped) = self.claim_with_retries().await?;
+            stats.skipped += skipped;
+            self.metrics
+                .tries
+                .with_label_values(&["skipped"])
+                .inc_by(skipped as u64);
+            if rows.is_empty() && skipped == 0 {
+                break;
+            }
+            let mut tasks = tokio::task::JoinSet::new();
+            for row in rows {
+                let me = self.clone();
+                tasks.spawn(async move {
+                    let outcome = me.deliver(&row).await;
+                    me.record(row, outcome).await
+                });
+            }
+            while let Some(done) = tasks.join_next().await {
+                match done {
+                    Ok(Ok(Recorded::Sent)) => stats.sent += 1,
+                    Ok(Ok(Recorded::Retry)) => stats.retried += 1,
+                    Ok(Ok(Recorded::Dead)) => stats.dead += 1,
+                    Ok(Err(p)) => tracing::warn!(error = %p, "email: cannot record a try"),
+                    Err(e) => tracing::error!(error = %e, "email: a send task failed"),
+                }
+            }
+        }
+        Ok(stats)
+    }
+
+    /// A claim that meets a busy database (another process writing) is
+    /// tried again before the pass gives up.
+    async fn claim_with_retries(&self) -> Result<(Vec<OutboxRow>, usize), Problem> {
+        let mut last = None;
+        for attempt in 0..5u64 {
+            match self.claim().await {
+                Ok(claimed) => return Ok(claimed),
+                Err(p) if p.status.as_u16() == 503 => {
+                    last = Some(p);
+                    tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
+                }
+                Err(p) => return Err(p),
+            }
+        }
+        Err(last.unwrap_or_else(|| Problem::unavailable("the database is busy")))
+    }
+
+    /// Claim a batch; rows whose address is now suppressed are marked
+    /// skipped instead (their count is returned beside the batch).
+    async fn claim(&self) -> Result<(Vec<OutboxRow>, usize), Problem> {
+        let token = format!("{}/{}", self.worker_id, new_id());
+        let lease = chrono::Duration::seconds(self.settings.worker.lease_secs as i64);
+        let limit = self.settings.worker.batch_size as i64;
+        self.writer
+            .run(move |conn| {
+                let t = now();
+                let rows = outbox::claim(conn, &token, t, t + lease, limit)?;
+                // An address may have bounced since the row was written.
+                let mut keep = Vec::with_capacity(rows.len());
+                let mut skipped = 0;
+                for row in rows {
+                    let reader = row.editor_id.is_none();
+                    if outbox::is_suppressed(conn, &row.recipient_key, reader)? {
+                        outbox::mark_skipped(conn, &row.id, "the address is suppressed", t)?;
+                        skipped += 1;
+                    } else {
+                        keep.push(row);
+                    }
+                }
+                Ok((keep, skipped))
+            })
+            .await
+    }
+
+    async fn deliver(&self, row: &OutboxRow) -> Outcome {
+        let payload: Payload = match serde_json::from_str(&row.payload) {
+            Ok(p) => p,
+            Err(e) => {
+                return Outcome::Failed(SendError {
+                    failure: Failure::Permanent,
+                    detail: format!("unreadable payload: {e}"),
+                });
+            }
+        };
+        let secret = match self.secret().await {
+            Ok(s) => s,
+            Err(p) => {
+                return Outcome::Failed(SendError {
+                    failure: Failure::Transient,
+                    detail: p.detail,
+                });
+            }
+        };
+        let token = Unsubscribe::for_row(row, &payload).sign(secret);
+        let links = Links {
+            public_url: self.public_url.clone(),
+            unsubscribe_url: format!("{}/unsubscribe/{token}", self.public_url),
+        };
+        let ctx = super::render::context(row, &payload, &links);
+        let rendered = match self.renderer.render(&row.kind, &row.language, &ctx) {
+            Ok(r) => r,
+            Err(e) => {
+                return Outcome::Failed(SendError {
+                    failure: Failure::Permanent,
+                    detail: format!("template error: {e:#}"),
+                });
+            }
+        };
+        let message = match super::render::message(
+            &self.from,
+            row,
+            payload.recipient_name.as_deref(),
+            rendered,
+            &links.unsubscribe_url,
+        ) {
+            Ok(m) => m,
+            Err(detail) => {
+                return Outcome::Failed(SendError {
+                    failure: Failure::Permanent,
+                    detail,
+                });
+            }
+        };
+        // Never longer than half the lease, so no other worker takes the row
+        // over while this one may still be sending it.
+        let limit = Duration::from_secs(self.settings.worker.lease_secs / 2);
+        match tokio::time::timeout(limit, self.transport.send(message)).await {
+            Ok(Ok(())) => Outcome::Sent,
+            Ok(Err(e)) => Outcome::Failed(e),
+            Err(_) => Outcome::Failed(SendError {
+                failure: Failure::Transient,
+                detail: "timed out".into(),
+            }),
+        }
+    }
+
+    /// Record a try. A busy database is tried again: an email that went out
+    /// but is not marked sent would go out again once its lease ends.
+    async fn record(&self, row: OutboxRow, outcome: Outcome) -> Result<Recorded, Problem> {
+        let max = self.settings.max_attempts as i32;
+        let base = self.settings.retry_base_secs;
+        let cap = self.settings.retry_max_secs;
+        let (id, kind, attempts) = (row.id.clone(), row.kind.clone(), row.attempts + 1);
+        let row = Arc::new(row);
+        let mut tries = 0u64;
+        let recorded = loop {
+            let (row, outcome) = (row.clone(), outcome.clone());
+            let result = self
+                .writer
+                .run(move |conn| {
+                    let t = now();
+                    Ok(match outcome {
+                        Outcome::Sent => {
+                            outbox::mark_sent(conn, &row.id, t)?;
+                            Recorded::Sent
+                        }
+                        Outcome::Failed(e) => {
+                            let detail = redact(&e.detail, &row.recipient);
+                            if e.failure == Failure::Bounce {
+                                outbox::suppress(
+                                    conn,
+                                    &row.recipient_key,
+                                    outbox::BOUNCE,
+                                    Some(&detail),
+                                    t,
+                                )?;
+                            }
+                            let retry = (e.failure == Failure::Transient && attempts < max)
+                                .then(|| t + backoff(attempts, base, cap));
+                            outbox::mark_failed(conn, &row.id, &detail, retry, t)?;
+                            if retry.is_some() {
+                                Recorded::Retry
+                            } else {
+                                Recorded::Dead
+                            }
+                        }
+                    })
+                })
+                .await;
+            match result {
+                Ok(r) => break r,
+                Err(p) if p.status.as_u16() == 503 && tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                Err(p) => return Err(p),
+            }
+        };
+        let outcome = match recorded {
+            Recorded::Sent => "sent",
+            Recorded::Retry => "retry",
+            Recorded::Dead => "dead",
+        };
+        self.metrics.tries.with_label_values(&[outcome]).inc();
+        match recorded {
+            Recorded::Sent => tracing::info!(outbox_id = %id, kind, attempts, "email sent"),
+            Recorded::Retry => {
+                tracing::warn!(outbox_id = %id, kind, attempts, "email failed; will retry")
+            }
+            Recorded::Dead => {
+                tracing::warn!(outbox_id = %id, kind, attempts, "email dead-lettered")
+            }
+        }
+        Ok(recorded)
+    }
+
+    /// The worker's loop, until `shutdown` turns true: scan for digests and
+    /// overdue cases every `scan_secs`, send what is due, then sleep until
+    /// woken, until the next row is due, or `poll_secs`.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let poll = Duration::from_secs(self.settings.worker.poll_secs);
+        let scan_every = Duration::from_secs(self.settings.worker.scan_secs);
+        let mut last_scan: Option<tokio::time::Instant> = None;
+        tracing::info!(transport = %self.transport.describe(), "email worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if last_scan.is_none_or(|s| s.elapsed() >= scan_every) {
+                if let Err(p) = self.scan(now()).await {
+                    tracing::warn!(error = %p, "email: scan failed");
+                }
+                last_scan = Some(tokio::time::Instant::now());
+            }
+            if let Err(p) = self.run_once().await {
+                tracing::warn!(error = %p, "email: cannot claim rows");
+            }
+            let mut wait = poll.min(scan_every);
+            let pool = self.pool.clone();
+            let (next, counts) = tokio::task::spawn_blocking(move || {
+                let Ok(mut conn) = pool.get() else {
+                    return (None, Vec::new());
+                };
+                (
+                    outbox::next_due(&mut conn).ok().flatten(),
+                    outbox::count_by_status(&mut conn).unwrap_or_default(),
+                )
+            })
+            .await
+            .unwrap_or_default();
+            for (status, n) in counts {
+                self.metrics.outbox.with_label_values(&[&status]).set(n);
+            }
+            if let Some(next) = next {
+                let until = (next - now()).to_std().unwrap_or(Duration::ZERO);
+                wait = wait.min(until.max(Duration::from_millis(50)));
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("email worker stopped");
+    }
+}
+
+enum Recorded {
+    Sent,
+    Retry,
+    Dead,
+}
+
+/// The wait before try `attempts + 1`: `base · 2^(attempts-1)`, at most
+/// `cap`, spread by ±20% so a burst of failures does not retry in lockstep.
+pub fn backoff(attempts: i32, base_secs: u64, cap_secs: u64) -> chrono::Duration {
+    let exp = (attempts - 1).clamp(0, 30) as u32;
+    let secs = base_secs.saturating_mul(1u64 << exp).min(cap_secs) as f64;
+    let jitter = rand::rng().random_range(0.8..=1.2);
+    chrono::Duration::milliseconds((secs * jitter * 1000.0) as i64)
+}
+
+/// An SMTP answer may quote the address; it is personal data and stays out
+/// of the stored error and the logs.
+fn redact(detail: &str, address: &str) -> String {
+    let mut out = detail.to_string();
+    if !address.is_empty() {
+        let lower = out.to_lowercase();
+        let needle = address.to_lowercase();
+        let mut result = String::with_capacity(out.len());
+        let mut rest = 0;
+        for (i, _) in lower.match_indices(&needle) {
+            result.push_str(&out[rest..i]);
+            result.push_str("<recipient>");
+            rest = i + needle.len();
+        }
+        result.push_str(&out[rest..]);
+        out = result;
+    }
+    out.chars().take(500).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        for attempts in 1..=10 {
+            let d = backoff(attempts, 180, 43_200).num_milliseconds() as f64 / 1000.0;
+            let expected = (180.0 * 2f64.powi(attempts - 1)).min(43_200.0);
+            assert!(
+                d >= expected * 0.8 - 0.001 && d <= expected * 1.2 + 0.001,
+                "{attempts}: {d}"
+            );
+        }
+        // Ten tries with the defaults span about a day.
+        let total: f64 = (1..10)
+            .map(|a| (180.0 * 2f64.powi(a - 1)).min(43_200.0))
+            .sum();
+        assert!((20.0 * 3600.0..30.0 * 3600.0).contains(&total), "{total}");
+        assert_eq!(backoff(3, 0, 0).num_milliseconds(), 0);
+    }
+
+    #[test]
+    fn addresses_are_redacted_from_errors() {
+        assert_eq!(
+            redact(
+                "550 5.1.1 <Jane@Example.org>: no such user",
+                "jane@example.org"
+            ),
+            "550 5.1.1 <<recipient>>: no such user"
+        );
+    }
+}
