@@ -87,7 +87,7 @@ pub struct Links {
 
 /// Where an editor opens a case.
 pub fn case_url(public_url: &str, case_id: &str) -> String {
-    format!("{public_url}/queue/cases/{case_id}")
+    format!("{public_url}/editor/cases/{case_id}")
 }
 
 pub struct Renderer {
@@ -435,7 +435,7 @@ mod tests {
                 if matches!(kind, "new_case" | "escalation" | "assigned" | "overdue") {
                     assert!(out.html.contains("&lt;img src=x onerror=alert(1)&gt;"));
                     assert!(out.text.contains("<img src=x onerror=alert(1)>"));
-                    assert!(out.html.contains("https://erratum.example/queue/cases/c1"));
+                    assert!(out.html.contains("https://erratum.example/editor/cases/c1"));
                 }
                 let msg = message(
                     &"Erratum <erratum@example.org>".parse().unwrap(),
