@@ -99,7 +99,7 @@ async fn new_case_email_reaches_followers_with_headers_parts_and_escaping(b: Bac
         "{html}"
     );
     // A link that opens the case.
-    let case_link = format!("{}/queue/cases/{case_id}", app.address);
+    let case_link = format!("{}/editor/cases/{case_id}", app.address);
     assert!(
         text.contains(&case_link) && html.contains(&case_link),
         "{html}"

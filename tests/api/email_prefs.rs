@@ -146,7 +146,7 @@ async fn a_digest_groups_several_cases_into_one_email(b: Backend) {
         assert!(text.contains(q), "{q} in {text}");
         assert!(html.contains(q), "{q} in the HTML part");
     }
-    assert_eq!(html.matches("/queue/cases/").count(), 3, "a link per case");
+    assert_eq!(html.matches("/editor/cases/").count(), 3, "a link per case");
     assert!(
         raw_header(&digests[0].raw(), "In-Reply-To").is_none(),
         "a digest is no reply"
