@@ -66,12 +66,14 @@ pub async fn request_id_and_log(
 pub fn problemize<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
+    // Problems pass through, and so do the HTML error pages `web` renders
+    // for browsers (an unknown status link is a 404 page, not JSON).
+    let already_rendered = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
-    if is_problem {
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON) || v.starts_with("text/html"));
+    if already_rendered {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
