@@ -56,6 +56,7 @@ pub fn configure(
     )
     .service(docs::swagger())
     .configure(|cfg| editorial::configure(cfg, cors))
+    .configure(crate::web::editor::configure)
     // Public endpoints, callable from any configured origin.
     .service(
         web::resource("/api/v1/articles")

@@ -9,6 +9,7 @@ mod articles;
 mod cli;
 mod cors;
 mod durability;
+mod editor_ui;
 mod errors;
 mod operations;
 mod reports;

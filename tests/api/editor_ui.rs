@@ -1,0 +1,452 @@
+//! The editors' web pages under /editor/: sign-in, CSRF on every form, the
+//! security headers, escaping of what readers and staff typed, roles.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use erratum::db::audit::Actor;
+use erratum::db::editors::{self as store, NewEditor};
+use erratum::domain::editor::{EditorEmail, Password, Role};
+
+use crate::backend_tests;
+use crate::helpers::{Backend, TestApp};
+
+backend_tests!(
+    login_page_renders_with_strict_headers,
+    wrong_password_answers_like_unknown_email,
+    signing_in_and_out,
+    forms_without_their_csrf_token_are_refused,
+    pages_need_a_session_and_sessions_expire,
+    admins_manage_accounts_and_names_are_escaped,
+    static_files_are_served_with_etags,
+);
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+static N: AtomicU64 = AtomicU64::new(0);
+
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+}
+
+pub async fn spawn(b: Backend) -> TestApp {
+    TestApp::spawn_with(
+        b,
+        "[auth]\nlogin_per_ip_per_minute = 10000\nlogin_per_account_per_hour = 10000\n",
+    )
+    .await
+}
+
+/// An account made directly in the database, as the command line makes them.
+pub async fn account(app: &TestApp, role: Role, name: &str) -> Account {
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let email = format!("ui-{}{n}@news.example", role.as_str());
+    let password = format!("correct horse battery {n}");
+    let hash = erratum::auth::password::hash(&Password::parse(&password).unwrap()).unwrap();
+    let new = NewEditor {
+        email: EditorEmail::parse(&email).unwrap(),
+        name: name.to_string(),
+        role,
+        desks: vec![],
+        language: "fr".into(),
+        password_hash: hash,
+    };
+    let row = app
+        .app_state
+        .writer
+        .run(move |conn| store::create(conn, &Actor::Cli, &new))
+        .await
+        .unwrap();
+    Account {
+        id: row.id,
+        email,
+        password,
+    }
+}
+
+/// A browser: a cookie jar, no automatic redirects.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of the first hidden `csrf_token` field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("the page has a CSRF field") + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+pub async fn get_page(app: &TestApp, c: &reqwest::Client, path: &str) -> (u16, String) {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+pub async fn post_form(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    c.post(app.url(path)).form(form).send().await.unwrap()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// Sign in through the login page; answers the browser and the CSRF token.
+pub async fn sign_in(app: &TestApp, who: &Account) -> (reqwest::Client, String) {
+    let c = browser();
+    let (_, html) = get_page(app, &c, "/editor/login").await;
+    let r = post_form(
+        app,
+        &c,
+        "/editor/login",
+        &[
+            ("csrf_token", &csrf_of(&html)),
+            ("email", &who.email),
+            ("password", &who.password),
+            ("next", "/editor/"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "signed in");
+    let (_, html) = get_page(app, &c, "/editor/admin/editors").await;
+    // Any signed-in page carries the token; the accounts page may be a 403
+    // page for non-admins, which still has the header's forms.
+    let token = csrf_of(&html);
+    (c, token)
+}
+
+async fn login_page_renders_with_strict_headers(b: Backend) {
+    let app = spawn(b).await;
+    let r = app.get("/editor/login").await;
+    assert_eq!(r.status(), 200);
+    let h = r.headers().clone();
+    assert_eq!(h["content-security-policy"], CSP);
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["cache-control"], "no-store");
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+    let set_cookie = h["set-cookie"].to_str().unwrap();
+    assert!(set_cookie.contains("erratum_login_csrf="), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Strict") && set_cookie.contains("HttpOnly"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<html lang=\"fr\">"));
+    assert!(html.contains("Connexion de la rédaction"));
+    assert!(
+        !html.contains("<script>") && !html.contains("style="),
+        "no inline script or style"
+    );
+    assert!(!csrf_of(&html).is_empty());
+
+    let r = app
+        .client
+        .get(app.url("/editor/login"))
+        .header("Accept-Language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Newsroom sign-in"));
+}
+
+async fn wrong_password_answers_like_unknown_email(b: Backend) {
+    let app = spawn(b).await;
+    let ana = account(&app, Role::Editor, "Ana").await;
+    let attempt = |email: String, password: &'static str| {
+        let app = &app;
+        async move {
+            let c = browser();
+            let (_, html) = get_page(app, &c, "/editor/login").await;
+            let r = post_form(
+                app,
+                &c,
+                "/editor/login",
+                &[
+                    ("csrf_token", &csrf_of(&html)),
+                    ("email", &email),
+                    ("password", password),
+                ],
+            )
+            .await;
+            let status = r.status().as_u16();
+            let sets_session = r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .any(|v| v.to_str().unwrap().starts_with("erratum_session="));
+            let body = r.text().await.unwrap();
+            // Only the address typed in is echoed back; and the form token.
+            let body = body
+                .replace(&email, "EMAIL")
+                .replace(&csrf_of(&body), "TOKEN");
+            (status, sets_session, body)
+        }
+    };
+    let wrong = attempt(ana.email.clone(), "not the password at all").await;
+    let unknown = attempt("nobody@news.example".into(), "not the password at all").await;
+    assert_eq!(wrong.0, 401);
+    assert!(!wrong.1 && !unknown.1, "no session either way");
+    assert_eq!(wrong, unknown);
+    assert!(
+        wrong
+            .2
+            .contains("L’adresse e-mail ou le mot de passe est incorrect.")
+    );
+}
+
+async fn signing_in_and_out(b: Backend) {
+    let app = spawn(b).await;
+    let ana = account(&app, Role::Admin, "Ana").await;
+    let c = browser();
+    let (_, html) = get_page(&app, &c, "/editor/login?next=/editor/admin/editors").await;
+    let r = post_form(
+        &app,
+        &c,
+        "/editor/login",
+        &[
+            ("csrf_token", &csrf_of(&html)),
+            ("email", &ana.email.to_uppercase()),
+            ("password", &ana.password),
+            ("next", "/editor/admin/editors"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/editor/admin/editors");
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|v| v.starts_with("erratum_session="))
+        .expect("a session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let (status, html) = get_page(&app, &c, "/editor/admin/editors").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Ana") && html.contains(&ana.email));
+
+    // Never redirected off these pages after signing in.
+    let (_, login) = get_page(&app, &c, "/editor/login").await;
+    let r = post_form(
+        &app,
+        &c,
+        "/editor/login",
+        &[
+            ("csrf_token", &csrf_of(&login)),
+            ("email", &ana.email),
+            ("password", &ana.password),
+            ("next", "//evil.example/"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&r), "/editor/");
+
+    // The second sign-in replaced the session, and so its token.
+    let (_, html) = get_page(&app, &c, "/editor/admin/editors").await;
+    let r = post_form(
+        &app,
+        &c,
+        "/editor/logout",
+        &[("csrf_token", &csrf_of(&html))],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/editor/login?bye=1"));
+    // The session is revoked on the server, not only forgotten by the browser.
+    let (status, _) = get_page(&app, &c, "/editor/admin/editors").await;
+    assert_eq!(status, 303);
+}
+
+async fn forms_without_their_csrf_token_are_refused(b: Backend) {
+    let app = spawn(b).await;
+    let ana = account(&app, Role::Admin, "Ana").await;
+    let (c, csrf) = sign_in(&app, &ana).await;
+
+    for form in [vec![], vec![("csrf_token", "forged")]] {
+        let mut fields = form.clone();
+        fields.extend([
+            ("email", "mallory@news.example"),
+            ("name", "Mallory"),
+            ("role", "admin"),
+            ("language", "fr"),
+            ("password", "correct horse battery staple"),
+        ]);
+        let r = post_form(&app, &c, "/editor/admin/editors", &fields).await;
+        assert_eq!(r.status(), 403);
+        assert_eq!(r.headers()["content-security-policy"], CSP);
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("Formulaire refusé"),
+            "a readable page: {html}"
+        );
+    }
+    let (_, html) = get_page(&app, &c, "/editor/admin/editors").await;
+    assert!(!html.contains("Mallory"), "nothing was created");
+
+    // The login form has its own token (no session yet).
+    let r = post_form(
+        &app,
+        &browser(),
+        "/editor/login",
+        &[("email", &ana.email), ("password", &ana.password)],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
+    // With the token, the same form works.
+    let r = post_form(
+        &app,
+        &c,
+        "/editor/admin/editors",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "bea@news.example"),
+            ("name", "Béa"),
+            ("role", "editor"),
+            ("language", "en"),
+            ("password", "correct horse battery staple"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = get_page(&app, &c, "/editor/admin/editors").await;
+    assert!(html.contains("Béa"));
+}
+
+async fn pages_need_a_session_and_sessions_expire(b: Backend) {
+    let app = spawn(b).await;
+    let r = app.get("/editor/admin/editors?x=1").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        location(&r),
+        "/editor/login?next=%2Feditor%2Fadmin%2Feditors%3Fx%3D1"
+    );
+    let r = app.get("/editor").await;
+    assert_eq!(location(&r), "/editor/");
+    let r = app.get("/editor/no-such-page").await;
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("Page introuvable"));
+
+    let ana = account(&app, Role::Admin, "Ana").await;
+    let (c, _) = sign_in(&app, &ana).await;
+    // The session's end passes.
+    app.app_state
+        .writer
+        .run(|conn| {
+            use diesel::prelude::*;
+            use erratum::db::schema::editor_sessions::dsl::*;
+            diesel::update(editor_sessions)
+                .set(expires_at.eq(erratum::db::now() - chrono::Duration::minutes(1)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let r = c
+        .get(app.url("/editor/admin/editors"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).contains("expired=1"), "{}", location(&r));
+    let (_, html) = get_page(&app, &c, &location(&r)).await;
+    assert!(html.contains("Votre session a expiré"));
+}
+
+async fn admins_manage_accounts_and_names_are_escaped(b: Backend) {
+    let app = spawn(b).await;
+    let admin = account(&app, Role::Admin, "Ana").await;
+    let viewer = account(&app, Role::Viewer, "<img src=x onerror=alert(1)>").await;
+
+    let (c, csrf) = sign_in(&app, &admin).await;
+    let (status, html) = get_page(&app, &c, "/editor/admin/editors").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!html.contains("<img src=x"), "the name is text, not markup");
+
+    // Disable the viewer: its session ends.
+    let (vc, vcsrf) = sign_in(&app, &viewer).await;
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/admin/editors/{}/status", viewer.id),
+        &[("csrf_token", &csrf), ("disabled", "true")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (status, _) = get_page(&app, &vc, "/editor/admin/editors").await;
+    assert_eq!(status, 303, "signed out");
+    // An admin cannot lock themselves out.
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/admin/editors/{}/status", admin.id),
+        &[("csrf_token", &csrf), ("disabled", "true")],
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+
+    // Invalid fields come back with the form filled in.
+    let r = post_form(
+        &app,
+        &c,
+        "/editor/admin/editors",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "not-an-address"),
+            ("name", "Chloé"),
+            ("role", "editor"),
+            ("language", "fr"),
+            ("password", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("value=\"Chloé\"") && html.contains("href=\"#f-password\""));
+
+    // Non-admins get a readable 403.
+    let editor = account(&app, Role::Editor, "Ed").await;
+    let (ec, _) = sign_in(&app, &editor).await;
+    let (status, html) = get_page(&app, &ec, "/editor/admin/editors").await;
+    assert_eq!(status, 403);
+    assert!(html.contains("Action non autorisée"));
+    let _ = vcsrf;
+}
+
+async fn static_files_are_served_with_etags(b: Backend) {
+    let app = spawn(b).await;
+    for (file, kind) in [("editor.css", "text/css"), ("editor.js", "text/javascript")] {
+        let r = app.get(&format!("/editor/static/{file}")).await;
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind)
+        );
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        let r = app
+            .client
+            .get(app.url(&format!("/editor/static/{file}")))
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 304);
+    }
+    assert_eq!(app.get("/editor/static/nope.js").await.status(), 404);
+}
