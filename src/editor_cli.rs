@@ -148,7 +148,7 @@ fn execute(
         }
         EditorCommand::List => {
             let rows = store::list(conn)?;
-            let mut out = String::new();
+            let mut out = String::from("id\temail\tname\trole\tdesks\tstatus\n");
             for r in &rows {
                 let desks = r.desks();
                 out.push_str(&format!(

@@ -7,10 +7,16 @@
 
 pub mod articles;
 pub mod audit;
+pub mod case_detail;
+pub mod cases;
+pub mod corrections;
 pub mod dialect;
 pub mod editors;
+pub mod hooks;
+pub mod queue;
 pub mod reports;
 pub mod schema;
+pub mod workflow;
 pub mod writer;
 
 use std::path::PathBuf;
@@ -107,6 +113,7 @@ impl ManageConnection for Manager {
                 conn.batch_execute(
                     "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
                 )?;
+                dialect::register_sqlite_functions(&mut conn)?;
                 Ok(DbConn::Sqlite(conn))
             }
         }

@@ -19,6 +19,7 @@ use crate::config::DueHours;
 use crate::domain::anchor::Anchor;
 use crate::domain::report::{NewReport, new_reference, thanks_message};
 use crate::domain::text::sha256_hex;
+use crate::domain::workflow::Resolution;
 use crate::error::Problem;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -496,8 +497,13 @@ pub struct ReportStatus {
     pub reference: String,
     /// `received`, `in_review` or `resolved`.
     pub status: String,
+    /// Once resolved: `corrected`, `clarified`, `updated`, `no_change`,
+    /// `rejected` or `duplicate`. (A case an editor marks as spam reads
+    /// `rejected`: readers are not told they were taken for spammers.)
     pub resolution: Option<String>,
     pub public_note: Option<String>,
+    /// The published correction, when the case (or the case it duplicates)
+    /// was corrected, clarified or updated.
     pub correction: Option<CorrectionSummary>,
     pub updated_at: NaiveDateTime,
     pub article: ArticleRef,
@@ -524,6 +530,8 @@ pub fn status_by_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Rep
         String,
         bool,
         String,
+        String,
+        Option<String>,
         Option<String>,
         Option<String>,
         NaiveDateTime,
@@ -538,9 +546,11 @@ pub fn status_by_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Rep
         .select((
             reports::reference,
             reports::is_spam,
+            cases::id,
             cases::status,
             cases::resolution,
             cases::public_note,
+            cases::duplicate_of,
             cases::updated_at,
             articles::external_id,
             articles::title,
@@ -549,48 +559,84 @@ pub fn status_by_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Rep
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(
-        |(
-            reference,
-            is_spam,
-            status,
-            resolution,
-            public_note,
-            updated_at,
+    let Some((
+        reference,
+        is_spam,
+        case_id,
+        status,
+        resolution,
+        public_note,
+        duplicate_of,
+        updated_at,
+        external_id,
+        title,
+        url,
+        language,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    // A honeypot report must look like any other to whoever filed it.
+    let (status, resolution, public_note, correction) = if is_spam {
+        ("received".to_string(), None, None, None)
+    } else {
+        let shown = match status.as_str() {
+            "in_review" => "in_review",
+            "resolved" => "resolved",
+            _ => "received",
+        };
+        let resolution = resolution
+            .filter(|_| shown == "resolved")
+            .and_then(|r| Resolution::parse(&r));
+        // A correction is shown for the case's own resolution, or for the
+        // case it duplicates: that is where this reader's error was fixed.
+        let correction = match resolution {
+            Some(r) if r.publishes_correction() => latest_correction(conn, &case_id)?,
+            Some(Resolution::Duplicate) => match &duplicate_of {
+                Some(other) => latest_correction(conn, other)?,
+                None => None,
+            },
+            _ => None,
+        };
+        (
+            shown.to_string(),
+            // Spam is shown as rejected, without a note.
+            resolution.map(|r| r.for_reader().as_str().to_string()),
+            public_note.filter(|_| resolution.is_some_and(|r| r != Resolution::Spam)),
+            correction,
+        )
+    };
+    Ok(Some(ReportStatus {
+        reference,
+        status,
+        resolution,
+        public_note,
+        correction,
+        updated_at,
+        article: ArticleRef {
             external_id,
             title,
             url,
-            language,
-        )| {
-            // A honeypot report must look like any other to whoever filed it.
-            let (status, resolution, public_note) = if is_spam {
-                ("received".to_string(), None, None)
-            } else {
-                let shown = match status.as_str() {
-                    "in_review" => "in_review",
-                    "resolved" => "resolved",
-                    _ => "received",
-                };
-                (
-                    shown.to_string(),
-                    resolution.filter(|_| shown == "resolved"),
-                    public_note.filter(|_| shown == "resolved"),
-                )
-            };
-            ReportStatus {
-                reference,
-                status,
-                resolution,
-                public_note,
-                correction: None,
-                updated_at,
-                article: ArticleRef {
-                    external_id,
-                    title,
-                    url,
-                },
-                language,
-            }
         },
-    ))
+        language,
+    }))
+}
+
+fn latest_correction(conn: &mut DbConn, case_id: &str) -> QueryResult<Option<CorrectionSummary>> {
+    use super::schema::corrections;
+    let found: Option<(String, String, NaiveDateTime)> = corrections::table
+        .filter(corrections::case_id.eq(case_id))
+        .order((corrections::published_at.desc(), corrections::id.desc()))
+        .select((
+            corrections::public_note,
+            corrections::kind,
+            corrections::published_at,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(text, kind, published_at)| CorrectionSummary {
+        text,
+        kind,
+        published_at,
+    }))
 }

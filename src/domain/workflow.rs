@@ -122,7 +122,7 @@ fn illegal(status: Status, action: Action, legal: &[Action]) -> Problem {
             names.join(", ")
         ),
     )
-    .with("status", status.as_str())
+    .with("case_status", status.as_str())
     .with("allowed", names)
 }
 

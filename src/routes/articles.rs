@@ -11,39 +11,45 @@ use crate::domain::text::sha256_hex;
 use crate::error::Problem;
 use crate::state::AppState;
 
-/// Proof that the request carries the ingest token from `ingest.token` as
-/// `Authorization: Bearer …`. As an extractor placed before the body, it
-/// refuses an unauthenticated request before its body is read.
+/// Proof that the request carries the ingest token from `ingest.token`, or
+/// the personal API token of an editor or admin, as `Authorization: Bearer
+/// …`. As an extractor placed before the body, it refuses an
+/// unauthenticated request before its body is read.
 pub struct IngestAuth;
 
 impl actix_web::FromRequest for IngestAuth {
     type Error = Problem;
-    type Future = std::future::Ready<Result<Self, Problem>>;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Problem>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        std::future::ready(authorize_ingest(req))
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_string());
+        Box::pin(async move {
+            let state = state.ok_or_else(|| Problem::internal("no app state"))?;
+            authorize_ingest(&state, given).await
+        })
     }
 }
 
-fn authorize_ingest(req: &HttpRequest) -> Result<IngestAuth, Problem> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| Problem::internal("no app state"))?;
+async fn authorize_ingest(state: &AppState, given: Option<String>) -> Result<IngestAuth, Problem> {
     let expected = &state.settings.ingest.token;
-    let given = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match given {
-        None => Err(Problem::unauthorized(
-            "Send the ingest token as Authorization: Bearer <token>.",
-        )),
-        // Comparing digests keeps the comparison time independent of the token.
-        Some(t) if !expected.is_empty() && sha256_hex(t) == sha256_hex(expected) => Ok(IngestAuth),
-        Some(_) => Err(Problem::unauthorized("The token is not valid.")),
+    let Some(given) = given else {
+        return Err(Problem::unauthorized(
+            "Send the ingest token or an editor's API token as Authorization: Bearer <token>.",
+        ));
+    };
+    // Comparing digests keeps the comparison time independent of the token.
+    if !expected.is_empty() && sha256_hex(&given) == sha256_hex(expected) {
+        return Ok(IngestAuth);
     }
+    let editor = crate::auth::from_token(state, given).await?;
+    editor.require(crate::domain::editor::Role::Editor)?;
+    Ok(IngestAuth)
 }
 
 /// Create or update an article from the CMS.
@@ -60,6 +66,7 @@ fn authorize_ingest(req: &HttpRequest) -> Result<IngestAuth, Problem> {
         (status = 200, description = "Updated or unchanged", body = ArticleView),
         (status = 400, description = "Malformed JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong token", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer's API token", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = crate::error::ProblemBody, content_type = "application/problem+json"),

@@ -2,7 +2,7 @@
 //! served at /api/openapi.json with the Swagger UI at /docs.
 
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(OpenApi)]
@@ -16,6 +16,32 @@ use utoipa_swagger_ui::SwaggerUi;
         super::articles::find_by_url,
         super::reports::submit,
         super::reports::status,
+        super::auth::login,
+        super::auth::logout,
+        super::auth::me,
+        super::auth::change_password,
+        super::tokens::create,
+        super::tokens::list,
+        super::tokens::revoke,
+        super::editors::list,
+        super::editors::create,
+        super::editors::update,
+        super::audit::list,
+        super::queue::list,
+        super::cases::get,
+        super::cases::triage,
+        super::cases::claim,
+        super::cases::assign,
+        super::cases::unassign,
+        super::cases::note,
+        super::cases::priority,
+        super::cases::resolve,
+        super::cases::reopen,
+        super::cases::bulk_resolve,
+        super::corrections::list,
+        super::corrections::atom,
+        super::corrections::for_article,
+        super::corrections::for_article_jsonld,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldError)),
     modifiers(&Security),
@@ -23,6 +49,10 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "articles", description = "Articles from the CMS, split into sentences with stable ids"),
         (name = "reports", description = "Readers' error reports"),
         (name = "operations", description = "Health"),
+        (name = "auth", description = "Editors' login sessions and personal API tokens"),
+        (name = "editors", description = "Editor accounts"),
+        (name = "cases", description = "The review queue and the case workflow"),
+        (name = "corrections", description = "Published corrections: list, Atom feed, JSON-LD"),
     )
 )]
 pub struct ApiDoc;
@@ -35,6 +65,13 @@ impl utoipa::Modify for Security {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // Unsafe methods with the cookie also need the X-CSRF-Token header.
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
         );
     }
 }

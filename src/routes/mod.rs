@@ -2,13 +2,17 @@
 //! cross-cutting middleware (request ids, metrics, problem+json errors).
 
 pub mod articles;
+pub mod audit;
 pub mod auth;
+pub mod cases;
+pub mod corrections;
 pub mod docs;
 pub mod editorial;
 pub mod editors;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod queue;
 pub mod reports;
 pub mod tokens;
 

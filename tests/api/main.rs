@@ -6,11 +6,18 @@
 mod helpers;
 
 mod articles;
+mod auth;
 mod cli;
+mod corrections;
 mod cors;
 mod durability;
+mod editor_cli;
 mod editor_ui;
 mod errors;
 mod operations;
+mod queue;
 mod reports;
+mod roles;
 mod schema;
+mod staff;
+mod workflow;

@@ -1,0 +1,262 @@
+//! Everything about one case, for the case page: the sentence in its
+//! current context, every report, internal notes, corrections and history.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::articles::{self as article_store, SentenceView};
+use super::audit::{self, AuditEntry, Subject};
+use super::cases::{self, CaseSummary};
+use super::corrections::{self, CorrectionView};
+use super::schema::{articles, case_notes, editors, reports};
+use super::{DbConn, now};
+use crate::auth::CurrentEditor;
+use crate::error::Problem;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseDetail {
+    pub case: CaseSummary,
+    pub context: SentenceContext,
+    /// Oldest first.
+    pub reports: Vec<ReportView>,
+    /// Internal notes, oldest first; never shown to readers.
+    pub notes: Vec<NoteView>,
+    /// Corrections published for this case, oldest first.
+    pub corrections: Vec<CorrectionView>,
+    /// The audit trail of the case, oldest first.
+    pub history: Vec<AuditEntry>,
+}
+
+/// The reported sentence where it stands in the article's current revision.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SentenceContext {
+    pub revision: i32,
+    /// `current` (the sentence is in the current revision), `successor`
+    /// (it was edited: `sentence` is the text that replaced it) or `gone`.
+    pub found: String,
+    pub previous: Option<SentenceView>,
+    pub sentence: Option<SentenceView>,
+    pub next: Option<SentenceView>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Quote {
+    pub exact: String,
+    pub prefix: Option<String>,
+    pub suffix: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportView {
+    pub id: String,
+    pub reference: String,
+    pub category: String,
+    pub comment: String,
+    pub suggested_correction: Option<String>,
+    pub sources: Vec<String>,
+    pub quote: Quote,
+    /// The article revision the reader saw.
+    pub revision: i32,
+    pub created_at: NaiveDateTime,
+    /// Personal data: shown to editors and admins, not to viewers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reporter_email: Option<String>,
+    /// Whether the reader asked to hear about the outcome (with the email).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<bool>,
+    /// Caught by the honeypot field.
+    pub honeypot: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NoteView {
+    pub id: String,
+    pub author: cases::EditorRef,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+type ReportRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i32,
+    NaiveDateTime,
+    Option<String>,
+    bool,
+    bool,
+);
+
+pub fn detail(
+    conn: &mut DbConn,
+    editor: &CurrentEditor,
+    case_id: &str,
+) -> Result<CaseDetail, Problem> {
+    let row = cases::find(conn, case_id)?
+        .ok_or_else(|| Problem::not_found("case_not_found", "No such case."))?;
+    let current_revision: i32 = articles::table
+        .find(&row.article_id)
+        .select(articles::current_revision)
+        .first(conn)?;
+    let sentences = article_store::revision_sentences(conn, &row.article_id, current_revision)?;
+    let context = context_of(
+        current_revision,
+        &sentences,
+        &row.sentence_id,
+        row.successor_sentence_id.as_deref(),
+    );
+
+    let with_email = editor.sees_reporter_emails();
+    let report_rows: Vec<ReportRow> = reports::table
+        .filter(reports::case_id.eq(case_id))
+        .order((reports::created_at.asc(), reports::id.asc()))
+        .select((
+            reports::id,
+            reports::reference,
+            reports::category,
+            reports::comment,
+            reports::suggested_correction,
+            reports::sources,
+            reports::quote_exact,
+            reports::quote_prefix,
+            reports::quote_suffix,
+            reports::revision,
+            reports::created_at,
+            reports::reporter_email,
+            reports::notify,
+            reports::is_spam,
+        ))
+        .load(conn)?;
+    let reports = report_rows
+        .into_iter()
+        .map(|r| ReportView {
+            id: r.0,
+            reference: r.1,
+            category: r.2,
+            comment: r.3,
+            suggested_correction: r.4,
+            sources: serde_json::from_str(&r.5).unwrap_or_default(),
+            quote: Quote {
+                exact: r.6,
+                prefix: r.7,
+                suffix: r.8,
+            },
+            revision: r.9,
+            created_at: r.10,
+            notify: (with_email && r.11.is_some()).then_some(r.12),
+            reporter_email: r.11.filter(|_| with_email),
+            honeypot: r.13,
+        })
+        .collect();
+
+    let notes = case_notes::table
+        .inner_join(editors::table.on(editors::id.eq(case_notes::author_id)))
+        .filter(case_notes::case_id.eq(case_id))
+        .order((case_notes::created_at.asc(), case_notes::id.asc()))
+        .select((
+            case_notes::id,
+            editors::id,
+            editors::name,
+            case_notes::body,
+            case_notes::created_at,
+        ))
+        .load::<(String, String, String, String, NaiveDateTime)>(conn)?
+        .into_iter()
+        .map(|(id, author_id, name, body, created_at)| NoteView {
+            id,
+            author: cases::EditorRef {
+                id: author_id,
+                name,
+            },
+            body,
+            created_at,
+        })
+        .collect();
+
+    let summary = cases::summaries(conn, editor, vec![row], &HashMap::new(), now())?
+        .pop()
+        .ok_or_else(|| Problem::internal("case summary missing"))?;
+    Ok(CaseDetail {
+        case: summary,
+        context,
+        reports,
+        notes,
+        corrections: corrections::for_case(conn, case_id)?,
+        history: audit::history(conn, Subject::Case(case_id))?,
+    })
+}
+
+/// Previous and next sentences around the case's sentence (or the text that
+/// replaced it) in reading order.
+fn context_of(
+    revision: i32,
+    sentences: &[SentenceView],
+    sentence_id: &str,
+    successor: Option<&str>,
+) -> SentenceContext {
+    let position = |id: &str| sentences.iter().position(|s| s.id == id);
+    let (found, at) = match position(sentence_id) {
+        Some(i) => ("current", Some(i)),
+        None => match successor.and_then(position) {
+            Some(i) => ("successor", Some(i)),
+            None => ("gone", None),
+        },
+    };
+    let get = |i: Option<usize>| i.and_then(|i| sentences.get(i)).cloned();
+    SentenceContext {
+        revision,
+        found: found.into(),
+        previous: get(at.and_then(|i| i.checked_sub(1))),
+        sentence: get(at),
+        next: get(at.map(|i| i + 1)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(id: &str) -> SentenceView {
+        SentenceView {
+            id: id.into(),
+            paragraph: 1,
+            index: 0,
+            text: id.to_uppercase(),
+        }
+    }
+
+    #[test]
+    fn context_has_neighbours_and_follows_edits() {
+        let all = [s("a"), s("b"), s("c")];
+        let c = context_of(2, &all, "b", None);
+        assert_eq!(c.found, "current");
+        assert_eq!(
+            (
+                c.previous.unwrap().id,
+                c.sentence.unwrap().id,
+                c.next.unwrap().id
+            ),
+            ("a".into(), "b".into(), "c".into())
+        );
+        let c = context_of(2, &all, "a", None);
+        assert!(c.previous.is_none() && c.next.is_some());
+        let c = context_of(2, &all, "gone", Some("c"));
+        assert_eq!(
+            (c.found.as_str(), c.sentence.unwrap().id),
+            ("successor", "c".into())
+        );
+        assert!(c.next.is_none());
+        let c = context_of(2, &all, "gone", None);
+        assert_eq!(c.found, "gone");
+        assert!(c.sentence.is_none() && c.previous.is_none());
+    }
+}

@@ -1,0 +1,74 @@
+//! The audit log, for admins: every editorial action, newest first.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::CurrentEditor;
+use crate::db::audit::{self, AuditEntry};
+use crate::domain::editor::Role;
+use crate::error::{FieldError, Problem};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// The audit log, newest first (admins). A case's own trail is in its page.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "editors", params(AuditQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "A page of entries", body = AuditPage),
+        (status = 401, description = "Not authenticated", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid cursor or limit", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn list(
+    editor: CurrentEditor,
+    state: web::Data<AppState>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, Problem> {
+    editor.require(Role::Admin)?;
+    let limit = match query.limit.as_deref() {
+        None => 50,
+        Some(n) => match n.parse::<i64>() {
+            Ok(n) if (1..=200).contains(&n) => n,
+            _ => {
+                return Err(Problem::validation(vec![FieldError::new(
+                    "limit",
+                    "out_of_range",
+                    "must be between 1 and 200",
+                )]));
+            }
+        },
+    };
+    // Entry ids are time-ordered UUIDs: the cursor is the last id seen.
+    let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) if uuid::Uuid::parse_str(c).is_ok() => Some(c.to_string()),
+        Some(_) => {
+            return Err(Problem::validation(vec![FieldError::new(
+                "cursor",
+                "invalid_cursor",
+                "is not a cursor from this list",
+            )]));
+        }
+        None => None,
+    };
+    let mut items = state
+        .read(move |conn| Ok(audit::recent(conn, before.as_deref(), limit + 1)?))
+        .await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    let next_cursor = items.last().filter(|_| more).map(|e| e.id.clone());
+    Ok(HttpResponse::Ok().json(AuditPage { items, next_cursor }))
+}

@@ -1,0 +1,358 @@
+//! A case's page and the workflow actions on it.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::extract::ApiJson;
+use crate::auth::CurrentEditor;
+use crate::db::case_detail::{self, CaseDetail};
+use crate::db::cases::{self, CaseSummary};
+use crate::db::corrections::{self, CorrectionView};
+use crate::db::workflow::{self, BulkItem, CaseAction};
+use crate::domain::editor::Role;
+use crate::domain::workflow::{Resolution, Resolve, parse_note};
+use crate::error::{FieldError, Problem};
+use crate::state::AppState;
+
+pub const MAX_BULK: usize = 200;
+
+/// What every action answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ActionAnswer {
+    /// The case after the action.
+    pub case: CaseSummary,
+    /// The note written (`note`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note_id: Option<String>,
+    /// The correction published (`resolve` as corrected, clarified or updated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correction: Option<CorrectionView>,
+}
+
+/// Case ids are UUIDs; anything else cannot be a case (and never reaches SQL).
+fn case_id(raw: &str) -> Result<String, Problem> {
+    uuid::Uuid::parse_str(raw)
+        .map(|_| raw.to_string())
+        .map_err(|_| workflow::case_not_found())
+}
+
+/// Run one action in the writer and answer the case as it now stands.
+async fn run(
+    state: &AppState,
+    editor: CurrentEditor,
+    raw_id: &str,
+    action: CaseAction,
+) -> Result<HttpResponse, Problem> {
+    // Viewers are refused before any database work (desks are checked inside).
+    editor.require(Role::Editor)?;
+    let id = case_id(raw_id)?;
+    let kind = action.kind();
+    let answer = state
+        .writer
+        .run(move |conn| {
+            let outcome = workflow::act(conn, &editor, &id, action)?;
+            let correction = match &outcome.correction_id {
+                Some(cid) => corrections::for_case(conn, &id)?
+                    .into_iter()
+                    .find(|c| &c.id == cid),
+                None => None,
+            };
+            let case = cases::summaries(
+                conn,
+                &editor,
+                vec![outcome.case],
+                &HashMap::new(),
+                crate::db::now(),
+            )?
+            .pop()
+            .ok_or_else(|| Problem::internal("case summary missing"))?;
+            Ok(ActionAnswer {
+                case,
+                note_id: outcome.note_id,
+                correction,
+            })
+        })
+        .await?;
+    tracing::info!(case_id = %answer.case.id, action = kind.as_str(), "case action");
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// A case with its sentence in context, its reports (reporters' addresses
+/// for editors and admins only), internal notes, corrections and history.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "The case id")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The case", body = CaseDetail),
+        (status = 401, description = "Not authenticated", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such case", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn get(
+    editor: CurrentEditor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let id = case_id(&path)?;
+    let detail = state
+        .read(move |conn| case_detail::detail(conn, &editor, &id))
+        .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+/// A workflow action handler with its OpenAPI entry (they all answer alike).
+macro_rules! case_action {
+    ($path:literal $(, $body:ty)?; $item:item) => {
+        #[utoipa::path(post, path = $path, tag = "cases",
+            params(("id" = String, Path, description = "The case id")),
+            $(request_body = $body,)?
+            security(("bearer" = []), ("session" = [])),
+            responses(
+                (status = 200, description = "Done; the case as it now stands", body = ActionAnswer),
+                (status = 400, description = "Malformed JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+                (status = 401, description = "Not authenticated", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+                (status = 403, description = "Viewer, another desk's case, or missing X-CSRF-Token", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+                (status = 404, description = "No such case", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+                (status = 409, description = "Illegal transition (`allowed` lists the legal actions), already claimed, or the sentence has another open case", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+                (status = 422, description = "Invalid fields", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+            ))]
+        $item
+    };
+}
+
+case_action! { "/api/v1/cases/{id}/triage";
+    /// Mark a new case as triaged: real, to be worked on.
+    pub async fn triage(
+        e: CurrentEditor,
+        s: web::Data<AppState>,
+        p: web::Path<String>,
+    ) -> Result<HttpResponse, Problem> {
+        run(&s, e, &p, CaseAction::Triage).await
+    }
+}
+
+case_action! { "/api/v1/cases/{id}/claim";
+    /// Take the case and start reviewing it. Atomic: of editors claiming at
+    /// once, exactly one wins; the others get 409 `already_claimed`.
+    pub async fn claim(
+        e: CurrentEditor,
+        s: web::Data<AppState>,
+        p: web::Path<String>,
+    ) -> Result<HttpResponse, Problem> {
+        run(&s, e, &p, CaseAction::Claim).await
+    }
+}
+
+case_action! { "/api/v1/cases/{id}/unassign";
+    /// Release the case; a case in review goes back to triaged.
+    pub async fn unassign(
+        e: CurrentEditor,
+        s: web::Data<AppState>,
+        p: web::Path<String>,
+    ) -> Result<HttpResponse, Problem> {
+        run(&s, e, &p, CaseAction::Unassign).await
+    }
+}
+
+case_action! { "/api/v1/cases/{id}/reopen";
+    /// Reopen a resolved case: it goes back to triaged (409
+    /// `sentence_has_open_case` if a newer case on its sentence is open).
+    /// Published corrections stay published.
+    pub async fn reopen(
+        e: CurrentEditor,
+        s: web::Data<AppState>,
+        p: web::Path<String>,
+    ) -> Result<HttpResponse, Problem> {
+        run(&s, e, &p, CaseAction::Reopen).await
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    pub editor_id: String,
+}
+
+case_action! { "/api/v1/cases/{id}/assign", AssignRequest;
+    /// Assign the case to an active editor whose desks cover it (a new case
+    /// becomes triaged).
+    pub async fn assign(
+        e: CurrentEditor,
+        s: web::Data<AppState>,
+        p: web::Path<String>,
+        body: ApiJson<AssignRequest>,
+    ) -> Result<HttpResponse, Problem> {
+        let editor_id = body.0.editor_id.trim().to_string();
+        if uuid::Uuid::parse_str(&editor_id).is_err() {
+            return Err(Problem::field(
+                "invalid_assignee",
+                "Invalid assignee",
+                "editor_id",
+                "is not an editor id",
+            ));
+        }
+        run(&s, e, &p, CaseAction::Assign { editor_id }).await
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    /// 1–5000 characters.
+    pub body: String,
+}
+
+case_action! { "/api/v1/cases/{id}/note", NoteRequest;
+    /// Add an internal note, in any status. Notes are never shown to readers.
+    pub async fn note(
+        e: CurrentEditor,
+        s: web::Data<AppState>,
+        p: web::Path<String>,
+        body: ApiJson<NoteRequest>,
+    ) -> Result<HttpResponse, Problem> {
+        let body = parse_note(&body.0.body)?;
+        run(&s, e, &p, CaseAction::Note { body }).await
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityRequest {
+    /// 0–100; null clears it.
+    pub priority: Option<i32>,
+}
+
+case_action! { "/api/v1/cases/{id}/priority", PriorityRequest;
+    /// Set an explicit priority (0–100) that replaces the computed score, or
+    /// null to go back to the score.
+    pub async fn priority(
+        e: CurrentEditor,
+        s: web::Data<AppState>,
+        p: web::Path<String>,
+        body: ApiJson<PriorityRequest>,
+    ) -> Result<HttpResponse, Problem> {
+        let priority = body.0.priority;
+        if priority.is_some_and(|p| !(0..=100).contains(&p)) {
+            return Err(Problem::validation(vec![FieldError::new(
+                "priority",
+                "out_of_range",
+                "must be between 0 and 100, or null",
+            )]));
+        }
+        run(&s, e, &p, CaseAction::Priority { priority }).await
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    pub resolution: Resolution,
+    /// The public text: required for corrected, clarified and updated (it is
+    /// the published correction); shown to the reporters otherwise.
+    pub public_note: Option<String>,
+    /// The case this one duplicates (resolution `duplicate` only).
+    pub duplicate_of: Option<String>,
+}
+
+case_action! { "/api/v1/cases/{id}/resolve", ResolveRequest;
+    /// Resolve the case. corrected, clarified and updated need `public_note`,
+    /// published as a correction; duplicate needs `duplicate_of`.
+    pub async fn resolve(
+        e: CurrentEditor,
+        s: web::Data<AppState>,
+        p: web::Path<String>,
+        body: ApiJson<ResolveRequest>,
+    ) -> Result<HttpResponse, Problem> {
+        let b = body.0;
+        let r = Resolve::parse(
+            b.resolution,
+            b.public_note.as_deref(),
+            b.duplicate_of.as_deref(),
+        )?;
+        run(&s, e, &p, CaseAction::Resolve(r)).await
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkResolveRequest {
+    /// 1–200 case ids.
+    pub case_ids: Vec<String>,
+    /// Any resolution but those that publish a correction (corrections are
+    /// written one case at a time).
+    pub resolution: Resolution,
+    pub public_note: Option<String>,
+    pub duplicate_of: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkAnswer {
+    /// How many cases were resolved.
+    pub resolved: usize,
+    /// One entry per case id, in the order given.
+    pub results: Vec<BulkItem>,
+}
+
+/// Resolve many cases at once, e.g. a wave of spam. Each case is checked
+/// and audited as if resolved alone; one refusal does not stop the others.
+#[utoipa::path(post, path = "/api/v1/cases/resolve", tag = "cases",
+    request_body = BulkResolveRequest,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Per-case results", body = BulkAnswer),
+        (status = 401, description = "Not authenticated", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Viewer, or missing X-CSRF-Token", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or a resolution that publishes a correction", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn bulk_resolve(
+    editor: CurrentEditor,
+    state: web::Data<AppState>,
+    body: ApiJson<BulkResolveRequest>,
+) -> Result<HttpResponse, Problem> {
+    editor.require(Role::Editor)?;
+    let b = body.0;
+    if !workflow::bulk_allowed(b.resolution) {
+        return Err(Problem::field(
+            "bulk_correction",
+            "Corrections are published one by one",
+            "resolution",
+            format!(
+                "{} publishes a correction: resolve those cases one at a time",
+                b.resolution.as_str()
+            ),
+        ));
+    }
+    let mut ids: Vec<String> = Vec::with_capacity(b.case_ids.len());
+    for (i, id) in b.case_ids.iter().enumerate() {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(Problem::validation(vec![FieldError::new(
+                format!("case_ids[{i}]"),
+                "invalid_value",
+                "is not a case id",
+            )]));
+        }
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(Problem::validation(vec![FieldError::new(
+            "case_ids",
+            "invalid_length",
+            format!("must list 1 to {MAX_BULK} cases"),
+        )]));
+    }
+    let r = Resolve::parse(
+        b.resolution,
+        b.public_note.as_deref(),
+        b.duplicate_of.as_deref(),
+    )?;
+    let results = state
+        .writer
+        .run(move |conn| workflow::bulk_resolve(conn, &editor, &ids, &r))
+        .await?;
+    let resolved = results.iter().filter(|r| r.outcome == "resolved").count();
+    tracing::info!(resolved, asked = results.len(), "bulk resolve");
+    Ok(HttpResponse::Ok().json(BulkAnswer { resolved, results }))
+}

@@ -1,0 +1,419 @@
+//! The review queue: filters, sorts, and pages that hold while reports arrive.
+
+use std::collections::{HashMap, HashSet};
+
+use erratum::domain::editor::Role;
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::helpers::{Backend, TestApp};
+use crate::staff::{self, Session, add, article, case_on, login};
+
+backend_tests!(
+    pages_neither_skip_nor_repeat_while_reports_arrive,
+    filters_select_the_right_cases,
+    sorts_order_the_queue,
+    items_carry_what_triage_needs,
+    bad_parameters_are_422,
+);
+
+/// A report on sentence `i` from a distinct reader.
+async fn report_as(
+    app: &TestApp,
+    external_id: &str,
+    i: usize,
+    category: &str,
+    reader: &str,
+    comment: &str,
+) {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    // Unique, or the same client's same comment counts as a duplicate.
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let comment = format!("{comment} ({n})");
+    let r = app
+        .post_report(
+            external_id,
+            &json!({"quote": {"exact": format!("k{i}x")}, "category": category,
+                "comment": comment, "reporter": {"email": reader, "notify": false}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+}
+
+async fn ids_of(s: &Session, query: &str) -> Vec<String> {
+    let (status, page) = s.get(&format!("/api/v1/queue?{query}")).await;
+    assert_eq!(status, 200, "{query}: {page}");
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
+    let app = staff::spawn(b).await;
+    let s = login(&app, &add(&app, Role::Viewer, &[]).await).await;
+    article(&app, "busy", Some("international"), 60).await;
+    // 24 cases of mild categories, with 1 to 3 reports each.
+    for i in 0..24 {
+        case_on(&app, "busy", i, if i % 2 == 0 { "typo" } else { "other" }).await;
+        for r in 0..(i % 3) {
+            report_as(
+                &app,
+                "busy",
+                i,
+                "typo",
+                &format!("r{i}-{r}@example.org"),
+                "Encore.",
+            )
+            .await;
+        }
+    }
+    let mut cases: Vec<String>;
+    let mut next_sentence = 24;
+    for sort in ["priority", "reports", "oldest", "newest"] {
+        // The queue as it stands when the first page is read.
+        cases = ids_of(&s, "sort=oldest&limit=100&article=busy").await;
+        let before: HashSet<String> = cases.iter().cloned().collect();
+        let mut seen: Vec<String> = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut keys: Vec<f64> = Vec::new();
+        loop {
+            let mut q = format!("sort={sort}&limit=5&article=busy");
+            if let Some(c) = &cursor {
+                q.push_str(&format!("&cursor={c}"));
+            }
+            let (status, page) = s.get(&format!("/api/v1/queue?{q}")).await;
+            assert_eq!(status, 200, "{page}");
+            for item in page["items"].as_array().unwrap() {
+                seen.push(item["id"].as_str().unwrap().to_string());
+                keys.push(match sort {
+                    "priority" => item["priority"].as_f64().unwrap(),
+                    "reports" => item["report_count"].as_f64().unwrap(),
+                    _ => 0.0,
+                });
+            }
+            // Between pages, the cases not yet seen get many new reports from
+            // new readers in the most severe category (their priority and
+            // count jump above everything seen so far), and new cases open.
+            let unseen: Vec<&String> = cases.iter().filter(|c| !seen.contains(c)).collect();
+            for c in unseen.iter().take(3) {
+                let i = cases.iter().position(|x| x == *c).unwrap();
+                for r in 0..4 {
+                    let reader = format!("late-{sort}-{i}-{r}-{}@example.org", seen.len());
+                    report_as(&app, "busy", i, "factual_error", &reader, "Faux !").await;
+                }
+            }
+            if next_sentence < 60 {
+                case_on(&app, "busy", next_sentence, "factual_error").await;
+                next_sentence += 1;
+            }
+            cursor = page["next_cursor"].as_str().map(str::to_string);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        let unique: HashSet<String> = seen.iter().cloned().collect();
+        assert_eq!(unique.len(), seen.len(), "{sort}: a case was repeated");
+        assert_eq!(
+            unique, before,
+            "{sort}: exactly the cases of the first page's snapshot"
+        );
+        assert!(
+            keys.windows(2).all(|w| w[0] >= w[1]),
+            "{sort}: keys are in order across pages: {keys:?}"
+        );
+        // The cases opened meanwhile are on the next first page.
+        let now: HashSet<String> = ids_of(&s, "sort=oldest&limit=100&article=busy")
+            .await
+            .into_iter()
+            .collect();
+        assert!(now.len() > before.len() && now.is_superset(&before));
+    }
+}
+
+async fn filters_select_the_right_cases(b: Backend) {
+    let app = staff::spawn(b).await;
+    article(&app, "pol", Some("politique"), 10).await;
+    article(&app, "spo", Some("sport"), 10).await;
+    let me = add(&app, Role::Editor, &[]).await;
+    let other = add(&app, Role::Editor, &[]).await;
+    let s = login(&app, &me).await;
+    let o = login(&app, &other).await;
+
+    let typo = case_on(&app, "pol", 0, "typo").await;
+    let factual = case_on(&app, "pol", 1, "factual_error").await;
+    let busy = case_on(&app, "pol", 2, "outdated").await;
+    for r in 0..3 {
+        report_as(
+            &app,
+            "pol",
+            2,
+            "typo",
+            &format!("b{r}@example.org"),
+            "Le chiffre date de 2019.",
+        )
+        .await;
+    }
+    let sport = case_on(&app, "spo", 0, "misleading").await;
+    report_as(
+        &app,
+        "spo",
+        1,
+        "other",
+        "e@example.org",
+        "Le président a parlé depuis l'ÉLYSÉE, pas depuis Matignon.",
+    )
+    .await;
+    let elysee = ids_of(&s, "q=élysée").await;
+    assert_eq!(elysee.len(), 1, "case-insensitive, accents included");
+    let resolved = case_on(&app, "spo", 2, "typo").await;
+    assert_eq!(
+        s.act(
+            &resolved,
+            "resolve",
+            Some(json!({"resolution": "no_change"}))
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(s.act(&typo, "triage", None).await.0, 200);
+    assert_eq!(s.act(&factual, "claim", None).await.0, 200);
+    assert_eq!(o.act(&busy, "claim", None).await.0, 200);
+
+    let set = |v: Vec<String>| v.into_iter().collect::<HashSet<String>>();
+    let of = |ids: &[&String]| {
+        ids.iter()
+            .map(|s| s.to_string())
+            .collect::<HashSet<String>>()
+    };
+    let open_all = of(&[&typo, &factual, &busy, &sport, &elysee[0]]);
+    assert_eq!(set(ids_of(&s, "").await), open_all, "default: open cases");
+    assert_eq!(set(ids_of(&s, "status=triaged").await), of(&[&typo]));
+    assert_eq!(
+        set(ids_of(&s, "status=in_review").await),
+        of(&[&factual, &busy])
+    );
+    assert_eq!(set(ids_of(&s, "status=resolved").await), of(&[&resolved]));
+    assert_eq!(
+        set(ids_of(&s, "status=new,triaged").await),
+        of(&[&typo, &sport, &elysee[0]])
+    );
+    assert_eq!(ids_of(&s, "status=all").await.len(), 6);
+    assert_eq!(set(ids_of(&s, "category=typo").await), of(&[&typo, &busy]));
+    assert_eq!(set(ids_of(&s, "category=misleading").await), of(&[&sport]));
+    assert_eq!(
+        set(ids_of(&s, "desk=sport").await),
+        of(&[&sport, &elysee[0]])
+    );
+    assert_eq!(
+        set(ids_of(&s, "article=pol").await),
+        of(&[&typo, &factual, &busy])
+    );
+    assert!(ids_of(&s, "article=nope").await.is_empty());
+    assert_eq!(set(ids_of(&s, "assignee=me").await), of(&[&factual]));
+    assert_eq!(set(ids_of(&o, "assignee=me").await), of(&[&busy]));
+    assert_eq!(
+        set(ids_of(&s, &format!("assignee={}", other.id)).await),
+        of(&[&busy])
+    );
+    assert_eq!(
+        set(ids_of(&s, "assignee=none").await),
+        of(&[&typo, &sport, &elysee[0]])
+    );
+    assert_eq!(set(ids_of(&s, "min_reports=2").await), of(&[&busy]));
+    assert_eq!(
+        set(ids_of(&s, "q=chiffre%20date").await),
+        of(&[&busy]),
+        "in comments"
+    );
+    // Sentence 1 of both articles reads "… k1x …".
+    assert_eq!(
+        set(ids_of(&s, "q=K1X").await),
+        of(&[&factual, &elysee[0]]),
+        "in the sentence"
+    );
+    assert_eq!(
+        set(ids_of(&s, "q=100%25").await),
+        of(&[]),
+        "% is not a wildcard"
+    );
+    // Filters combine.
+    assert_eq!(
+        set(ids_of(&s, "article=pol&category=typo&assignee=none").await),
+        of(&[&typo])
+    );
+}
+
+async fn sorts_order_the_queue(b: Backend) {
+    let app = staff::spawn(b).await;
+    article(&app, "s", Some("international"), 10).await;
+    let s = login(&app, &add(&app, Role::Editor, &[]).await).await;
+    let first = case_on(&app, "s", 0, "typo").await;
+    let second = case_on(&app, "s", 1, "factual_error").await;
+    let third = case_on(&app, "s", 2, "other").await;
+    for r in 0..3 {
+        report_as(
+            &app,
+            "s",
+            2,
+            "other",
+            &format!("t{r}@example.org"),
+            "Autre remarque.",
+        )
+        .await;
+    }
+    assert_eq!(
+        ids_of(&s, "sort=oldest").await,
+        [first.as_str(), &second, &third]
+    );
+    assert_eq!(
+        ids_of(&s, "sort=newest").await,
+        [third.as_str(), &second, &first]
+    );
+    assert_eq!(ids_of(&s, "sort=reports").await[0], third);
+    // Priority: a factual error comes before four readers reporting "other"
+    // (40 against 5 + 10·ln 4 ≈ 18.9), which come before one typo.
+    assert_eq!(
+        ids_of(&s, "sort=priority").await,
+        [second.as_str(), &third, &first]
+    );
+    assert_eq!(
+        ids_of(&s, "").await,
+        [second.as_str(), &third, &first],
+        "the default"
+    );
+    // An explicit priority replaces the score.
+    let (status, answer) = s
+        .act(&first, "priority", Some(json!({"priority": 100})))
+        .await;
+    assert_eq!(
+        (status, answer["case"]["priority"].as_f64()),
+        (200, Some(100.0))
+    );
+    assert_eq!(ids_of(&s, "sort=priority").await[0], first);
+    s.act(&first, "priority", Some(json!({"priority": null})))
+        .await;
+    assert_eq!(ids_of(&s, "sort=priority").await[2], first);
+}
+
+async fn items_carry_what_triage_needs(b: Backend) {
+    let app = staff::spawn(b).await;
+    article(&app, "it", Some("international"), 3).await;
+    let ed = add(&app, Role::Editor, &[]).await;
+    let s = login(&app, &ed).await;
+    let id = case_on(&app, "it", 1, "typo").await;
+    report_as(&app, "it", 1, "factual_error", "a@example.org", "Faux.").await;
+    report_as(
+        &app,
+        "it",
+        1,
+        "factual_error",
+        "a@example.org",
+        "Toujours faux.",
+    )
+    .await;
+    s.act(&id, "claim", None).await;
+    let (_, page) = s.get("/api/v1/queue").await;
+    assert!(page["next_cursor"].is_null());
+    assert!(page["as_of"].is_string());
+    let item = &page["items"][0];
+    assert_eq!(item["id"], id.as_str());
+    assert_eq!(
+        item["article"],
+        json!({"external_id": "it", "title": "Article it", "url": "https://news.example/it"})
+    );
+    assert_eq!(item["sentence_text"], "Le dossier k1x avance lentement.");
+    assert_eq!(item["report_count"], 3);
+    assert_eq!(
+        item["reporter_count"], 2,
+        "one reader twice, one anonymous client"
+    );
+    assert_eq!(
+        item["categories"],
+        json!([{"category": "factual_error", "count": 2}, {"category": "typo", "count": 1}])
+    );
+    assert_eq!(item["status"], "in_review");
+    assert_eq!(item["assignee"]["id"], ed.id.as_str());
+    assert!(item["first_reported_at"].as_str() <= item["last_reported_at"].as_str());
+    // Due at the earliest target: the factual error's 4 hours.
+    let first = chrono::NaiveDateTime::parse_from_str(
+        item["first_reported_at"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S%.f",
+    )
+    .unwrap();
+    let due = chrono::NaiveDateTime::parse_from_str(
+        item["due_at"].as_str().unwrap(),
+        "%Y-%m-%dT%H:%M:%S%.f",
+    )
+    .unwrap();
+    let hours = (due - first).num_minutes() as f64 / 60.0;
+    assert!((3.9..=4.0).contains(&hours), "{hours}");
+    assert_eq!(item["overdue"], false);
+    let p = item["priority"].as_f64().unwrap();
+    // 40 (factual error) + 6.9 (two readers) + ~15 (a fresh article) + ~0 urgency.
+    assert!((61.0..=63.0).contains(&p), "{p}");
+    assert!(
+        item["allowed_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("resolve"))
+    );
+}
+
+async fn bad_parameters_are_422(b: Backend) {
+    let app = staff::spawn(b).await;
+    article(&app, "x", None, 3).await;
+    let s = login(&app, &add(&app, Role::Viewer, &[]).await).await;
+    for i in 0..3 {
+        case_on(&app, "x", i, "typo").await;
+    }
+    let mut fields: HashMap<&str, &str> = HashMap::new();
+    fields.insert("status=open", "status");
+    fields.insert("category=spelling", "category");
+    fields.insert("assignee=bob", "assignee");
+    fields.insert("min_reports=0", "min_reports");
+    fields.insert("min_reports=x", "min_reports");
+    fields.insert("sort=random", "sort");
+    fields.insert("limit=101", "limit");
+    fields.insert("limit=0", "limit");
+    fields.insert("cursor=garbage", "cursor");
+    fields.insert("resolution=fixed", "resolution");
+    for (query, field) in fields {
+        let (status, p) = s.get(&format!("/api/v1/queue?{query}")).await;
+        assert_eq!(status, 422, "{query}");
+        assert_eq!(p["errors"][0]["field"], field, "{query}");
+    }
+    // A cursor belongs to its query.
+    let (_, page) = s.get("/api/v1/queue?limit=1&sort=oldest").await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    assert_eq!(
+        s.get(&format!(
+            "/api/v1/queue?limit=1&sort=oldest&cursor={cursor}"
+        ))
+        .await
+        .0,
+        200
+    );
+    let (status, p) = s
+        .get(&format!(
+            "/api/v1/queue?limit=1&sort=newest&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(
+        (status, p["errors"][0]["code"].as_str()),
+        (422, Some("invalid_cursor"))
+    );
+    let (status, _) = s
+        .get(&format!(
+            "/api/v1/queue?limit=1&sort=oldest&category=typo&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(status, 422);
+    // Several errors at once.
+    let (_, p) = s.get("/api/v1/queue?sort=x&limit=500").await;
+    assert_eq!(p["errors"].as_array().unwrap().len(), 2);
+    let _: Value = p;
+}
