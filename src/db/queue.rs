@@ -418,35 +418,6 @@ fn published_at(
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards_and_fold_case() {
-        assert_eq!(like_pattern("Élysée"), "%élysée%");
-        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
-    }
-
-    #[test]
-    fn cursors_round_trip_and_refuse_garbage() {
-        let c = Cursor {
-            q: "abc".into(),
-            w: "w".into(),
-            t: 1,
-            k: -5,
-            i: "id".into(),
-        };
-        let back = Cursor::decode(&c.encode()).unwrap();
-        assert_eq!(
-            (back.q, back.k, back.i),
-            ("abc".to_string(), -5, "id".to_string())
-        );
-        assert!(Cursor::decode("not a cursor!").is_none());
-        assert!(Cursor::decode("e30").is_none(), "{{}} lacks fields");
-    }
-}
-
 /// How many cases of each status match `filter` (its statuses aside): the
 /// counts the editors' queue page shows next to each status.
 pub fn counts(
@@ -474,4 +445,33 @@ pub fn counts(
         out.push((status, n));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards_and_fold_case() {
+        assert_eq!(like_pattern("Élysée"), "%élysée%");
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let c = Cursor {
+            q: "abc".into(),
+            w: "w".into(),
+            t: 1,
+            k: -5,
+            i: "id".into(),
+        };
+        let back = Cursor::decode(&c.encode()).unwrap();
+        assert_eq!(
+            (back.q, back.k, back.i),
+            ("abc".to_string(), -5, "id".to_string())
+        );
+        assert!(Cursor::decode("not a cursor!").is_none());
+        assert!(Cursor::decode("e30").is_none(), "{{}} lacks fields");
+    }
 }

@@ -18,6 +18,12 @@ backend_tests!(
     pages_need_a_session_and_sessions_expire,
     admins_manage_accounts_and_names_are_escaped,
     static_files_are_served_with_etags,
+    queue_lists_cases_with_counts_and_filters,
+    case_page_shows_reader_text_as_text,
+    claim_and_resolve_from_the_pages,
+    refused_actions_explain_themselves,
+    viewers_cannot_act_and_see_no_addresses,
+    bulk_spam_and_versions,
 );
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -449,4 +455,411 @@ async fn static_files_are_served_with_etags(b: Backend) {
         assert_eq!(r.status(), 304);
     }
     assert_eq!(app.get("/editor/static/nope.js").await.status(), 404);
+}
+
+// ---- the queue and the case page --------------------------------------------
+
+/// File a report on the demo article; answers its case id.
+async fn report(app: &TestApp, body: serde_json::Value) -> (String, serde_json::Value) {
+    let r = app.post_report(crate::helpers::DEMO, &body).await;
+    assert_eq!(r.status(), 201, "report filed");
+    let answer: serde_json::Value = r.json().await.unwrap();
+    (answer["case_id"].as_str().unwrap().to_string(), answer)
+}
+
+/// A report on the demo article's n-th body sentence.
+async fn report_on(app: &TestApp, n: usize, comment: &str) -> (String, serde_json::Value, String) {
+    let article = app.demo_article().await;
+    let s = article["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["paragraph"].as_i64().unwrap() > 0)
+        .nth(n)
+        .unwrap()
+        .clone();
+    let (case, answer) = report(
+        app,
+        serde_json::json!({
+            "sentence_id": s["id"], "quote": {"exact": s["text"]},
+            "category": "factual_error", "comment": comment,
+            "reporter": {"email": "lectrice@example.org", "notify": true},
+            "sources": ["https://example.org/source?a=1&b=2"],
+        }),
+    )
+    .await;
+    (case, answer, s["text"].as_str().unwrap().to_string())
+}
+
+fn status_token(answer: &serde_json::Value) -> String {
+    answer["status_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn queue_lists_cases_with_counts_and_filters(b: Backend) {
+    let app = spawn(b).await;
+    let ana = account(&app, Role::Editor, "Ana").await;
+    let (first, _, text1) = report_on(&app, 0, "La date est fausse.").await;
+    let (second, _, text2) = report_on(&app, 1, "Le chiffre est faux.").await;
+    let (c, _) = sign_in(&app, &ana).await;
+    let (status, html) = get_page(&app, &c, "/editor/").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("id=\"c-{first}\"")) && html.contains(&format!("id=\"c-{second}\""))
+    );
+    assert!(
+        html.contains("data-status=\"new\">Nouveaux <b>2</b>"),
+        "counts per status"
+    );
+    assert!(html.contains("data-status=\"open\" aria-current=\"true\">Ouverts <b>2</b>"));
+    let escaped = |t: &str| t.replace('\'', "&#x27;").replace('"', "&quot;");
+    assert!(html.contains(&escaped(&text1)) || html.contains(&text1));
+
+    // A search keeps only the matching case; the form shows the filter.
+    let (_, html) = get_page(&app, &c, "/editor/?q=chiffre&sort=oldest").await;
+    assert!(html.contains(&format!("id=\"c-{second}\"")));
+    assert!(!html.contains(&format!("id=\"c-{first}\"")));
+    assert!(
+        html.contains("value=\"chiffre\"") && html.contains("<option value=\"oldest\" selected>")
+    );
+    let _ = text2;
+
+    // Another status: nothing resolved yet.
+    let (_, html) = get_page(&app, &c, "/editor/?status=resolved").await;
+    assert!(
+        html.contains("Aucun dossier ne correspond") || html.contains("Aucun dossier en attente")
+    );
+    // Invalid parameters get a readable page, not JSON.
+    let (status, html) = get_page(&app, &c, "/editor/?sort=sideways").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("Formulaire incomplet") && html.contains("sort"));
+}
+
+async fn case_page_shows_reader_text_as_text(b: Backend) {
+    let app = spawn(b).await;
+    let ana = account(&app, Role::Editor, "Ana").await;
+    let payload = "<img src=x onerror=alert(1)>";
+    let (case, _, text) = report_on(&app, 2, payload).await;
+    let (c, _) = sign_in(&app, &ana).await;
+    let r = c
+        .get(app.url(&format!("/editor/cases/{case}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-security-policy"], CSP);
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "the comment shows as text"
+    );
+    assert!(!html.contains("<img src=x"), "and is never markup");
+    // The sentence is highlighted within its paragraph.
+    let mark_start = html.find("<mark>").expect("the sentence is marked");
+    let mark = &html[mark_start..mark_start + html[mark_start..].find("</mark>").unwrap()];
+    let first_words: String = text
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        mark.contains(&first_words.replace('\'', "&#x27;")) || mark.contains(&first_words),
+        "{mark}"
+    );
+    assert!(html.contains("class=\"other\""), "with its neighbours");
+    // Sources are safe links; editors see the reporter's address.
+    assert!(html.contains("href=\"https:&#x2f;&#x2f;example.org&#x2f;source?a=1&amp;b=2\" rel=\"noopener noreferrer nofollow\""));
+    assert!(html.contains("lectrice@example.org"));
+    // Resolution templates in the article's language.
+    assert!(html.contains("data-template=\"Une version précédente de cet article indiquait"));
+    // Unknown and malformed case ids are pages too.
+    let (status, html) = get_page(&app, &c, "/editor/cases/not-a-case").await;
+    assert_eq!(status, 404);
+    assert!(html.contains("Page introuvable"));
+    let (status, _) = get_page(&app, &c, &format!("/editor/cases/{}", uuid::Uuid::now_v7())).await;
+    assert_eq!(status, 404);
+}
+
+async fn claim_and_resolve_from_the_pages(b: Backend) {
+    let app = spawn(b).await;
+    let ana = account(&app, Role::Editor, "Ana").await;
+    let (case, answer, _) = report_on(&app, 0, "La frappe a eu lieu le 4 octobre.").await;
+    let (c, csrf) = sign_in(&app, &ana).await;
+
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/cases/{case}/claim"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        location(&r),
+        format!("/editor/cases/{case}?done=claimed&case={case}")
+    );
+    let (_, html) = get_page(&app, &c, &location(&r)).await;
+    assert!(html.contains("Le dossier vous est attribué"));
+    assert!(html.contains("data-field=\"status\">En cours d’examen"));
+    assert!(html.contains("data-field=\"assignee\">Ana"));
+
+    let note = "Une version précédente de cet article indiquait que la frappe avait eu lieu le 3 octobre. Elle a eu lieu le 4 octobre.";
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/cases/{case}/resolve"),
+        &[
+            ("csrf_token", &csrf),
+            ("resolution", "corrected"),
+            ("public_note", note),
+            ("duplicate_of", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = get_page(&app, &c, &location(&r)).await;
+    assert!(html.contains("data-field=\"status\">Clos"));
+    assert!(html.contains("Corrections publiées"));
+
+    // Published, and the reader's status changed.
+    let (_, list) = get_page(&app, &c, "/editor/corrections").await;
+    assert!(list.contains("Elle a eu lieu le 4 octobre."));
+    let (status, body) = app
+        .get_json(&format!("/api/v1/reports/status/{}", status_token(&answer)))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "resolved");
+    assert_eq!(body["resolution"], "corrected");
+
+    // The history tells who did what.
+    let (_, html) = get_page(&app, &c, &format!("/editor/cases/{case}")).await;
+    assert!(html.contains("a pris le dossier") && html.contains("a clos le dossier"));
+
+    // A note, and a reopen.
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/cases/{case}/note"),
+        &[
+            ("csrf_token", &csrf),
+            ("body", "Vérifié avec le service photo <b>ok</b>."),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/cases/{case}/reopen"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = get_page(&app, &c, &format!("/editor/cases/{case}")).await;
+    assert!(html.contains("Vérifié avec le service photo &lt;b&gt;ok&lt;&#x2f;b&gt;."));
+    assert!(html.contains("data-field=\"status\">Trié"));
+}
+
+async fn refused_actions_explain_themselves(b: Backend) {
+    let app = spawn(b).await;
+    let ana = account(&app, Role::Editor, "Ana").await;
+    let bea = account(&app, Role::Editor, "Béa").await;
+    let (case, _, _) = report_on(&app, 0, "Date fausse.").await;
+    let (c, csrf) = sign_in(&app, &ana).await;
+
+    // A correction needs its public text: the form comes back, filled in.
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/cases/{case}/resolve"),
+        &[
+            ("csrf_token", &csrf),
+            ("resolution", "corrected"),
+            ("public_note", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("role=\"alert\"") && html.contains("Note publique"));
+    assert!(html.contains("<option value=\"corrected\"") && html.contains("selected>Corrigé"));
+
+    // Without the token: refused, and the case is untouched.
+    let r = post_form(&app, &c, &format!("/editor/cases/{case}/claim"), &[]).await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("Formulaire refusé"));
+
+    // Claimed by someone else meanwhile: a conflict, said in words.
+    let (bc, bcsrf) = sign_in(&app, &bea).await;
+    let r = post_form(
+        &app,
+        &bc,
+        &format!("/editor/cases/{case}/claim"),
+        &[("csrf_token", &bcsrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/cases/{case}/claim"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Un autre éditeur a déjà pris ce dossier.")
+    );
+    // From the queue (the keyboard), the refusal comes back as a message.
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/cases/{case}/claim"),
+        &[("csrf_token", &csrf), ("return_to", "/editor/?sort=oldest")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        location(&r),
+        format!("/editor/?sort=oldest&err=already_claimed#c-{case}")
+    );
+    let (_, html) = get_page(&app, &c, &location(&r)).await;
+    assert!(html.contains("Un autre éditeur a déjà pris ce dossier."));
+    // Never sent elsewhere.
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/cases/{case}/note"),
+        &[
+            ("csrf_token", &csrf),
+            ("body", "x"),
+            ("return_to", "https://evil.example/"),
+        ],
+    )
+    .await;
+    assert!(location(&r).starts_with("/editor/"), "{}", location(&r));
+}
+
+async fn viewers_cannot_act_and_see_no_addresses(b: Backend) {
+    let app = spawn(b).await;
+    let viewer = account(&app, Role::Viewer, "Vic").await;
+    let (case, _, _) = report_on(&app, 0, "Date fausse.").await;
+    let (c, csrf) = sign_in(&app, &viewer).await;
+    let (status, html) = get_page(&app, &c, &format!("/editor/cases/{case}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("lectrice@example.org"),
+        "no reporter address for viewers"
+    );
+    assert!(!html.contains("data-action=\"claim\""), "no action offered");
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/cases/{case}/claim"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("Action non autorisée"));
+    let (_, html) = get_page(&app, &c, &format!("/editor/cases/{case}")).await;
+    assert!(html.contains("data-field=\"status\">Nouveau"), "unchanged");
+    let r = post_form(
+        &app,
+        &c,
+        "/editor/cases/bulk",
+        &[
+            ("csrf_token", &csrf),
+            ("ids", &case),
+            ("resolution", "spam"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+}
+
+async fn bulk_spam_and_versions(b: Backend) {
+    let app = spawn(b).await;
+    let ana = account(&app, Role::Editor, "Ana").await;
+    let (one, _, _) = report_on(&app, 0, "Spam un.").await;
+    let (two, _, _) = report_on(&app, 1, "Spam deux.").await;
+    let (keep, _, _) = report_on(&app, 2, "Vrai signalement.").await;
+    let (c, csrf) = sign_in(&app, &ana).await;
+
+    let versions = |c: reqwest::Client| {
+        let url = app.url(&format!("/editor/queue/versions?ids={one},{keep},junk"));
+        async move {
+            let r = c
+                .get(url)
+                .header("Accept", "application/json")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let v: serde_json::Value = r.json().await.unwrap();
+            v["cases"].as_array().unwrap().clone()
+        }
+    };
+    let before = versions(c.clone()).await;
+    assert_eq!(before.len(), 2);
+
+    let r = post_form(
+        &app,
+        &c,
+        "/editor/cases/bulk",
+        &[
+            ("csrf_token", &csrf),
+            ("ids", &one),
+            ("ids", &two),
+            ("resolution", "spam"),
+            ("return_to", "/editor/"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/editor/?done=bulk&n=2&failed=0");
+    let (_, html) = get_page(&app, &c, &location(&r)).await;
+    assert!(html.contains("2 dossier(s) clos ; 0 refusé(s)."));
+    assert!(
+        !html.contains(&format!("id=\"c-{one}\"")) && html.contains(&format!("id=\"c-{keep}\""))
+    );
+    let after = versions(c.clone()).await;
+    let v = |list: &[serde_json::Value], id: &str| {
+        list.iter().find(|x| x["id"] == id).unwrap()["version"]
+            .as_i64()
+            .unwrap()
+    };
+    assert!(
+        v(&after, &one) > v(&before, &one),
+        "a changed case has a new version"
+    );
+    assert_eq!(v(&after, &keep), v(&before, &keep));
+
+    // Nothing selected: said so.
+    let r = post_form(
+        &app,
+        &c,
+        "/editor/cases/bulk",
+        &[("csrf_token", &csrf), ("resolution", "spam")],
+    )
+    .await;
+    assert_eq!(location(&r), "/editor/?err=none_selected");
+    // The versions endpoint needs a session, and answers JSON problems.
+    let r = app
+        .client
+        .get(app.url("/editor/queue/versions?ids=x"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
 }

@@ -9,9 +9,13 @@
 
 pub mod admin;
 pub mod assets;
+pub mod case;
+pub mod corrections;
+pub mod flash;
 pub mod i18n;
 pub mod login;
 pub mod page;
+pub mod queue;
 pub mod session;
 
 use actix_web::body::MessageBody;
@@ -32,6 +36,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/editor")
             .wrap(from_fn(security_headers))
             .route("", web::get().to(|| async { page::see_other("/editor/") }))
+            .route("/", web::get().to(queue::page))
+            .route("/queue/versions", web::get().to(queue::versions))
+            .route("/cases/bulk", web::post().to(queue::bulk))
+            .route("/cases/{id}", web::get().to(case::show))
+            .route("/cases/{id}/{action}", web::post().to(case::act))
+            .route("/corrections", web::get().to(corrections::list))
             .route("/static/{file}", web::get().to(assets::serve))
             .service(
                 web::resource("/login")

@@ -20,6 +20,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     // forgot to pass is an error (caught by the tests), not an empty string.
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_filter("dt", format_datetime);
+    env.add_filter("truncate", truncate);
     env.add_function("asset", |name: String| super::assets::url(&name));
     for (name, source) in [
         ("base.html", include_str!("../templates/editor/base.html")),
@@ -28,6 +29,12 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         (
             "editors.html",
             include_str!("../templates/editor/editors.html"),
+        ),
+        ("queue.html", include_str!("../templates/editor/queue.html")),
+        ("case.html", include_str!("../templates/editor/case.html")),
+        (
+            "corrections.html",
+            include_str!("../templates/editor/corrections.html"),
         ),
     ] {
         env.add_template(name, source)
@@ -43,6 +50,15 @@ fn format_datetime(value: String) -> String {
         Ok(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
         Err(_) => value,
     }
+}
+
+/// At most `n` characters, with an ellipsis when cut.
+fn truncate(value: String, n: usize) -> String {
+    if value.chars().count() <= n {
+        return value;
+    }
+    let cut: String = value.chars().take(n.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
 }
 
 /// Render a template to a 200 page (or another status).
