@@ -545,6 +545,11 @@ async fn case_page_shows_reader_text_as_text(b: Backend) {
     let ana = account(&app, Role::Editor, "Ana").await;
     let payload = "<img src=x onerror=alert(1)>";
     let (case, _, text) = report_on(&app, 2, payload).await;
+    // A second report on the sentence, without an address: same case.
+    let mut anonymous = app.valid_report();
+    anonymous["quote"] = serde_json::json!({"exact": text});
+    let (same, _) = report(&app, anonymous).await;
+    assert_eq!(same, case);
     let (c, _) = sign_in(&app, &ana).await;
     let r = c
         .get(app.url(&format!("/editor/cases/{case}")))

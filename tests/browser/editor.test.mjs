@@ -119,8 +119,8 @@ test('the keyboard alone: search, move, open, claim, resolve; spam from the queu
     const spamIndex = ids.indexOf(two.case_id);
     if (spamIndex === 1) await page.keyboard.press('j');
     await Promise.all([page.waitForURL(/done=spam/), page.keyboard.press('s')]);
-    assert.match(await page.locator('p.notice').textContent(), /indésirable/);
-    assert.equal(await page.locator('p.notice form button').count(), 1, 'an undo button');
+    assert.match(await page.locator('div.notice').textContent(), /indésirable/);
+    assert.equal(await page.locator('div.notice form button').count(), 1, 'an undo button');
     assert.equal(await page.locator(`tr.case[data-id="${two.case_id}"]`).count(), 0, 'spam leaves the open queue');
     assert.equal((await readerStatus(two.token)).status, 'resolved');
 
