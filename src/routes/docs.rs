@@ -42,6 +42,7 @@ use utoipa_swagger_ui::SwaggerUi;
         super::corrections::atom,
         super::corrections::for_article,
         super::corrections::for_article_jsonld,
+        crate::web::editor::queue::versions,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldError)),
     modifiers(&Security),

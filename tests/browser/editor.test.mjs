@@ -197,3 +197,35 @@ test('a form posted without its CSRF token is refused with a readable page', { t
   assert.equal(again.status(), 403);
   await context.close();
 });
+
+test('a case someone acts on meanwhile is marked where it stands, not moved', { timeout: TEST_TIMEOUT }, async () => {
+  const mark = tag('live');
+  const a = await fileReport(8, `Premier dossier. ${mark}`);
+  const b = await fileReport(9, `Second dossier. ${mark}`);
+  const { context, page, log } = await newPage();
+  await signIn(page);
+  await page.goto(`${BASE}/editor/?q=${encodeURIComponent(mark)}`);
+  const order = () => page.locator('tr.case').evaluateAll(rows => rows.map(r => r.dataset.id));
+  const before = await order();
+  assert.deepEqual([...before].sort(), [a.case_id, b.case_id].sort());
+  await page.keyboard.press('j');
+  const cursorBefore = await page.locator('tr.case.cursor').getAttribute('data-id');
+
+  // Meanwhile, in another window, the case under the cursor is claimed.
+  const other = await browser.newContext({ locale: 'fr-FR' });
+  const second = await other.newPage();
+  await signIn(second);
+  await second.goto(`${BASE}/editor/cases/${cursorBefore}`);
+  await Promise.all([second.waitForURL(/done=claimed/), second.click('form[data-action="claim"] button')]);
+  await other.close();
+
+  // The page checks again when it becomes visible (and every 20 s).
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await page.locator(`tr.case.changed[data-id="${cursorBefore}"] .changed-badge`).waitFor();
+  assert.equal(await page.locator('.changed-badge').textContent(), 'Modifié entre-temps');
+  assert.deepEqual(await order(), before, 'no row moved');
+  assert.equal(await page.locator('tr.case.cursor').getAttribute('data-id'), cursorBefore, 'the cursor stayed');
+  assert.equal(await page.locator('tr.case.changed').count(), 1, 'only the changed case is marked');
+  await assertCleanPage(page, log);
+  await context.close();
+});

@@ -165,8 +165,14 @@ pub struct VersionsQuery {
     ids: String,
 }
 
-/// GET /editor/queue/versions?ids=a,b,…: each case's version and status, for
-/// the page's script to mark cases that changed since the page was drawn.
+/// Each listed case's version and status, for the editors' queue page to
+/// mark cases that changed since it was drawn (session cookie only).
+#[utoipa::path(get, path = "/editor/queue/versions", tag = "pages",
+    params(("ids" = String, Query, description = "Comma-separated case ids (at most 100)")),
+    responses(
+        (status = 200, description = "`{\"cases\": [{\"id\", \"version\", \"status\"}]}`", body = Object),
+        (status = 401, description = "Not signed in", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+    ))]
 pub async fn versions(
     Editor(_editor): Editor,
     state: web::Data<AppState>,
