@@ -97,6 +97,7 @@ impl Application {
                     .into()
                 }))
                 .configure(|cfg| routes::configure(cfg, &cors, ingest, intake))
+                .configure(crate::web::configure)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(Problem::not_found(
                         "not_found",

@@ -42,6 +42,9 @@ use utoipa_swagger_ui::SwaggerUi;
         super::corrections::atom,
         super::corrections::for_article,
         super::corrections::for_article_jsonld,
+        crate::web::pages::demo,
+        crate::web::pages::article,
+        crate::web::pages::status,
         crate::web::editor::queue::versions,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldError)),
@@ -54,6 +57,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "editors", description = "Editor accounts"),
         (name = "cases", description = "The review queue and the case workflow"),
         (name = "corrections", description = "Published corrections: list, Atom feed, JSON-LD"),
+        (name = "pages", description = "HTML pages for readers' browsers (the widget itself is /widget.js)"),
     )
 )]
 pub struct ApiDoc;

@@ -136,6 +136,23 @@ async fn a_correction_is_published_everywhere_and_the_reader_sees_it(b: Backend)
     assert_eq!(st["correction"]["text"], NOTE);
     assert_eq!(st["correction"]["kind"], "corrected");
     assert!(st["correction"]["published_at"].is_string());
+    // So does the status page the link opens, with the text escaped.
+    let html = app
+        .get(&format!(
+            "/r/{}",
+            receipt["status_url"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Correction publiée"), "{html}");
+    assert!(html.contains("&lt;script&gt;") && !html.contains("<script>alert"));
 
     // Unknown articles are 404 in both forms.
     assert_eq!(

@@ -140,3 +140,43 @@ fn editors_are_managed_from_the_command_line() {
         Some(&hash)
     ));
 }
+
+#[test]
+fn bad_auth_settings_stop_the_start_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value, named) in [
+        ("ERRATUM__AUTH__SESSION_HOURS", "0", "auth.session_hours"),
+        (
+            "ERRATUM__AUTH__SESSION_HOURS",
+            "100000",
+            "auth.session_hours",
+        ),
+        (
+            "ERRATUM__AUTH__COOKIE_SECURE",
+            "sometimes",
+            "auth.cookie_secure",
+        ),
+        (
+            "ERRATUM__AUTH__LOGIN_PER_IP_PER_MINUTE",
+            "0",
+            "auth.login_per_ip_per_minute",
+        ),
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_erratum"));
+        cmd.current_dir(dir.path()).env_remove("RUST_LOG");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("ERRATUM__") {
+                cmd.env_remove(k);
+            }
+        }
+        let out = cmd
+            .args(["editor", "list"])
+            .env(key, value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{key}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(named), "{key}: {stderr}");
+    }
+}

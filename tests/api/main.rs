@@ -20,4 +20,5 @@ mod reports;
 mod roles;
 mod schema;
 mod staff;
+mod web;
 mod workflow;

@@ -12,7 +12,10 @@ use crate::backend_tests;
 use crate::helpers::{Backend, TestApp};
 use crate::staff::{self, Session, Staff, add, login};
 
-backend_tests!(every_endpoint_enforces_the_roles);
+backend_tests!(
+    every_endpoint_enforces_the_roles,
+    every_endpoint_is_documented
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Who {
@@ -434,4 +437,52 @@ async fn every_endpoint_enforces_the_roles(b: Backend) {
     // resolutions (unassign, reopen: 2 × 5), + 2 bulk resolutions (the
     // editor of another desk was refused).
     assert_eq!(entries, 8 * 2 + 2 * 5 + 2);
+}
+
+async fn every_endpoint_is_documented(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    let (status, doc) = app.get_json("/api/openapi.json").await;
+    assert_eq!(status, 200);
+    let paths = &doc["paths"];
+    for (method, path) in [
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/logout"),
+        ("get", "/api/v1/auth/me"),
+        ("post", "/api/v1/auth/password"),
+        ("post", "/api/v1/tokens"),
+        ("get", "/api/v1/tokens"),
+        ("delete", "/api/v1/tokens/{id}"),
+        ("get", "/api/v1/editors"),
+        ("post", "/api/v1/editors"),
+        ("patch", "/api/v1/editors/{id}"),
+        ("get", "/api/v1/audit"),
+        ("get", "/api/v1/queue"),
+        ("get", "/api/v1/cases/{id}"),
+        ("post", "/api/v1/cases/{id}/triage"),
+        ("post", "/api/v1/cases/{id}/claim"),
+        ("post", "/api/v1/cases/{id}/assign"),
+        ("post", "/api/v1/cases/{id}/unassign"),
+        ("post", "/api/v1/cases/{id}/note"),
+        ("post", "/api/v1/cases/{id}/priority"),
+        ("post", "/api/v1/cases/{id}/resolve"),
+        ("post", "/api/v1/cases/{id}/reopen"),
+        ("post", "/api/v1/cases/resolve"),
+        ("get", "/api/v1/corrections"),
+        ("get", "/corrections.atom"),
+        ("get", "/api/v1/articles/{external_id}/corrections"),
+        ("get", "/api/v1/articles/{external_id}/corrections.jsonld"),
+    ] {
+        let op = &paths[path][method];
+        assert!(op.is_object(), "{method} {path} is not documented");
+        let responses = op["responses"].as_object().unwrap();
+        // Every staff endpoint documents its refusals as problem+json.
+        if path != "/corrections.atom" && !path.contains("corrections") {
+            let unauthorized = &responses["401"]["content"]["application/problem+json"];
+            assert!(
+                unauthorized.is_object(),
+                "{method} {path}: 401 undocumented"
+            );
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["session"].is_object());
 }

@@ -1,0 +1,91 @@
+//! The widget's files and the pages' stylesheets, compiled into the binary and
+//! served with a content-hash ETag, so browsers revalidate cheaply (304) and a
+//! new release is picked up within the cache lifetime.
+
+use std::sync::LazyLock;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::domain::text::sha256_hex;
+use crate::error::Problem;
+
+/// How long browsers and CDNs may use a copy without asking. Short enough that
+/// a fixed widget reaches every newsroom page within the hour; the ETag makes
+/// the revalidation after that a bodiless 304.
+const CACHE_CONTROL: &str = "public, max-age=3600";
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// Every embedded file: the URL path it is served at, its type and content.
+pub(crate) const FILES: &[(&str, &str, &str)] = &[
+    ("/widget.js", JS, include_str!("static/widget.js")),
+    ("/widget.css", CSS, include_str!("static/widget.css")),
+    ("/static/demo.css", CSS, include_str!("static/demo.css")),
+    ("/static/status.css", CSS, include_str!("static/status.css")),
+    (
+        "/static/hostile.css",
+        CSS,
+        include_str!("static/hostile.css"),
+    ),
+];
+
+pub struct Asset {
+    pub path: &'static str,
+    pub content_type: &'static str,
+    pub body: &'static str,
+    /// Weak: the same entity may leave gzip-compressed or not.
+    pub etag: String,
+}
+
+static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
+    FILES
+        .iter()
+        .map(|&(path, content_type, body)| Asset {
+            path,
+            content_type,
+            body,
+            etag: format!("W/\"{}\"", &sha256_hex(body)[..20]),
+        })
+        .collect()
+});
+
+pub fn find(path: &str) -> Option<&'static Asset> {
+    ASSETS.iter().find(|a| a.path == path)
+}
+
+/// Whether `If-None-Match` names this ETag (weak comparison, as for GET).
+fn not_modified(req: &HttpRequest, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == "*" || bare(t) == bare(etag))
+}
+
+/// Answer one embedded file (GET and HEAD).
+pub async fn serve(req: HttpRequest) -> Result<HttpResponse, Problem> {
+    let asset = find(req.path()).ok_or_else(|| Problem::not_found("not_found", "No such file."))?;
+    let fresh = not_modified(&req, &asset.etag);
+    let mut res = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::ETAG, asset.etag.as_str()))
+        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        // Lets a newsroom load the widget with `crossorigin` and Subresource
+        // Integrity; the files are public and carry no credentials.
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
+    if fresh {
+        return Ok(res.finish());
+    }
+    res.insert_header((
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    ));
+    Ok(res.body(asset.body))
+}

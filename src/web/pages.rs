@@ -1,0 +1,194 @@
+//! The HTML pages: `/` , `/demo`, `/articles/{external_id}` and `/r/{token}`.
+//! Handlers never answer problem+json: a browser gets a small HTML page with
+//! the right status instead.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::{Audience, dates, error_page, html, render};
+use crate::db::articles as article_store;
+use crate::error::Problem;
+use crate::state::AppState;
+
+/// `?hostile=1` adds a stylesheet that attacks the widget the way careless
+/// newsroom themes do, to show (and test) that it still works.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    hostile: Option<String>,
+}
+
+impl PageQuery {
+    fn hostile(&self) -> bool {
+        self.hostile.as_deref() == Some("1")
+    }
+}
+
+/// The root: the demo when it is on (so `cargo run` then the bare address
+/// lands somewhere useful), otherwise a short note on what this service is.
+pub async fn root(state: web::Data<AppState>) -> HttpResponse {
+    if state.settings.demo.enabled {
+        return HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/demo"))
+            .finish();
+    }
+    match render("index.html", minijinja::context! {}) {
+        Ok(body) => html(StatusCode::OK, body, Audience::Public),
+        Err(p) => error_page(&p, Audience::Public),
+    }
+}
+
+/// The demo article as a news page, with the widget.
+#[utoipa::path(get, path = "/demo", tag = "pages",
+    params(("hostile" = Option<String>, Query, description = "1: add a stylesheet that attacks the widget")),
+    responses(
+        (status = 200, description = "The demo article page", body = String, content_type = "text/html"),
+        (status = 404, description = "The demo is turned off", body = String, content_type = "text/html"),
+    ))]
+pub async fn demo(state: web::Data<AppState>, query: web::Query<PageQuery>) -> HttpResponse {
+    if !state.settings.demo.enabled {
+        let off = Problem::not_found("not_found", "The demo is turned off.");
+        return error_page(&off, Audience::Public);
+    }
+    let id = state.settings.demo.external_id.clone();
+    article_page(&state, id, query.hostile())
+        .await
+        .unwrap_or_else(|p| error_page(&p, Audience::Public))
+}
+
+/// Any stored article as a news page with the widget: where `article import`
+/// points articles that have no page of their own.
+#[utoipa::path(get, path = "/articles/{external_id}", tag = "pages",
+    params(
+        ("external_id" = String, Path, description = "The article's id"),
+        ("hostile" = Option<String>, Query, description = "1: add a stylesheet that attacks the widget"),
+    ),
+    responses(
+        (status = 200, description = "The article page", body = String, content_type = "text/html"),
+        (status = 404, description = "Unknown article", body = String, content_type = "text/html"),
+    ))]
+pub async fn article(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> HttpResponse {
+    article_page(&state, path.into_inner(), query.hostile())
+        .await
+        .unwrap_or_else(|p| error_page(&p, Audience::Public))
+}
+
+#[derive(Serialize)]
+struct ArticleContext {
+    title: String,
+    external_id: String,
+    language: String,
+    desk: Option<String>,
+}
+
+async fn article_page(
+    state: &AppState,
+    external_id: String,
+    hostile: bool,
+) -> Result<HttpResponse, Problem> {
+    let external_id = crate::routes::external_id(&external_id)?;
+    let (article, sentences) = state
+        .read(move |conn| {
+            let article = article_store::find_by_external_id(conn, external_id.as_str())?
+                .ok_or_else(|| Problem::not_found("article_not_found", "No such article."))?;
+            let sentences =
+                article_store::revision_sentences(conn, &article.id, article.current_revision)?;
+            Ok((article, sentences))
+        })
+        .await?;
+    // Paragraph 0 is the title, shown from the article record; the body is
+    // rebuilt paragraph by paragraph from the current revision's sentences.
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut current = None;
+    for s in sentences.iter().filter(|s| s.paragraph > 0) {
+        match paragraphs.last_mut() {
+            Some(p) if current == Some(s.paragraph) => {
+                p.push(' ');
+                p.push_str(&s.text);
+            }
+            _ => paragraphs.push(s.text.clone()),
+        }
+        current = Some(s.paragraph);
+    }
+    let words: usize = paragraphs
+        .iter()
+        .map(|p| p.split_whitespace().count())
+        .sum();
+    let lang = article.language.clone();
+    let published = dates::day(article.published_at.unwrap_or(article.created_at), &lang);
+    let ctx = minijinja::context! {
+        article => ArticleContext {
+            title: article.title,
+            external_id: article.external_id,
+            language: article.language,
+            desk: article.desk,
+        },
+        paragraphs,
+        published,
+        // About 230 words a minute, never "0 min".
+        reading_minutes => words.div_ceil(230).max(1),
+        hostile,
+    };
+    Ok(html(
+        StatusCode::OK,
+        render("demo.html", ctx)?,
+        Audience::Public,
+    ))
+}
+
+#[derive(Serialize)]
+struct CorrectionContext {
+    text: String,
+    published_at: String,
+    published_at_iso: String,
+}
+
+#[derive(Serialize)]
+struct ArticleLink {
+    title: String,
+    url: String,
+}
+
+/// The reader's private status page, in the article's language.
+#[utoipa::path(get, path = "/r/{token}", tag = "pages",
+    params(("token" = String, Path, description = "The token from the status link")),
+    responses(
+        (status = 200, description = "The report's status, resolution and published correction", body = String, content_type = "text/html"),
+        (status = 404, description = "Unknown token", body = String, content_type = "text/html"),
+    ))]
+pub async fn status(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    status_page(&state, path.into_inner())
+        .await
+        .unwrap_or_else(|p| error_page(&p, Audience::Private))
+}
+
+async fn status_page(state: &AppState, token: String) -> Result<HttpResponse, Problem> {
+    let s = crate::routes::reports::lookup_status(state, token).await?;
+    let lang = if s.language == "en" { "en" } else { "fr" };
+    let ctx = minijinja::context! {
+        lang,
+        reference => s.reference,
+        status => s.status,
+        // An editor's judgement of abuse is not something to tell a reader,
+        // who may well have meant well: spam reads as not upheld.
+        resolution => s.resolution.map(|r| if r == "spam" { "rejected".to_string() } else { r }),
+        public_note => s.public_note,
+        correction => s.correction.map(|c| CorrectionContext {
+            text: c.text,
+            published_at: dates::day(c.published_at, lang),
+            published_at_iso: dates::iso(c.published_at),
+        }),
+        article => ArticleLink { title: s.article.title, url: s.article.url },
+        updated_at => dates::moment(s.updated_at, lang),
+        updated_at_iso => dates::iso(s.updated_at),
+    };
+    Ok(html(
+        StatusCode::OK,
+        render("status.html", ctx)?,
+        Audience::Private,
+    ))
+}

@@ -1,0 +1,711 @@
+/*! Erratum reader widget — lets readers point at a sentence and report an error. */
+(() => {
+  'use strict';
+
+  // currentScript is only set while this file first executes, so capture it now.
+  const script = document.currentScript;
+  const GUARD = Symbol.for('erratum.widget');
+  if (!script || window[GUARD]) return;
+  window[GUARD] = true;
+
+  const ds = script.dataset;
+  const SRC = new URL(script.src, location.href);
+  const CSS = new URL('widget.css', SRC).href;
+  const API = (ds.api ? new URL(ds.api, location.href).href : SRC.origin).replace(/\/+$/, '');
+  const MAX = { comment: 2000, suggested_correction: 1000, sources: 5, ctx: 32 };
+  const CATS = ['factual_error', 'typo', 'outdated', 'misleading', 'missing_context', 'translation', 'broken_link', 'other'];
+  const FOOTER_RE = /Avez-vous trouvé une erreur|Did you find an error/i;
+
+  const I18N = {
+    fr: {
+      report: 'Signaler une erreur', close: 'Fermer', cancel: 'Annuler', colon: ' : ',
+      intro: 'Avez-vous trouvé une erreur ou une inexactitude ? Nous étudierons vos commentaires dans les plus brefs délais.',
+      quote: 'Passage concerné', sentence: 'Phrase concernée', pick: '— Choisissez la phrase —',
+      title: 'Titre', par: 'Paragraphe ', category: 'Type d’erreur',
+      cats: ['Erreur factuelle', 'Faute de frappe ou d’orthographe', 'Information dépassée', 'Formulation trompeuse', 'Contexte manquant', 'Erreur de traduction', 'Lien cassé', 'Autre'],
+      comment: 'Qu’est-ce qui est inexact ?', commentHint: 'Obligatoire.',
+      correction: 'Correction proposée (facultatif)',
+      sources: 'Sources (facultatif, 5 au maximum)', source: 'Source ', add: 'Ajouter une source', remove: 'Retirer la source ',
+      notify: 'Me prévenir du résultat', email: 'Adresse e-mail', emailHint: 'Utilisée uniquement pour vous informer du résultat, si vous cochez la case.',
+      honeypot: 'Ne pas remplir', submit: 'Envoyer le signalement', sending: 'Envoi en cours…',
+      thanks: 'Signalement envoyé', ref: 'Référence : ', follow: 'Suivre mon signalement',
+      required: 'Ce champ est obligatoire.', pickReq: 'Choisissez la phrase concernée.',
+      tooLong: n => `${n} caractères au maximum.`, badEmail: 'Adresse e-mail invalide.',
+      emailReq: 'Indiquez votre adresse e-mail pour être prévenu.',
+      nErrors: n => (n > 1 ? `Le formulaire contient ${n} erreurs. ` : 'Le formulaire contient une erreur. '),
+      retry: n => `Trop de signalements envoyés. Réessayez dans ${n} minute${n > 1 ? 's' : ''}.`,
+      failed: 'Le signalement n’a pas pu être envoyé.', network: 'Connexion impossible. Vérifiez votre réseau et réessayez.',
+      count: (n, m) => `${n} / ${m} caractères`,
+    },
+    en: {
+      report: 'Report an error', close: 'Close', cancel: 'Cancel', colon: ': ',
+      intro: 'Did you find an error or an inaccuracy? We will review your feedback as soon as possible.',
+      quote: 'Quoted passage', sentence: 'Sentence', pick: '— Choose the sentence —',
+      title: 'Title', par: 'Paragraph ', category: 'Kind of error',
+      cats: ['Factual error', 'Typo or spelling', 'Outdated information', 'Misleading wording', 'Missing context', 'Translation error', 'Broken link', 'Other'],
+      comment: 'What is wrong?', commentHint: 'Required.',
+      correction: 'Suggested correction (optional)',
+      sources: 'Sources (optional, up to 5)', source: 'Source ', add: 'Add a source', remove: 'Remove source ',
+      notify: 'Notify me of the outcome', email: 'Email address', emailHint: 'Only used to tell you the outcome, if you tick the box.',
+      honeypot: 'Do not fill in', submit: 'Send report', sending: 'Sending…',
+      thanks: 'Report sent', ref: 'Reference: ', follow: 'Follow my report',
+      required: 'This field is required.', pickReq: 'Choose the sentence concerned.',
+      tooLong: n => `${n} characters maximum.`, badEmail: 'Invalid email address.',
+      emailReq: 'Enter your email address to be notified.',
+      nErrors: n => (n > 1 ? `The form contains ${n} errors. ` : 'The form contains an error. '),
+      retry: n => `Too many reports sent. Try again in ${n} minute${n > 1 ? 's' : ''}.`,
+      failed: 'The report could not be sent.', network: 'Could not connect. Check your network and try again.',
+      count: (n, m) => `${n} / ${m} characters`,
+    },
+  };
+  const langOf = v => (/^en/i.test(v || '') ? 'en' : /^fr/i.test(v || '') ? 'fr' : '');
+  let lang = langOf(ds.lang) || langOf(document.documentElement.lang) || 'fr';
+  let t = I18N[lang];
+
+  let article = null;      // API article, sentences carry a normalised copy in .norm
+  let main = null;         // {host, root} of the shadow host holding the button and dialog
+  let fab = null;
+  let pending = null;      // quote captured when the floating button was shown
+  let active = null;       // state of the open dialog
+
+  // ---------- small DOM helper ----------
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v == null || v === false) continue;
+      if (k === 'text') el.textContent = v;
+      else if (k === 'class') el.className = v;
+      else el.setAttribute(k, v === true ? '' : v);
+    }
+    el.append(...kids.flat().filter(k => k != null));
+    return el;
+  }
+
+  // Host-page CSS cannot cross a shadow boundary, and widget.css re-asserts the host box
+  // with !important, which beats the host page's own !important rules.
+  function mount(tag) {
+    const host = document.createElement(tag);
+    const root = host.attachShadow({ mode: 'open' });
+    const link = h('link', { rel: 'stylesheet', href: CSS });
+    const ready = new Promise(r => { link.addEventListener('load', r); link.addEventListener('error', r); });
+    root.append(link);
+    return { host, root, ready };
+  }
+
+  // ---------- text normalisation & mapping ----------
+  // The page and the API may differ in whitespace, Unicode composition, soft hyphens and
+  // inline markup; both sides are reduced to the same canonical form before comparing.
+  const INVISIBLE = /[\u00AD\u200B\u2060\uFEFF]/g;
+  const norm = s => s.normalize('NFC').replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
+  const BLOCKS = new Set('address article aside blockquote dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table td th tr ul'.split(' '));
+  const SKIP = new Set('script style noscript template textarea select button input svg erratum-widget erratum-entry'.split(' '));
+
+  function container() {
+    try { return document.querySelector(ds.selector || 'article') || null; } catch { return null; }
+  }
+
+  // Flattens the container's visible text into one normalised string, remembering for every
+  // text node which normalised index each of its offsets maps to.
+  function indexText(root) {
+    const nodes = [];
+    let text = '', gap = true, lastBlock = null;
+    const space = () => { if (!gap) { text += ' '; gap = true; } };
+    const blockOf = n => {
+      for (let e = n.parentElement; e && e !== root; e = e.parentElement) if (BLOCKS.has(e.localName)) return e;
+      return root;
+    };
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+      acceptNode: n => n.nodeType === 3 ? NodeFilter.FILTER_ACCEPT
+        : SKIP.has(n.localName) || n.hidden ? NodeFilter.FILTER_REJECT
+          : n.localName === 'br' ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP,
+    });
+    for (let n; (n = walker.nextNode());) {
+      if (n.nodeType === 1) { space(); continue; }
+      const b = blockOf(n);
+      if (b !== lastBlock) { space(); lastBlock = b; }
+      const d = n.data, offs = new Array(d.length + 1), start = text.length;
+      const re = /(\s+)|([\u00AD\u200B\u2060\uFEFF]+)|[^\s\p{M}]\p{M}*|\p{M}+/gu;
+      for (let m; (m = re.exec(d));) {
+        const at = m.index, len = m[0].length;
+        offs[at] = text.length;
+        if (m[1]) space();
+        else if (!m[2]) { text += m[0].normalize('NFC'); gap = false; }
+        for (let k = 1; k < len; k++) offs[at + k] = m[1] ? text.length : offs[at];
+      }
+      offs[d.length] = text.length;
+      nodes.push({ n, start, end: text.length, offs });
+    }
+    return { text, nodes };
+  }
+
+  // Finds each API sentence in page order; a sentence absent from the page is simply null.
+  function locate(idx) {
+    let from = 0;
+    return article.sentences.map(s => {
+      if (!s.norm) return null;
+      let at = idx.text.indexOf(s.norm, from);
+      if (at < 0) at = idx.text.indexOf(s.norm);
+      if (at < 0) return null;
+      from = at + s.norm.length;
+      return { s, start: at, end: from };
+    });
+  }
+
+  const noLoneStart = s => (/^[\uDC00-\uDFFF]/.test(s) ? s.slice(1) : s);
+  const noLoneEnd = s => (/[\uD800-\uDBFF]$/.test(s) ? s.slice(0, -1) : s);
+
+  // Context comes from the neighbouring known sentences when possible, so it matches the text the
+  // server holds (bylines, captions and other page furniture between sentences are left out).
+  function quoteAt(idx, a, b) {
+    const spans = locate(idx).filter(Boolean).sort((x, y) => x.start - y.start);
+    const i = spans.findIndex(x => x.start <= a && b <= x.end), hit = spans[i];
+    let exact = idx.text.slice(a, b), before = idx.text.slice(0, a), after = idx.text.slice(b);
+    if (hit) {
+      exact = hit.s.norm.slice(a - hit.start, b - hit.start);
+      before = hit.s.norm.slice(0, a - hit.start);
+      after = hit.s.norm.slice(b - hit.start);
+      for (let j = i - 1; j >= 0 && before.length < MAX.ctx; j--) before = `${spans[j].s.norm} ${before}`;
+      for (let j = i + 1; j < spans.length && after.length < MAX.ctx; j++) after = `${after} ${spans[j].s.norm}`;
+    }
+    return {
+      exact,
+      prefix: noLoneStart(before.slice(-MAX.ctx)),
+      suffix: noLoneEnd(after.slice(0, MAX.ctx)),
+      sentence: hit ? hit.s : null,
+    };
+  }
+
+  function quoteFromSelection() {
+    const root = container(), sel = getSelection();
+    if (!root || !article || !sel || !sel.rangeCount || sel.isCollapsed) return null;
+    const range = sel.getRangeAt(0), idx = indexText(root);
+    let a = -1, b = -1;
+    for (const e of idx.nodes) {
+      if (!range.intersectsNode(e.n)) continue;
+      const s = e.n === range.startContainer ? e.offs[range.startOffset] : e.start;
+      if (a < 0) a = s;
+      b = e.n === range.endContainer ? e.offs[range.endOffset] : e.end;
+    }
+    if (a < 0) return null;
+    while (a < b && idx.text[a] === ' ') a++;
+    while (b > a && idx.text[b - 1] === ' ') b--;
+    return a < b ? quoteAt(idx, a, b) : null;
+  }
+
+  function domPoint(idx, i, isEnd) {
+    for (const e of idx.nodes) {
+      if (isEnd ? e.start < i && i <= e.end : e.start <= i && i < e.end) {
+        let k = 0;
+        while (k < e.offs.length - 1 && e.offs[k] < i) k++;
+        return [e.n, k];
+      }
+    }
+    return null;
+  }
+
+  // Touch screens make precise selection painful, so a tap selects the whole sentence under the finger.
+  function selectSentenceAt(x, y) {
+    const root = container();
+    const pos = document.caretPositionFromPoint ? document.caretPositionFromPoint(x, y) : null;
+    const cr = pos ? null : document.caretRangeFromPoint && document.caretRangeFromPoint(x, y);
+    const node = pos ? pos.offsetNode : cr && cr.startContainer;
+    const off = pos ? pos.offset : cr && cr.startOffset;
+    if (!root || !node) return false;
+    const idx = indexText(root), e = idx.nodes.find(x => x.n === node);
+    if (!e) return false;
+    const i = e.offs[Math.min(off, e.offs.length - 1)];
+    const spans = locate(idx).filter(Boolean);
+    const hit = spans.find(x => x.start <= i && i < x.end) || spans.find(x => x.start <= i && i <= x.end);
+    if (!hit) return false;
+    const p = domPoint(idx, hit.start, false), q = domPoint(idx, hit.end, true);
+    if (!p || !q) return false;
+    const range = document.createRange();
+    range.setStart(p[0], p[1]);
+    range.setEnd(q[0], q[1]);
+    const sel = getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    return true;
+  }
+
+  // ---------- floating button ----------
+  const canPopover = typeof HTMLElement.prototype.showPopover === 'function';
+  let pointerDown = false, pointerType = '', timer = 0;
+
+  function placeFab() {
+    const sel = getSelection();
+    if (!pending || !sel.rangeCount) return hideFab();
+    const rects = sel.getRangeAt(0).getClientRects();
+    const r = rects[rects.length - 1];
+    if (!r) return hideFab();
+    const w = fab.offsetWidth || 160, hgt = fab.offsetHeight || 36;
+    const x = Math.max(8, Math.min(innerWidth - w - 8, r.right - w / 2));
+    let y = r.bottom + 8;
+    if (y + hgt > innerHeight - 8) y = Math.max(8, r.top - hgt - 8);
+    // CSSOM writes are allowed under style-src 'self'; style attributes would not be.
+    fab.style.setProperty('left', `${Math.round(x)}px`);
+    fab.style.setProperty('top', `${Math.round(y)}px`);
+  }
+
+  function showFab() {
+    if (!fab.classList.contains('on')) {
+      fab.classList.add('on');
+      if (canPopover) { try { fab.showPopover(); } catch { /* already shown */ } } else fab.hidden = false;
+    }
+    placeFab();
+  }
+
+  function hideFab() {
+    pending = null;
+    if (!fab || !fab.classList.contains('on')) return;
+    fab.classList.remove('on');
+    if (canPopover) { try { fab.hidePopover(); } catch { /* already hidden */ } } else fab.hidden = true;
+  }
+
+  function onSelection() {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (active || (pointerDown && pointerType === 'mouse')) return;
+      pending = quoteFromSelection();
+      if (pending) showFab(); else hideFab();
+    }, 120);
+  }
+
+  // ---------- dialog ----------
+  function deepActive() {
+    let a = document.activeElement;
+    while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+    return a;
+  }
+
+  const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]):not([tabindex="-1"]),select:not([disabled]),textarea:not([disabled]),[tabindex="0"]';
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    // randomUUID needs a secure context; some newsroom pages are still served over http.
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
+    const x = [...b].map(v => v.toString(16).padStart(2, '0')).join('');
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  }
+
+  const chars = s => [...s].length;
+  const clip = (s, n) => (chars(s) > n ? `${[...s].slice(0, n - 1).join('')}…` : s);
+
+  function field(key, label, control, hint) {
+    const err = h('p', { class: 'err', id: `er-err-${key}`, hidden: true });
+    const ids = [hint && hint.id, err.id].filter(Boolean).join(' ');
+    control.setAttribute('aria-describedby', ids);
+    control.id = control.id || `er-${key}`;
+    return { el: h('div', { class: 'fld' }, h('label', { for: control.id, text: label }), control, hint, err), err, control };
+  }
+
+  function counter(key, control, max) {
+    const c = h('p', { class: 'hint', id: `er-count-${key}` });
+    const upd = () => {
+      const n = chars(control.value);
+      c.textContent = t.count(n, max);
+      c.classList.toggle('over', n > max);
+    };
+    control.addEventListener('input', upd);
+    upd();
+    return c;
+  }
+
+  function open(quote, opener) {
+    if (!article || active) return;
+    hideFab();
+    const st = { quote, opener: opener || deepActive(), key: '', lastBody: '', sending: false, fields: {}, srcRows: [] };
+    active = st;
+    const dlg = h('dialog', { class: 'r dlg', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'er-title', lang });
+    const live = h('div', { class: 'sr', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' });
+    const form = h('form', { class: 'form', novalidate: true });
+    st.dlg = dlg; st.live = live; st.form = form;
+
+    const head = h('div', { class: 'head' },
+      h('h2', { id: 'er-title', text: t.report }),
+      h('button', { type: 'button', class: 'x', 'aria-label': t.close, text: '×' }));
+    head.lastChild.addEventListener('click', () => close());
+
+    form.append(h('p', { class: 'intro', text: t.intro }));
+
+    // The quote, or a sentence picker when the reader arrived without selecting anything.
+    if (quote) {
+      const bq = h('blockquote', { class: 'quote', id: 'er-quote', 'aria-labelledby': 'er-quote-l' },
+        quote.prefix ? h('span', { class: 'ctx', text: `…${quote.prefix}` }) : null,
+        h('mark', { text: quote.exact }),
+        quote.suffix ? h('span', { class: 'ctx', text: `${quote.suffix}…` }) : null);
+      const err = h('p', { class: 'err', id: 'er-err-quote', hidden: true });
+      bq.setAttribute('aria-describedby', err.id);
+      bq.tabIndex = -1;
+      form.append(h('div', { class: 'fld' }, h('p', { class: 'lbl', id: 'er-quote-l', text: t.quote }), bq, err));
+      st.fields.quote = { err, control: bq };
+    } else {
+      const sel = h('select', { name: 'sentence_id', 'aria-required': 'true' }, h('option', { value: '', text: t.pick }));
+      let group = null, par = -1;
+      for (const s of article.sentences) {
+        if (s.paragraph !== par) {
+          par = s.paragraph;
+          group = h('optgroup', { label: par === 0 ? t.title : t.par + par });
+          sel.append(group);
+        }
+        group.append(h('option', { value: s.id, text: clip(s.norm, 110) }));
+      }
+      const f = field('quote', t.sentence, sel);
+      form.append(f.el);
+      st.fields.quote = f;
+      st.picker = sel;
+    }
+
+    const cat = h('select', { name: 'category' }, CATS.map((c, i) => h('option', { value: c, text: t.cats[i] })));
+    const fc = field('category', t.category, cat);
+    const com = h('textarea', { name: 'comment', rows: 4, required: true, 'aria-required': 'true' });
+    const fcom = field('comment', t.comment, com, counter('comment', com, MAX.comment));
+    const cor = h('textarea', { name: 'suggested_correction', rows: 2 });
+    const fcor = field('suggested_correction', t.correction, cor, counter('suggested_correction', cor, MAX.suggested_correction));
+    Object.assign(st.fields, { category: fc, comment: fcom, suggested_correction: fcor });
+    form.append(fc.el, fcom.el, fcor.el);
+
+    // Sources: a dynamic list of URL inputs; server errors point at sources[i] of what was sent.
+    const list = h('ul', { class: 'srcs' });
+    const addBtn = h('button', { type: 'button', class: 'lnk', text: `+ ${t.add}` });
+    const srcErr = h('p', { class: 'err', id: 'er-err-sources', hidden: true });
+    const fs = h('fieldset', { class: 'fs', 'aria-describedby': srcErr.id }, h('legend', { text: t.sources }), list, addBtn, srcErr);
+    st.fields.sources = { err: srcErr, control: fs };
+    const renumber = () => {
+      st.srcRows.forEach((row, i) => {
+        row.label.textContent = t.source + (i + 1);
+        row.rm.setAttribute('aria-label', t.remove + (i + 1));
+        row.rm.hidden = st.srcRows.length < 2 && !row.input.value;
+      });
+      addBtn.hidden = st.srcRows.length >= MAX.sources;
+    };
+    const addRow = focus => {
+      const n = Math.random().toString(36).slice(2, 8);
+      const input = h('input', { type: 'url', id: `er-src-${n}`, inputmode: 'url', autocomplete: 'url', placeholder: 'https://' });
+      const err = h('p', { class: 'err', id: `er-err-src-${n}`, hidden: true });
+      input.setAttribute('aria-describedby', err.id);
+      const label = h('label', { for: input.id });
+      const rm = h('button', { type: 'button', class: 'rm', text: '×' });
+      const li = h('li', null, h('div', { class: 'row' }, label, input, rm), err);
+      const row = { li, input, label, rm, err };
+      rm.addEventListener('click', () => {
+        const i = st.srcRows.indexOf(row);
+        if (st.srcRows.length === 1) input.value = '';
+        else { st.srcRows.splice(i, 1); li.remove(); }
+        renumber();
+        (st.srcRows[Math.max(0, i - 1)].input).focus();
+      });
+      input.addEventListener('input', renumber);
+      st.srcRows.push(row);
+      list.append(li);
+      renumber();
+      if (focus) input.focus();
+    };
+    addBtn.addEventListener('click', () => addRow(true));
+    addRow(false);
+    form.append(fs);
+
+    // Notification needs explicit consent; without it the address is never sent.
+    const notify = h('input', { type: 'checkbox', id: 'er-notify', name: 'notify' });
+    const email = h('input', { type: 'email', name: 'email', autocomplete: 'email', inputmode: 'email', spellcheck: 'false' });
+    const ehint = h('p', { class: 'hint', id: 'er-email-hint', text: t.emailHint });
+    const femail = field('reporter.email', t.email, email, ehint);
+    notify.addEventListener('change', () => email.setAttribute('aria-required', String(notify.checked)));
+    st.fields['reporter.email'] = femail;
+    st.notify = notify;
+    form.append(h('fieldset', { class: 'fs' },
+      h('div', { class: 'chk' }, notify, h('label', { for: 'er-notify', text: t.notify })), femail.el));
+
+    // Honeypot: invisible to people and assistive tech, tempting to naive bots.
+    const trap = h('input', { type: 'text', name: 'website', id: 'er-website', tabindex: '-1', autocomplete: 'off' });
+    form.append(h('div', { class: 'hp', 'aria-hidden': 'true' }, h('label', { for: trap.id, text: t.honeypot }), trap));
+    st.trap = trap;
+
+    const general = h('p', { class: 'err general', id: 'er-err-general', tabindex: '-1', hidden: true });
+    st.fields.general = { err: general, control: general };
+    const submit = h('button', { type: 'submit', class: 'btn pri', text: t.submit });
+    const cancel = h('button', { type: 'button', class: 'btn', text: t.cancel });
+    cancel.addEventListener('click', () => close());
+    st.submit = submit;
+    form.append(general, h('div', { class: 'acts' }, cancel, submit));
+    form.addEventListener('submit', e => { e.preventDefault(); send(st); });
+
+    const done = h('div', { class: 'done', hidden: true });
+    st.done = done;
+    dlg.append(h('div', { class: 'panel' }, head, live, form, done));
+
+    dlg.addEventListener('keydown', e => {
+      if (e.key === 'Tab') keepFocus(e, dlg);
+      else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !form.hidden) { e.preventDefault(); form.requestSubmit(); }
+    });
+    dlg.addEventListener('cancel', e => { e.preventDefault(); close(); });
+    dlg.addEventListener('close', () => finish(st));
+
+    main.root.querySelector('dialog')?.remove();
+    main.root.append(dlg);
+    if (typeof dlg.showModal === 'function') dlg.showModal(); else dlg.setAttribute('open', '');
+    (st.picker || cat).focus();
+  }
+
+  // Native modal dialogs let Tab escape to the browser chrome; keep it cycling inside.
+  function keepFocus(e, dlg) {
+    const items = [...dlg.querySelectorAll(FOCUSABLE)].filter(el => el.getClientRects().length && !el.closest('[hidden],.hp'));
+    if (!items.length) return;
+    const first = items[0], last = items[items.length - 1], cur = main.root.activeElement;
+    if (e.shiftKey ? cur === first || !dlg.contains(cur) : cur === last || !dlg.contains(cur)) {
+      e.preventDefault();
+      (e.shiftKey ? last : first).focus();
+    }
+  }
+
+  // Finish synchronously rather than on the async 'close' event, so a shortcut pressed right
+  // after closing is never swallowed by a dialog that is already gone.
+  function close() {
+    const st = active;
+    if (!st) return;
+    if (st.dlg.open) st.dlg.close();
+    finish(st);
+  }
+
+  function finish(st) {
+    if (active !== st) return;
+    active = null;
+    st.dlg.remove();
+    const o = st.opener;
+    if (o && o.isConnected && typeof o.focus === 'function') o.focus();
+  }
+
+  function announce(st, msg) {
+    // Clearing first makes screen readers repeat an identical message.
+    st.live.textContent = '';
+    setTimeout(() => { st.live.textContent = msg; }, 50);
+  }
+
+  function clearErrors(st) {
+    const all = [...Object.values(st.fields), ...st.srcRows.map(r => ({ err: r.err, control: r.input }))];
+    for (const f of all) {
+      f.err.hidden = true;
+      f.err.textContent = '';
+      f.control.removeAttribute('aria-invalid');
+    }
+  }
+
+  function showErrors(st, errs) {
+    for (const e of errs) {
+      e.f.err.textContent = e.f.err.textContent ? `${e.f.err.textContent} ${e.msg}` : e.msg;
+      e.f.err.hidden = false;
+      if (e.f.control !== e.f.err) e.f.control.setAttribute('aria-invalid', 'true');
+    }
+    const first = errs.map(e => e.f.control)
+      .sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1))[0];
+    const onlyGeneral = errs.every(e => e.f === st.fields.general);
+    announce(st, (onlyGeneral ? '' : t.nErrors(errs.length)) + errs.map(e => (e.label ? e.label + t.colon : '') + e.msg).join(' '));
+    if (first) first.focus();
+  }
+
+  function labelOf(f) {
+    const id = f.control.id, l = id && f.control.getRootNode().querySelector(`label[for="${id}"]`);
+    return l ? l.textContent : '';
+  }
+
+  function validate(st) {
+    const errs = [], F = st.fields, v = n => F[n].control.value;
+    const add = (f, msg) => errs.push({ f, msg, label: labelOf(f) });
+    if (st.picker && !st.picker.value) add(F.quote, t.pickReq);
+    if (!v('comment').trim()) add(F.comment, t.required);
+    else if (chars(v('comment').trim()) > MAX.comment) add(F.comment, t.tooLong(MAX.comment));
+    if (chars(v('suggested_correction').trim()) > MAX.suggested_correction) add(F.suggested_correction, t.tooLong(MAX.suggested_correction));
+    const mail = v('reporter.email').trim();
+    if (st.notify.checked && !mail) add(F['reporter.email'], t.emailReq);
+    else if (st.notify.checked && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(mail)) add(F['reporter.email'], t.badEmail);
+    return errs;
+  }
+
+  function buildBody(st) {
+    const F = st.fields;
+    let q = st.quote;
+    if (st.picker) {
+      const s = article.sentences.find(x => x.id === st.picker.value);
+      const root = container();
+      q = { exact: s.norm, sentence: s };
+      // Context still helps the newsroom when the same sentence appears twice.
+      if (root) {
+        const idx = indexText(root), span = locate(idx).find(x => x && x.s === s);
+        if (span) q = quoteAt(idx, span.start, span.end);
+      }
+    }
+    const body = {};
+    if (q.sentence) body.sentence_id = q.sentence.id;
+    body.quote = { exact: q.exact };
+    if (q.prefix) body.quote.prefix = q.prefix;
+    if (q.suffix) body.quote.suffix = q.suffix;
+    body.category = F.category.control.value;
+    body.comment = F.comment.control.value.trim();
+    const cor = F.suggested_correction.control.value.trim();
+    if (cor) body.suggested_correction = cor;
+    st.sent = st.srcRows.filter(r => r.input.value.trim());
+    if (st.sent.length) body.sources = st.sent.map(r => r.input.value.trim());
+    if (st.notify.checked) body.reporter = { email: F['reporter.email'].control.value.trim(), notify: true };
+    body.website = st.trap.value;
+    return JSON.stringify(body);
+  }
+
+  function serverField(st, path) {
+    const m = /^sources\[(\d+)\]/.exec(path);
+    if (m && st.sent && st.sent[+m[1]]) { const r = st.sent[+m[1]]; return { err: r.err, control: r.input }; }
+    if (/^reporter/.test(path)) return st.fields['reporter.email'];
+    if (/^quote|^sentence_id/.test(path)) return st.fields.quote;
+    return st.fields[path] || st.fields.general;
+  }
+
+  async function send(st) {
+    if (st.sending) return;
+    clearErrors(st);
+    const errs = validate(st);
+    if (errs.length) return showErrors(st, errs);
+    const json = buildBody(st);
+    // Same payload → same key, so a retry or a double click can never create two reports.
+    if (json !== st.lastBody) { st.key = uuid(); st.lastBody = json; }
+    st.sending = true;
+    st.form.setAttribute('aria-busy', 'true');
+    st.submit.disabled = true;
+    st.submit.textContent = t.sending;
+    announce(st, t.sending);
+    let res = null, data = null;
+    try {
+      res = await fetch(`${API}/api/v1/articles/${encodeURIComponent(article.external_id)}/reports`, {
+        method: 'POST', credentials: 'omit', body: json,
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': st.key, Accept: 'application/json, application/problem+json' },
+      });
+      data = await res.json().catch(() => null);
+    } catch { /* network failure: handled below with the same key kept for the retry */ }
+    st.sending = false;
+    st.form.removeAttribute('aria-busy');
+    st.submit.disabled = false;
+    st.submit.textContent = t.submit;
+    if (active !== st) return;
+    if (res && res.ok && data && data.reference) return success(st, data);
+    const G = st.fields.general;
+    if (res && res.status === 422 && data && Array.isArray(data.errors) && data.errors.length) {
+      return showErrors(st, data.errors.map(e => {
+        const f = serverField(st, String(e.field || ''));
+        return { f, msg: e.message || e.code || t.failed, label: labelOf(f) };
+      }));
+    }
+    let msg;
+    if (!res) msg = t.network;
+    else if (res.status === 429) {
+      // Cross-origin pages can only read Retry-After if the server exposes it.
+      const secs = parseInt(res.headers.get('Retry-After'), 10);
+      msg = t.retry(Math.max(1, Math.ceil((Number.isFinite(secs) ? secs : 60) / 60)));
+    } else msg = `${t.failed} ${(data && (data.detail || data.title)) || ''}`.trim();
+    showErrors(st, [{ f: G, msg }]);
+    st.submit.focus();
+  }
+
+  function success(st, data) {
+    st.form.hidden = true;
+    const title = h('h3', { tabindex: '-1', text: t.thanks });
+    // Only ever link to a web page, whatever the response contains.
+    const safe = /^https?:\/\//i.test(data.status_url || '');
+    const link = safe ? h('a', { class: 'btn pri', href: data.status_url, target: '_blank', rel: 'noopener', text: t.follow }) : null;
+    const ok = h('button', { type: 'button', class: 'btn', text: t.close });
+    ok.addEventListener('click', () => close());
+    st.done.append(title,
+      h('p', { class: 'msg', text: data.message || '' }),
+      h('p', { class: 'refline' }, t.ref, h('strong', { class: 'ref', text: data.reference })),
+      h('div', { class: 'acts' }, ok, link));
+    st.done.hidden = false;
+    title.focus();
+    announce(st, `${data.message || t.thanks} ${t.ref}${data.reference}`);
+    getSelection().removeAllRanges();
+  }
+
+  // ---------- entry point ----------
+  function entry(label, block) {
+    const m = mount('erratum-entry');
+    if (block) m.host.setAttribute('data-block', '');
+    const btn = h('button', { type: 'button', class: 'r entry', lang, 'aria-haspopup': 'dialog', text: label });
+    btn.addEventListener('click', () => open(quoteFromSelection(), btn));
+    m.root.append(btn);
+    return m.host;
+  }
+
+  function installEntry(root) {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    let node = null;
+    for (let n; (n = walker.nextNode());) {
+      if (FOOTER_RE.test(n.data) && !/^(script|style|noscript|template|title|textarea)$/.test(n.parentElement.localName)) { node = n; break; }
+    }
+    const el = node && node.parentElement;
+    if (el && el.closest('a,button')) {
+      // The newsroom already made it interactive (e.g. a mailto link): just take it over.
+      el.closest('a,button').addEventListener('click', e => { e.preventDefault(); open(quoteFromSelection(), e.currentTarget); });
+    } else if (el) {
+      const label = norm(el.textContent);
+      el.replaceChildren(entry(label, false));
+    } else if (root) {
+      root.append(entry(t.report, true));
+    }
+  }
+
+  // ---------- boot ----------
+  async function load() {
+    const url = ds.article
+      ? `${API}/api/v1/articles/${encodeURIComponent(ds.article)}`
+      : `${API}/api/v1/articles?url=${encodeURIComponent(ds.url || location.href)}`;
+    const res = await fetch(url, { credentials: 'omit', headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error(`article lookup failed (${res.status})`);
+    const a = await res.json();
+    for (const s of a.sentences) s.norm = norm(s.text);
+    return a;
+  }
+
+  async function init() {
+    main = mount('erratum-widget');
+    main.host.setAttribute('data-state', 'loading');
+    fab = h('button', { type: 'button', class: 'r fab', lang, hidden: !canPopover, popover: canPopover ? 'manual' : null });
+    main.root.append(fab);
+    document.body.append(main.host);
+    try {
+      article = await load();
+    } catch (err) {
+      main.host.setAttribute('data-state', 'error');
+      console.warn('Erratum:', err.message);
+      return;
+    }
+    lang = langOf(ds.lang) || langOf(article.language) || lang;
+    t = I18N[lang];
+    fab.textContent = t.report;
+    fab.lang = lang;
+    installEntry(container());
+
+    fab.addEventListener('pointerdown', e => e.preventDefault()); // keep the selection alive
+    fab.addEventListener('click', () => { const q = pending || quoteFromSelection(); if (q) open(q); });
+    document.addEventListener('selectionchange', onSelection);
+    addEventListener('pointerdown', e => { pointerDown = true; pointerType = e.pointerType; }, true);
+    addEventListener('pointerup', () => { pointerDown = false; onSelection(); }, true);
+    addEventListener('scroll', () => { if (pending) placeFab(); }, { passive: true, capture: true });
+    addEventListener('resize', () => { if (pending) placeFab(); });
+    addEventListener('keydown', e => {
+      if (active) return;
+      if (e.key === 'Escape' && pending) hideFab();
+      if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey)) return;
+      const q = quoteFromSelection();
+      if (q) { e.preventDefault(); open(q); }
+    }, true);
+    document.addEventListener('click', e => {
+      const touch = pointerType ? pointerType === 'touch' : matchMedia('(pointer: coarse)').matches;
+      const r = container(), sel = getSelection();
+      if (!touch || active || !r || !r.contains(e.target) || (sel && !sel.isCollapsed)) return;
+      if (e.target.closest('a,button,input,select,textarea,label,summary,[contenteditable]')) return;
+      if (selectSentenceAt(e.clientX, e.clientY)) onSelection();
+    });
+    await main.ready;
+    main.host.setAttribute('data-state', 'ready');
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init, { once: true });
+  else init();
+})();
