@@ -24,6 +24,7 @@ backend_tests!(
     refused_actions_explain_themselves,
     viewers_cannot_act_and_see_no_addresses,
     bulk_spam_and_versions,
+    assign_to_me_and_switch_language,
 );
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -867,4 +868,51 @@ async fn bulk_spam_and_versions(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
+}
+
+async fn assign_to_me_and_switch_language(b: Backend) {
+    let app = spawn(b).await;
+    let ana = account(&app, Role::Editor, "Ana").await;
+    let (case, _, _) = report_on(&app, 0, "Date fausse.").await;
+    let (c, csrf) = sign_in(&app, &ana).await;
+    // `a` on the queue posts this form.
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/cases/{case}/assign"),
+        &[
+            ("csrf_token", &csrf),
+            ("assignee", &ana.id),
+            ("return_to", "/editor/"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        location(&r),
+        format!("/editor/?done=assigned&case={case}#c-{case}")
+    );
+    let (_, html) = get_page(&app, &c, &format!("/editor/?done=assigned&case={case}")).await;
+    assert!(html.contains("Le dossier a été attribué."));
+    let (_, html) = get_page(&app, &c, "/editor/?assignee=me").await;
+    assert!(html.contains(&format!("id=\"c-{case}\"")), "assigned to me");
+
+    // The switch stores the language on the account; back where we were.
+    let r = c
+        .post(app.url("/editor/language"))
+        .header("Referer", app.url("/editor/?assignee=me"))
+        .form(&[("csrf_token", csrf.as_str()), ("language", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/editor/?assignee=me");
+    let (_, html) = get_page(&app, &c, "/editor/?assignee=me").await;
+    assert!(html.contains("<html lang=\"en\">") && html.contains("<h1>Queue</h1>"));
+    let (_, html) = get_page(&app, &c, &format!("/editor/cases/{case}")).await;
+    assert!(html.contains("Assigned to") && html.contains("data-field=\"status\">Triaged"));
+    // Templates stay in the article's language, and say so.
+    assert!(html.contains("data-template=\"Une version précédente"));
+    assert!(
+        html.contains("Write it in the article&#x27;s language")
+            || html.contains("Write it in the article's language")
+    );
 }
