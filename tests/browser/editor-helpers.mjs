@@ -32,7 +32,7 @@ export function launch() {
 export async function screenshot(page, name, opts = {}) {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, name);
-  await page.screenshot({ path: file, ...opts });
+  await page.screenshot({ path: file, timeout: 15_000, ...opts });
   return file;
 }
 
@@ -61,14 +61,16 @@ export async function assertCleanPage(page, log) {
   assert.deepEqual(foreign, [], 'every request stays on the server');
 }
 
-export async function fetchJson(url, init) {
-  const res = await fetch(url, init);
+// Every request to the server has a deadline, so a stall fails the step that
+// made it instead of the whole test at its timeout.
+export async function fetchJson(url, init = {}) {
+  const res = await fetch(url, { signal: AbortSignal.timeout(15_000), ...init });
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
 /** The demo article and its body sentences. */
 export async function demoArticle() {
-  const html = await (await fetch(`${BASE}/demo`)).text().catch(() => '');
+  const html = await (await fetch(`${BASE}/demo`, { signal: AbortSignal.timeout(15_000) })).text().catch(() => '');
   const m = /data-article="([^"]+)"/.exec(html);
   const externalId = m ? m[1] : 'demo-coree-du-nord';
   const { status, body } = await fetchJson(`${BASE}/api/v1/articles/${encodeURIComponent(externalId)}`);
