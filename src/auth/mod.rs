@@ -191,7 +191,9 @@ pub async fn from_token(state: &AppState, token: String) -> Result<CurrentEditor
     Ok(CurrentEditor::new(row, Via::Token { token_id }))
 }
 
-async fn from_session(
+/// Authenticate a session cookie; unless `safe`, `csrf` must be the session's
+/// CSRF token (the editor web pages pass the one from their form body).
+pub async fn from_session(
     state: &AppState,
     token: String,
     safe: bool,

@@ -271,3 +271,13 @@ pub fn summaries(
         })
         .collect())
 }
+
+/// The version and status of each listed case that exists (for pages that
+/// mark cases changed since they were shown).
+pub fn versions(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, i32, String)>> {
+    use super::schema::cases as c;
+    c::table
+        .filter(c::id.eq_any(ids))
+        .select((c::id, c::version, c::status))
+        .load(conn)
+}

@@ -418,6 +418,35 @@ fn published_at(
     Ok(out)
 }
 
+/// How many cases of each status match `filter` (its statuses aside): the
+/// counts the editors' queue page shows next to each status.
+pub fn counts(
+    conn: &mut DbConn,
+    editor: &CurrentEditor,
+    filter: &Filter,
+) -> QueryResult<Vec<(Status, i64)>> {
+    // Every report counts (no snapshot to keep stable here): the largest
+    // id, in lower-case hex like every id, under any collation.
+    let watermark = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+    let mut out = Vec::with_capacity(4);
+    for status in [
+        Status::New,
+        Status::Triaged,
+        Status::InReview,
+        Status::Resolved,
+    ] {
+        let f = Filter {
+            statuses: vec![status],
+            ..filter.clone()
+        };
+        let n: i64 = filtered(&f, &editor.id, watermark)
+            .count()
+            .get_result(conn)?;
+        out.push((status, n));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

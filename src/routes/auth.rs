@@ -41,7 +41,7 @@ fn invalid_credentials() -> Problem {
 }
 
 /// Whether the session cookie gets `Secure`.
-fn secure_cookie(state: &AppState, req: &HttpRequest) -> bool {
+pub fn secure_cookie(state: &AppState, req: &HttpRequest) -> bool {
     match state.settings.auth.cookie_secure {
         CookieSecure::Always => true,
         CookieSecure::Never => false,
@@ -51,7 +51,7 @@ fn secure_cookie(state: &AppState, req: &HttpRequest) -> bool {
     }
 }
 
-fn session_cookie(token: String, hours: u32, secure: bool) -> Cookie<'static> {
+pub fn session_cookie(token: String, hours: u32, secure: bool) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, token)
         .path("/")
         .http_only(true)
@@ -84,7 +84,19 @@ pub async fn login(
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, Problem> {
     let LoginRequest { email, password } = body.0;
-    let ip = super::reports::client_ip(&req, &state.settings.server.trusted_proxies);
+    let (answer, cookie) = open_session(&req, &state, email, password).await?;
+    Ok(HttpResponse::Ok().cookie(cookie).json(answer))
+}
+
+/// Check the credentials (rate-limited) and open a session: the API login and
+/// the editors' login page both come through here.
+pub async fn open_session(
+    req: &HttpRequest,
+    state: &AppState,
+    email: String,
+    password: String,
+) -> Result<(LoginAnswer, Cookie<'static>), Problem> {
+    let ip = super::reports::client_ip(req, &state.settings.server.trusted_proxies);
     state.login.check(ip, &email)?;
     if password.chars().count() > MAX_PASSWORD {
         return Err(invalid_credentials());
@@ -127,9 +139,8 @@ pub async fn login(
         csrf_token: secret::csrf_token(&token),
         expires_at,
     };
-    Ok(HttpResponse::Ok()
-        .cookie(session_cookie(token, hours, secure_cookie(&state, &req)))
-        .json(answer))
+    let cookie = session_cookie(token, hours, secure_cookie(state, req));
+    Ok((answer, cookie))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -30,12 +30,12 @@ pub struct CorrectionsPage {
     pub next_cursor: Option<String>,
 }
 
-pub(crate) fn encode_cursor(c: &CorrectionView) -> String {
+pub fn encode_cursor(c: &CorrectionView) -> String {
     let raw = format!("{}|{}", c.published_at.and_utc().timestamp_micros(), c.id);
     data_encoding::BASE64URL_NOPAD.encode(raw.as_bytes())
 }
 
-pub(crate) fn decode_cursor(s: &str) -> Option<(NaiveDateTime, String)> {
+pub fn decode_cursor(s: &str) -> Option<(NaiveDateTime, String)> {
     let raw = data_encoding::BASE64URL_NOPAD.decode(s.as_bytes()).ok()?;
     let raw = String::from_utf8(raw).ok()?;
     let (t, id) = raw.split_once('|')?;

@@ -53,6 +53,7 @@ use utoipa_swagger_ui::SwaggerUi;
         super::notifications::list_outbox,
         super::notifications::retry_one,
         super::notifications::retry_dead,
+        crate::web::editor::queue::versions,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldError)),
     modifiers(&Security),

@@ -63,6 +63,7 @@ pub fn configure(
     .service(docs::swagger())
     .configure(|cfg| editorial::configure(cfg, cors))
     .configure(notifications::configure::<crate::auth::CurrentEditor>)
+    .configure(crate::web::editor::configure)
     // Public endpoints, callable from any configured origin.
     .service(
         web::resource("/api/v1/articles")

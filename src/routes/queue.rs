@@ -49,7 +49,7 @@ fn present(v: &Option<String>) -> Option<&str> {
 }
 
 /// Parse every parameter, collecting all errors at once.
-fn parse(query: &QueueQuery) -> Result<(Filter, Sort, i64), Problem> {
+pub fn parse(query: &QueueQuery) -> Result<(Filter, Sort, i64), Problem> {
     let mut errors = Vec::new();
     let statuses = match present(&query.status) {
         None => Status::OPEN.to_vec(),

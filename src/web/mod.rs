@@ -5,6 +5,9 @@
 
 pub mod assets;
 pub mod dates;
+/// The newsroom's review interface under `/editor/` (mounted by
+/// `routes::configure`).
+pub mod editor;
 pub mod pages;
 
 use std::sync::LazyLock;

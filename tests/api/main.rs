@@ -14,6 +14,7 @@ mod corrections;
 mod cors;
 mod durability;
 mod editor_cli;
+mod editor_ui;
 mod email_delivery;
 mod email_outbox;
 mod email_prefs;

@@ -1,0 +1,218 @@
+//! Admin pages: the staff accounts (add, disable, enable).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::i18n;
+use super::page::{self, see_other};
+use super::session::{Editor, Posted};
+use crate::auth::{CurrentEditor, password};
+use crate::db::editors::{self as store, EditorChanges, NewEditor};
+use crate::domain::editor::{EditorEmail, Password, Role, parse_desks, parse_name};
+use crate::error::{FieldError, Problem};
+use crate::state::AppState;
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct NewEditorForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    /// Comma-separated.
+    #[serde(default)]
+    desks: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default, skip_serializing)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct Flash {
+    done: Option<String>,
+}
+
+async fn editors_page(
+    state: &AppState,
+    editor: &CurrentEditor,
+    status: StatusCode,
+    form: NewEditorForm,
+    errors: Vec<FieldError>,
+    done: Option<String>,
+) -> Result<HttpResponse, Problem> {
+    editor.require(Role::Admin)?;
+    let rows = state.read(|conn| Ok(store::list(conn)?)).await?;
+    let lang = page::lang_of(editor);
+    let accounts: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            context! {
+                id => r.id.clone(), email => r.email.clone(), name => r.name.clone(),
+                role => r.role().as_str(), desks => r.desks(), language => r.language.clone(),
+                disabled => r.disabled, created_at => r.created_at.to_string(),
+                is_me => r.id == editor.id,
+            }
+        })
+        .collect();
+    let errors: Vec<_> = errors
+        .iter()
+        .map(|e| context! { field => e.field.clone(), message => e.message.clone() })
+        .collect();
+    let done = done
+        .filter(|d| d.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(|d| i18n::text(lang, &format!("flash.{d}")));
+    page::render(
+        status,
+        "editors.html",
+        context! {
+            ..context! { accounts, form, errors, done },
+            ..page::base(editor, "admin"),
+        },
+    )
+}
+
+/// GET /editor/admin/editors
+pub async fn editors(
+    Editor(editor): Editor,
+    state: web::Data<AppState>,
+    query: web::Query<Flash>,
+) -> Result<HttpResponse, Problem> {
+    let form = NewEditorForm {
+        role: "editor".into(),
+        language: editor.language.clone(),
+        ..Default::default()
+    };
+    editors_page(
+        &state,
+        &editor,
+        StatusCode::OK,
+        form,
+        vec![],
+        query.into_inner().done,
+    )
+    .await
+}
+
+/// POST /editor/admin/editors: add an account, checked like the API's.
+pub async fn create_editor(
+    state: web::Data<AppState>,
+    posted: Posted<NewEditorForm>,
+) -> Result<HttpResponse, Problem> {
+    let Posted { editor, form } = posted;
+    editor.require(Role::Admin)?;
+    let mut errors = Vec::new();
+    let email = EditorEmail::parse(&form.email)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let name = parse_name(&form.name).map_err(|e| errors.push(e)).ok();
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| errors.push(FieldError::new("role", "invalid_value", "unknown role")))
+        .ok();
+    let desk_list: Vec<String> = form
+        .desks
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(str::to_string)
+        .collect();
+    let desks = parse_desks(&desk_list).map_err(|e| errors.push(e)).ok();
+    let language = match form.language.as_str() {
+        "fr" | "en" => Some(form.language.clone()),
+        _ => {
+            errors.push(FieldError::new(
+                "language",
+                "invalid_value",
+                "must be fr or en",
+            ));
+            None
+        }
+    };
+    let password = Password::parse(&form.password)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let (Some(email), Some(name), Some(role), Some(desks), Some(language), Some(password)) =
+        (email, name, role, desks, language, password)
+    else {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return editors_page(&state, &editor, status, form, errors, None).await;
+    };
+    let password_hash = web::block(move || password::hash(&password))
+        .await?
+        .map_err(Problem::internal)?;
+    let new = NewEditor {
+        email,
+        name,
+        role,
+        desks,
+        language,
+        password_hash,
+    };
+    let actor = editor.actor();
+    let created = state
+        .writer
+        .run(move |conn| store::create(conn, &actor, &new))
+        .await;
+    match created {
+        Ok(_) => Ok(see_other("/editor/admin/editors?done=editor_added")),
+        Err(p) if p.code == "editor_exists" => {
+            let lang = page::lang_of(&editor);
+            let errors = vec![FieldError::new(
+                "email",
+                "editor_exists",
+                i18n::text(lang, "admin.exists"),
+            )];
+            let status = StatusCode::CONFLICT;
+            editors_page(&state, &editor, status, form, errors, None).await
+        }
+        Err(p) => Err(p),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    disabled: String,
+}
+
+/// POST /editor/admin/editors/{id}/status: disable (revoking every session
+/// and token) or enable an account. Admins cannot disable themselves.
+pub async fn set_disabled(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    posted: Posted<StatusForm>,
+) -> Result<HttpResponse, Problem> {
+    let Posted { editor, form } = posted;
+    editor.require(Role::Admin)?;
+    let id = path.into_inner();
+    let disabled = form.disabled == "true";
+    if disabled && id == editor.id {
+        return Err(Problem::conflict(
+            "cannot_change_self",
+            "Admins cannot disable themselves; ask another admin.",
+        ));
+    }
+    let actor = editor.actor();
+    state
+        .writer
+        .run(move |conn| {
+            store::update(
+                conn,
+                &actor,
+                &id,
+                EditorChanges {
+                    disabled: Some(disabled),
+                    ..Default::default()
+                },
+            )
+        })
+        .await?;
+    let done = if disabled {
+        "editor_disabled"
+    } else {
+        "editor_enabled"
+    };
+    Ok(see_other(&format!("/editor/admin/editors?done={done}")))
+}

@@ -1,0 +1,317 @@
+//! The case page (the sentence in its paragraph, every report, notes,
+//! history, corrections) and its actions, which run the same workflow
+//! function as the API (`db::workflow::act`).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::flash::{self, Flash};
+use super::i18n::{self, Lang};
+use super::page;
+use super::session::{Editor, Posted};
+use crate::auth::CurrentEditor;
+use crate::db::articles as article_store;
+use crate::db::case_detail;
+use crate::db::editors as store;
+use crate::db::workflow::{self, CaseAction};
+use crate::domain::editor::Role;
+use crate::domain::workflow::{Resolution, Resolve, parse_note};
+use crate::error::{FieldError, Problem};
+use crate::state::AppState;
+
+fn case_id(raw: &str) -> Result<String, Problem> {
+    uuid::Uuid::parse_str(raw)
+        .map(|_| raw.to_string())
+        .map_err(|_| workflow::case_not_found())
+}
+
+/// What a refused form left behind, to show it again.
+#[derive(Default)]
+pub struct Refusal {
+    status: Option<StatusCode>,
+    message: Option<String>,
+    errors: Vec<FieldError>,
+    form: Option<ActionForm>,
+}
+
+async fn case_page(
+    state: &AppState,
+    editor: &CurrentEditor,
+    id: String,
+    flash: Option<Value>,
+    refusal: Refusal,
+) -> Result<HttpResponse, Problem> {
+    let ed = editor.clone();
+    let (detail, article, paragraph, staff) = state
+        .read(move |conn| {
+            let detail = case_detail::detail(conn, &ed, &id)?;
+            let article =
+                article_store::find_by_external_id(conn, &detail.case.article.external_id)?
+                    .ok_or_else(|| Problem::internal("case without article"))?;
+            // The whole paragraph of the sentence as it now reads.
+            let paragraph = match &detail.context.sentence {
+                Some(s) => {
+                    article_store::revision_sentences(conn, &article.id, detail.context.revision)?
+                        .into_iter()
+                        .filter(|x| x.paragraph == s.paragraph)
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            Ok((detail, article, paragraph, store::list(conn)?))
+        })
+        .await?;
+    let lang = page::lang_of(editor);
+    let article_lang = Lang::parse(&article.language);
+    let highlighted = detail.context.sentence.as_ref().map(|s| s.id.clone());
+    let paragraph: Vec<Value> = paragraph
+        .iter()
+        .map(|s| context! { text => s.text.clone(), hit => Some(&s.id) == highlighted.as_ref() })
+        .collect();
+    let assignees: Vec<Value> = staff
+        .iter()
+        .filter(|r| !r.disabled && r.role() >= Role::Editor)
+        .filter(|r| {
+            let desks = r.desks();
+            r.role() == Role::Admin
+                || desks.is_empty()
+                || detail.case.desk.as_ref().is_some_and(|d| desks.contains(d))
+        })
+        .map(|r| context! { id => r.id.clone(), name => r.name.clone() })
+        .collect();
+    let resolutions: Vec<Value> = Resolution::ALL
+        .iter()
+        .map(|r| {
+            context! {
+                value => r.as_str(),
+                publishes => r.publishes_correction(),
+                template => i18n::resolution_template(article_lang, r.as_str(), &detail.case.sentence_text),
+            }
+        })
+        .collect();
+    let allowed: Vec<&str> = detail
+        .case
+        .allowed_actions
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    let errors: Vec<Value> = refusal
+        .errors
+        .iter()
+        .map(|e| context! { field => e.field.clone(), message => e.message.clone() })
+        .collect();
+    let form = refusal.form.unwrap_or_default();
+    let status = refusal.status.unwrap_or(StatusCode::OK);
+    let ctx = context! {
+        case => Value::from_serialize(&detail.case),
+        context => Value::from_serialize(&detail.context),
+        reports => Value::from_serialize(&detail.reports),
+        notes => Value::from_serialize(&detail.notes),
+        corrections => Value::from_serialize(&detail.corrections),
+        history => Value::from_serialize(&detail.history),
+        paragraph,
+        article => context! { language => article.language.clone(), title => article.title.clone(),
+            url => article.url.clone(), external_id => article.external_id.clone() },
+        assignees, resolutions, allowed,
+        mine => detail.case.assignee.as_ref().is_some_and(|a| a.id == editor.id),
+        sees_emails => editor.sees_reporter_emails(),
+        flash,
+        refused => refusal.message,
+        errors,
+        form => Value::from_serialize(&form),
+        article_lang_differs => article_lang != lang,
+        ..page::base(editor, "queue"),
+    };
+    page::render(status, "case.html", ctx)
+}
+
+/// GET /editor/cases/{id}
+pub async fn show(
+    Editor(editor): Editor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    flash: web::Query<Flash>,
+) -> Result<HttpResponse, Problem> {
+    let id = case_id(&path)?;
+    let message = flash.message(page::lang_of(&editor));
+    case_page(&state, &editor, id, message, Refusal::default()).await
+}
+
+/// Every field any action form sends; each action takes what it needs.
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+pub struct ActionForm {
+    /// `me` or an editor id (assign).
+    assignee: Option<String>,
+    /// The note's text (note).
+    body: Option<String>,
+    /// 0–100, or empty to clear (priority).
+    priority: Option<String>,
+    resolution: Option<String>,
+    public_note: Option<String>,
+    duplicate_of: Option<String>,
+    /// The page to go back to (the queue, when acting from there).
+    #[serde(skip_serializing)]
+    return_to: Option<String>,
+}
+
+fn parse_action(
+    action: &str,
+    form: &ActionForm,
+    editor: &CurrentEditor,
+) -> Result<CaseAction, Problem> {
+    let present = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    Ok(match action {
+        "triage" => CaseAction::Triage,
+        "claim" => CaseAction::Claim,
+        "unassign" => CaseAction::Unassign,
+        "reopen" => CaseAction::Reopen,
+        "assign" => {
+            let editor_id = match present(&form.assignee).as_deref() {
+                Some("me") => editor.id.clone(),
+                Some(id) if uuid::Uuid::parse_str(id).is_ok() => id.to_string(),
+                _ => {
+                    return Err(Problem::field(
+                        "invalid_assignee",
+                        "Invalid assignee",
+                        "assignee",
+                        "choose an editor",
+                    ));
+                }
+            };
+            CaseAction::Assign { editor_id }
+        }
+        "note" => CaseAction::Note {
+            body: parse_note(form.body.as_deref().unwrap_or_default())?,
+        },
+        "priority" => {
+            let priority = match present(&form.priority) {
+                None => None,
+                Some(p) => match p.parse::<i32>() {
+                    Ok(n) if (0..=100).contains(&n) => Some(n),
+                    _ => {
+                        return Err(Problem::validation(vec![FieldError::new(
+                            "priority",
+                            "out_of_range",
+                            "must be a whole number between 0 and 100, or empty",
+                        )]));
+                    }
+                },
+            };
+            CaseAction::Priority { priority }
+        }
+        "resolve" => {
+            let resolution = present(&form.resolution)
+                .as_deref()
+                .and_then(Resolution::parse)
+                .ok_or_else(|| {
+                    Problem::validation(vec![FieldError::new(
+                        "resolution",
+                        "required",
+                        "choose how the case ends",
+                    )])
+                })?;
+            // Spam carries no public text, whatever the form still holds.
+            let note = match resolution {
+                Resolution::Spam => None,
+                _ => present(&form.public_note),
+            };
+            let dup = match resolution {
+                Resolution::Duplicate => present(&form.duplicate_of),
+                _ => None,
+            };
+            CaseAction::Resolve(Resolve::parse(resolution, note.as_deref(), dup.as_deref())?)
+        }
+        _ => return Err(Problem::not_found("not_found", "No such action.")),
+    })
+}
+
+/// The word the page shows after an action.
+fn done_word(action: &CaseAction) -> &'static str {
+    match action {
+        CaseAction::Triage => "triaged",
+        CaseAction::Claim => "claimed",
+        CaseAction::Assign { .. } => "assigned",
+        CaseAction::Unassign => "unassigned",
+        CaseAction::Note { .. } => "noted",
+        CaseAction::Priority { .. } => "prioritised",
+        CaseAction::Resolve(r) if r.resolution == Resolution::Spam => "spam",
+        CaseAction::Resolve(_) => "resolved",
+        CaseAction::Reopen => "reopened",
+    }
+}
+
+/// POST /editor/cases/{id}/{action}
+pub async fn act(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    posted: Posted<ActionForm>,
+) -> Result<HttpResponse, Problem> {
+    let Posted { editor, form } = posted;
+    let (raw_id, action_name) = path.into_inner();
+    editor.require(Role::Editor)?;
+    let id = case_id(&raw_id)?;
+    let from_queue = form
+        .return_to
+        .as_deref()
+        .is_some_and(|r| !r.starts_with("/editor/cases/"));
+    let back = if from_queue {
+        format!("{}#c-{id}", flash::safe_return(form.return_to.as_deref()))
+    } else {
+        format!("/editor/cases/{id}")
+    };
+    let outcome = match parse_action(&action_name, &form, &editor) {
+        Ok(action) => {
+            let word = done_word(&action);
+            let (ed, case) = (editor.clone(), id.clone());
+            let notify = state.mailer.config.clone();
+            let done = state
+                .writer
+                .run(move |conn| workflow::act(conn, &ed, &case, action, &notify))
+                .await
+                .map(|_| word);
+            // An assignment or a resolution may have queued emails with it.
+            state.mailer.wake();
+            done
+        }
+        Err(p) => Err(p),
+    };
+    match outcome {
+        Ok(word) => {
+            tracing::info!(case_id = %id, action = %action_name, "case action (page)");
+            Ok(page::see_other(&flash::with(
+                &back,
+                &[("done", word), ("case", &id)],
+            )))
+        }
+        Err(p)
+            if p.status.is_client_error()
+                && p.status != StatusCode::FORBIDDEN
+                && p.status != StatusCode::NOT_FOUND =>
+        {
+            if from_queue {
+                return Ok(page::see_other(&flash::with(&back, &[("err", p.code)])));
+            }
+            let lang = page::lang_of(&editor);
+            let key = format!("flash_error.{}", p.code);
+            let mut message = i18n::text(lang, &key);
+            if message == key {
+                message = p.detail.clone();
+            }
+            let refusal = Refusal {
+                status: Some(p.status),
+                message: Some(message),
+                errors: p.errors.clone(),
+                form: Some(form),
+            };
+            case_page(&state, &editor, id, None, refusal).await
+        }
+        Err(p) => Err(p),
+    }
+}

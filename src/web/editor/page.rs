@@ -1,0 +1,294 @@
+//! Rendering: the embedded templates, the context every page shares (the
+//! editor, the CSRF token, the words of its language), and the HTML error
+//! pages that replace problem+json under /editor/.
+
+use std::sync::LazyLock;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use minijinja::{Environment, Value, context};
+
+use super::i18n::{self, Lang};
+use crate::auth::{CurrentEditor, Via};
+use crate::domain::editor::Role;
+use crate::error::Problem;
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // Names end in .html, so every value is HTML-escaped; a value a page
+    // forgot to pass is an error (caught by the tests), not an empty string.
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("dt", format_datetime);
+    env.add_filter("truncate", truncate);
+    env.add_function("asset", |name: String| super::assets::url(&name));
+    for (name, source) in [
+        ("base.html", include_str!("../templates/editor/base.html")),
+        ("login.html", include_str!("../templates/editor/login.html")),
+        ("error.html", include_str!("../templates/editor/error.html")),
+        (
+            "editors.html",
+            include_str!("../templates/editor/editors.html"),
+        ),
+        ("queue.html", include_str!("../templates/editor/queue.html")),
+        ("case.html", include_str!("../templates/editor/case.html")),
+        (
+            "corrections.html",
+            include_str!("../templates/editor/corrections.html"),
+        ),
+    ] {
+        env.add_template(name, source)
+            .expect("the embedded editor templates parse");
+    }
+    env
+});
+
+/// `2025-10-03T14:05:09.123` → `2025-10-03 14:05 UTC`. The page's script
+/// rewrites `<time>` elements in the reader's local time zone.
+fn format_datetime(value: String) -> String {
+    match chrono::NaiveDateTime::parse_from_str(&value, "%Y-%m-%dT%H:%M:%S%.f") {
+        Ok(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        Err(_) => value,
+    }
+}
+
+/// At most `n` characters, with an ellipsis when cut.
+fn truncate(value: String, n: usize) -> String {
+    if value.chars().count() <= n {
+        return value;
+    }
+    let cut: String = value.chars().take(n.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// Render a template to a 200 page (or another status).
+pub fn render(status: StatusCode, name: &str, ctx: Value) -> Result<HttpResponse, Problem> {
+    let body = TEMPLATES
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| Problem::internal(format!("template {name}: {e:#}")))?;
+    Ok(HttpResponse::build(status)
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ))
+        .body(body))
+}
+
+/// The language of an editor's pages.
+pub fn lang_of(editor: &CurrentEditor) -> Lang {
+    Lang::parse(&editor.language)
+}
+
+/// What every signed-in page's template gets: `t`, `lang`, `me`, `csrf`,
+/// `section` (for the navigation).
+pub fn base(editor: &CurrentEditor, section: &str) -> Value {
+    let lang = lang_of(editor);
+    let csrf = match &editor.via {
+        Via::Session { csrf_token, .. } => csrf_token.clone(),
+        Via::Token { .. } => String::new(),
+    };
+    context! {
+        t => i18n::strings(lang),
+        lang => lang.as_str(),
+        csrf,
+        section,
+        me => context! {
+            id => editor.id.clone(),
+            name => editor.name.clone(),
+            role => editor.role.as_str(),
+            is_admin => editor.is_admin(),
+            can_edit => editor.role >= Role::Editor,
+        },
+    }
+}
+
+/// Context for pages shown to nobody in particular (login, errors before login).
+pub fn anonymous(lang: Lang) -> Value {
+    context! {
+        t => i18n::strings(lang),
+        lang => lang.as_str(),
+        csrf => "",
+        section => "",
+        me => Value::from(()),
+    }
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_string()))
+        .finish()
+}
+
+pub async fn not_found() -> Result<HttpResponse, Problem> {
+    Err(Problem::not_found("not_found", "No page here."))
+}
+
+/// Responses under /editor/ that are problems become pages: 401 sends the
+/// browser to the login page (and back afterwards), anything else is an
+/// error page in the editor's language. The JSON endpoints the script calls
+/// keep their problem+json.
+pub fn problem_page(req: &HttpRequest, problem: &Problem) -> Option<HttpResponse> {
+    if wants_json(req) {
+        return None;
+    }
+    let lang = req.extensions().get::<Lang>().copied().unwrap_or_else(|| {
+        Lang::from_accept_language(
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        )
+    });
+    if problem.status == StatusCode::UNAUTHORIZED {
+        let next = if req.method() == actix_web::http::Method::GET {
+            req.uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let mut to = url::Url::parse("http://x/editor/login").expect("a valid URL");
+        if !next.is_empty() && next != "/editor/" {
+            to.query_pairs_mut().append_pair("next", &next);
+        }
+        if req.cookie(crate::auth::SESSION_COOKIE).is_some() {
+            to.query_pairs_mut().append_pair("expired", "1");
+        }
+        let location = match to.query() {
+            Some(q) => format!("{}?{q}", to.path()),
+            None => to.path().to_string(),
+        };
+        return Some(see_other(&location));
+    }
+    let key = match problem.status.as_u16() {
+        403 if problem.code == "csrf_token_invalid" => "csrf",
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        413 | 415 | 400 | 422 => "invalid",
+        429 => "rate_limited",
+        503 => "unavailable",
+        _ => "internal",
+    };
+    // Problem details are written for API clients, in English; an error page
+    // shows them only where they say something useful to an editor.
+    let detail = match key {
+        "conflict" | "invalid" | "forbidden" | "rate_limited" => problem.detail.clone(),
+        _ => String::new(),
+    };
+    let mut ctx = anonymous(lang);
+    if let Some(ed) = req.extensions().get::<CurrentEditor>() {
+        ctx = base(ed, "");
+    }
+    let ctx = context! {
+        ..context! {
+            status => problem.status.as_u16(),
+            kind => key,
+            detail,
+            back => req.headers().get(header::REFERER).and_then(|v| v.to_str().ok())
+                .filter(|r| same_origin_path(r)).map(str::to_string),
+        },
+        ..ctx,
+    };
+    let mut res = render(problem.status, "error.html", ctx).ok()?;
+    if let Some(secs) = problem.retry_after {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_str(&secs.to_string()).ok()?,
+        );
+    }
+    Some(res)
+}
+
+/// Only back links into the editor pages are offered.
+fn same_origin_path(referer: &str) -> bool {
+    url::Url::parse(referer).is_ok_and(|u| u.path().starts_with("/editor/"))
+}
+
+/// The script's requests (`Accept: application/json`) get problem+json.
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.starts_with("application/json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_and_error_pages_render_in_both_languages() {
+        for lang in Lang::ALL {
+            let ctx = context! {
+                ..context! { csrf => "tok", next => "/editor/", email => "", notice => "expired",
+                    error => (), other_lang => "en", switch_href => "/editor/login?lang=en" },
+                ..anonymous(lang),
+            };
+            let html = TEMPLATES
+                .get_template("login.html")
+                .unwrap()
+                .render(ctx)
+                .unwrap_or_else(|e| panic!("{e:#}"));
+            assert!(html.contains("name=\"csrf_token\" value=\"tok\""));
+            let ctx = context! {
+                ..context! { status => 404, kind => "not_found", detail => "", back => () },
+                ..anonymous(lang),
+            };
+            TEMPLATES
+                .get_template("error.html")
+                .unwrap()
+                .render(ctx)
+                .unwrap_or_else(|e| panic!("{e:#}"));
+        }
+    }
+
+    /// The context of a signed-in page, without a database.
+    pub fn signed_in(lang: Lang, role: &str) -> Value {
+        context! {
+            me => context! { id => "e1", name => "Ana", role, is_admin => role == "admin",
+                can_edit => role != "viewer" },
+            csrf => "tok",
+            section => "queue",
+            ..anonymous(lang),
+        }
+    }
+
+    pub fn render_ok(name: &str, ctx: Value) -> String {
+        TEMPLATES
+            .get_template(name)
+            .unwrap()
+            .render(ctx)
+            .unwrap_or_else(|e| panic!("{e:#}"))
+    }
+
+    #[test]
+    fn the_accounts_page_renders() {
+        for lang in Lang::ALL {
+            let html = render_ok(
+                "editors.html",
+                context! {
+                    accounts => vec![context! { id => "e1", email => "a@x.org", name => "<b>Ana</b>",
+                        role => "admin", desks => Vec::<String>::new(), language => "fr",
+                        disabled => false, created_at => "2025-01-01T00:00:00", is_me => true }],
+                    form => context! { email => "", name => "", role => "editor", desks => "", language => "fr" },
+                    errors => vec![context! { field => "password", message => "too short" }],
+                    done => "ok",
+                    ..signed_in(lang, "admin"),
+                },
+            );
+            assert!(html.contains("&lt;b&gt;Ana&lt;&#x2f;b&gt;"), "{html}");
+            assert!(html.contains("data-csrf=\"tok\""));
+        }
+    }
+
+    #[test]
+    fn dates_are_shown_in_utc() {
+        assert_eq!(
+            format_datetime("2025-10-03T14:05:09.123456".into()),
+            "2025-10-03 14:05 UTC"
+        );
+        assert_eq!(format_datetime("nonsense".into()), "nonsense");
+    }
+}
