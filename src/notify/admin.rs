@@ -28,6 +28,8 @@ pub struct OutboxEntry {
     pub next_attempt_at: NaiveDateTime,
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The last change: for a dead email, its last try.
+    pub updated_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
 }
 
@@ -84,6 +86,7 @@ type Row = (
     NaiveDateTime,
     Option<String>,
     NaiveDateTime,
+    NaiveDateTime,
     Option<NaiveDateTime>,
 );
 
@@ -100,7 +103,8 @@ fn entry(r: Row) -> OutboxEntry {
         next_attempt_at: r.8,
         last_error: r.9,
         created_at: r.10,
-        sent_at: r.11,
+        updated_at: r.11,
+        sent_at: r.12,
     }
 }
 
@@ -118,6 +122,7 @@ macro_rules! entry_columns {
             outbox_t::next_attempt_at,
             outbox_t::last_error,
             outbox_t::created_at,
+            outbox_t::updated_at,
             outbox_t::sent_at,
         )
     };
