@@ -25,6 +25,8 @@ backend_tests!(
     viewers_cannot_act_and_see_no_addresses,
     bulk_spam_and_versions,
     assign_to_me_and_switch_language,
+    editors_set_their_notifications,
+    admins_see_and_retry_failed_emails,
 );
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -915,4 +917,202 @@ async fn assign_to_me_and_switch_language(b: Backend) {
         html.contains("Write it in the article&#x27;s language")
             || html.contains("Write it in the article's language")
     );
+}
+
+async fn editors_set_their_notifications(b: Backend) {
+    use erratum::notify::prefs::{self, Delivery};
+    let app = spawn(b).await;
+    let ed = account(&app, Role::Editor, "Ed").await;
+    let (c, csrf) = sign_in(&app, &ed).await;
+    let path = "/editor/settings/notifications";
+
+    // The defaults show as selected.
+    let (status, html) = get_page(&app, &c, path).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("<option value=\"hourly\" selected>"),
+        "{html}"
+    );
+    assert_eq!(html.matches(" selected>").count(), 4, "one choice per kind");
+    assert!(html.contains("href=\"/editor/settings/notifications\" aria-current=\"page\""));
+
+    let r = post_form(
+        &app,
+        &c,
+        path,
+        &[
+            ("csrf_token", &csrf),
+            ("new_case", "daily"),
+            ("escalation", "immediate"),
+            ("assigned", "off"),
+            ("overdue", "daily"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("{path}?done=prefs_saved"));
+    let id = ed.id.clone();
+    let p = app
+        .app_state
+        .read(move |conn| prefs::get(conn, &id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (p.new_case, p.escalation, p.assigned, p.overdue),
+        (
+            Delivery::Daily,
+            Delivery::Immediate,
+            Delivery::Off,
+            Delivery::Daily
+        )
+    );
+    let (_, html) = get_page(&app, &c, &location(&r)).await;
+    assert!(html.contains("Vos réglages de notification ont été enregistrés."));
+    assert!(html.contains("<option value=\"off\" selected>"));
+
+    // Without the token nothing changes.
+    let r = post_form(&app, &c, path, &[("assigned", "immediate")]).await;
+    assert_eq!(r.status(), 403);
+    // Nor with a value the form does not offer.
+    let r = post_form(
+        &app,
+        &c,
+        path,
+        &[("csrf_token", &csrf), ("assigned", "weekly")],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let id = ed.id.clone();
+    let p = app
+        .app_state
+        .read(move |conn| prefs::get(conn, &id))
+        .await
+        .unwrap();
+    assert_eq!(p.assigned, Delivery::Off);
+}
+
+/// An email to an editor, failed for good.
+async fn dead_email(app: &TestApp, to: &str, editor_id: &str) -> String {
+    use erratum::db::outbox::{NewEmail, enqueue, mark_failed};
+    use erratum::notify::content::{Content, Payload};
+    let cfg = app.app_state.mailer.config.clone();
+    let (to, editor_id) = (to.to_string(), editor_id.to_string());
+    app.app_state
+        .writer
+        .run(move |conn| {
+            let email = NewEmail {
+                kind: erratum::notify::EmailKind::ReaderReceipt,
+                recipient: &to,
+                editor_id: Some(&editor_id),
+                case_id: None,
+                language: "fr",
+                payload: Payload {
+                    recipient_name: None,
+                    content: Content::ReaderReceipt {
+                        reference: "ERR-0001-XX".into(),
+                        article_title: "Titre".into(),
+                        article_url: "https://news.example/a".into(),
+                        sentence: "Une phrase.".into(),
+                    },
+                },
+                id: None,
+            };
+            let t = erratum::db::now();
+            let id = enqueue(conn, &cfg, email, t)?.expect("queued");
+            mark_failed(conn, &id, "550 <mailbox> unavailable", None, t)?;
+            Ok(id)
+        })
+        .await
+        .unwrap()
+}
+
+async fn outbox_status(app: &TestApp, id: &str) -> String {
+    use diesel::prelude::*;
+    use erratum::db::schema::outbox;
+    let id = id.to_string();
+    app.app_state
+        .read(move |conn| {
+            Ok(outbox::table
+                .find(&id)
+                .select(outbox::status)
+                .first::<String>(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+async fn admins_see_and_retry_failed_emails(b: Backend) {
+    let app = spawn(b).await;
+    let admin = account(&app, Role::Admin, "Ana").await;
+    let ed = account(&app, Role::Editor, "Ed").await;
+    let first = dead_email(&app, "jeanne.lecteur@example.org", &ed.id).await;
+    let second = dead_email(&app, "paul@example.org", &ed.id).await;
+
+    // Editors may not look.
+    let (ec, ecsrf) = sign_in(&app, &ed).await;
+    let (status, html) = get_page(&app, &ec, "/editor/admin/outbox").await;
+    assert_eq!(status, 403);
+    assert!(!html.contains("jeanne"));
+    let r = post_form(
+        &app,
+        &ec,
+        &format!("/editor/admin/outbox/{first}/retry"),
+        &[("csrf_token", &ecsrf)],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(outbox_status(&app, &first).await, "dead");
+
+    let (c, csrf) = sign_in(&app, &admin).await;
+    let (status, html) = get_page(&app, &c, "/editor/admin/outbox").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("data-outbox-id=\"{first}\"")));
+    assert!(html.contains("j•••@example.org"), "masked as the API masks");
+    assert!(!html.contains("jeanne.lecteur"), "never the whole address");
+    assert!(html.contains("550 &lt;mailbox&gt; unavailable"), "escaped");
+    assert!(html.contains("href=\"/editor/admin/outbox\" aria-current=\"page\""));
+
+    // Without the token: refused.
+    let retry = format!("/editor/admin/outbox/{first}/retry");
+    let r = post_form(&app, &c, &retry, &[]).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(outbox_status(&app, &first).await, "dead");
+
+    let r = post_form(&app, &c, &retry, &[("csrf_token", &csrf)]).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/editor/admin/outbox?done=email_retried");
+    assert_eq!(outbox_status(&app, &first).await, "pending");
+    assert_eq!(outbox_status(&app, &second).await, "dead");
+    let (_, html) = get_page(&app, &c, &location(&r)).await;
+    assert!(!html.contains(&format!("data-outbox-id=\"{first}\"")));
+    assert!(html.contains(&format!("data-outbox-id=\"{second}\"")));
+
+    // An unknown id comes back as a message.
+    let r = post_form(
+        &app,
+        &c,
+        "/editor/admin/outbox/nope/retry",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        location(&r),
+        "/editor/admin/outbox?err=outbox_entry_not_found"
+    );
+
+    let r = post_form(
+        &app,
+        &c,
+        "/editor/admin/outbox/retry-dead",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(location(&r), "/editor/admin/outbox?done=emails_retried&n=1");
+    assert_eq!(outbox_status(&app, &second).await, "pending");
+    let (_, html) = get_page(&app, &c, &location(&r)).await;
+    assert!(
+        html.contains("1 courriel(s) en échec remis en file."),
+        "{html}"
+    );
+    assert!(!html.contains("data-outbox-id"));
 }

@@ -25,6 +25,13 @@ fn word(s: &Option<String>) -> Option<&str> {
 }
 
 impl Flash {
+    /// The flash of a page's query; a malformed one is no message.
+    pub fn from_request(req: &actix_web::HttpRequest) -> Flash {
+        actix_web::web::Query::<Flash>::from_query(req.query_string())
+            .map(|f| f.into_inner())
+            .unwrap_or_default()
+    }
+
     /// `{kind, text, undo}` for the page, or nothing.
     pub fn message(&self, lang: Lang) -> Option<Value> {
         let undo = self

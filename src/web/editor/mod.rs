@@ -14,9 +14,11 @@ pub mod corrections;
 pub mod flash;
 pub mod i18n;
 pub mod login;
+pub mod outbox;
 pub mod page;
 pub mod queue;
 pub mod session;
+pub mod settings;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -56,6 +58,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/admin/editors/{id}/status",
                 web::post().to(admin::set_disabled),
             )
+            .service(
+                web::resource("/settings/notifications")
+                    .route(web::get().to(settings::notifications))
+                    .route(web::post().to(settings::save_notifications)),
+            )
+            .route("/admin/outbox", web::get().to(outbox::page))
+            .route(
+                "/admin/outbox/retry-dead",
+                web::post().to(outbox::retry_all),
+            )
+            .route("/admin/outbox/{id}/retry", web::post().to(outbox::retry))
             .default_service(web::to(page::not_found)),
     );
 }

@@ -36,6 +36,14 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "corrections.html",
             include_str!("../templates/editor/corrections.html"),
         ),
+        (
+            "notifications.html",
+            include_str!("../templates/editor/notifications.html"),
+        ),
+        (
+            "outbox.html",
+            include_str!("../templates/editor/outbox.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the embedded editor templates parse");
@@ -280,6 +288,40 @@ mod tests {
             );
             assert!(html.contains("&lt;b&gt;Ana&lt;&#x2f;b&gt;"), "{html}");
             assert!(html.contains("data-csrf=\"tok\""));
+        }
+    }
+
+    #[test]
+    fn the_notification_and_outbox_pages_render() {
+        for lang in Lang::ALL {
+            let kinds: Vec<_> = ["new_case", "escalation", "assigned", "overdue"]
+                .into_iter()
+                .map(|k| context! { kind => k, delivery => "daily" })
+                .collect();
+            let html = render_ok(
+                "notifications.html",
+                context! {
+                    kinds, choices => ["immediate", "hourly", "daily", "off"],
+                    desks => vec!["<i>sport</i>"], flash => (),
+                    ..signed_in(lang, "viewer"),
+                },
+            );
+            assert_eq!(html.matches("value=\"daily\" selected").count(), 4);
+            assert!(html.contains("&lt;i&gt;sport"), "{html}");
+            let html = render_ok(
+                "outbox.html",
+                context! {
+                    rows => vec![context! { id => "o1", kind => "reader_receipt",
+                        recipient => "j•••@x.org", attempts => 3, last_error => "<b>550</b>",
+                        created_at => "2025-01-01T00:00:00", updated_at => "2025-01-01T01:00:00" }],
+                    counts => context! { pending => 0, sent => 0, dead => 2, skipped => 0 },
+                    flash => (),
+                    ..signed_in(lang, "admin"),
+                },
+            );
+            assert!(html.contains("&lt;b&gt;550"), "{html}");
+            // Two dead, one shown: the page says only the newest are listed.
+            assert!(html.contains("<p class=\"hint\">") && !html.contains("{n}"));
         }
     }
 

@@ -1,0 +1,86 @@
+//! Admins' view of the emails that could not be sent (the dead letter), and
+//! putting them back in the queue: the same functions as
+//! `/api/v1/admin/outbox…` and `erratum outbox`, so addresses are masked the
+//! same way.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::flash::{self, Flash};
+use super::page;
+use super::session::{Editor, Posted};
+use crate::domain::editor::Role;
+use crate::error::Problem;
+use crate::notify::admin::{self, OutboxQuery};
+use crate::state::AppState;
+
+pub const PATH: &str = "/editor/admin/outbox";
+
+/// The most rows one page shows (the API's maximum); the count says when
+/// there are more.
+const SHOWN: i64 = 500;
+
+/// GET /editor/admin/outbox
+pub async fn page(
+    Editor(editor): Editor,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, Problem> {
+    editor.require(Role::Admin)?;
+    let q = OutboxQuery {
+        status: Some(crate::db::outbox::DEAD.into()),
+        limit: Some(SHOWN),
+    };
+    let list = state.read(move |conn| admin::list(conn, &q)).await?;
+    page::render(
+        StatusCode::OK,
+        "outbox.html",
+        context! {
+            ..context! {
+                rows => list.entries,
+                counts => list.counts,
+                flash => Flash::from_request(&req).message(page::lang_of(&editor)),
+            },
+            ..page::base(&editor, "outbox"),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+/// POST /editor/admin/outbox/{id}/retry: a row already sent or skipped, or
+/// gone, comes back as a message rather than an error page.
+pub async fn retry(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    posted: Posted<Empty>,
+) -> Result<HttpResponse, Problem> {
+    posted.editor.require(Role::Admin)?;
+    let id = path.into_inner();
+    let params = match state.writer.run(move |conn| admin::retry(conn, &id)).await {
+        Ok(_) => ("done", "email_retried"),
+        Err(p) if p.code == "outbox_entry_final" => ("err", "outbox_entry_final"),
+        Err(p) if p.code == "outbox_entry_not_found" => ("err", "outbox_entry_not_found"),
+        Err(p) => return Err(p),
+    };
+    state.mailer.wake();
+    Ok(page::see_other(&flash::with(PATH, &[params])))
+}
+
+/// POST /editor/admin/outbox/retry-dead
+pub async fn retry_all(
+    state: web::Data<AppState>,
+    posted: Posted<Empty>,
+) -> Result<HttpResponse, Problem> {
+    posted.editor.require(Role::Admin)?;
+    let done = state.writer.run(admin::retry_all_dead).await?;
+    state.mailer.wake();
+    let n = done.retried.to_string();
+    Ok(page::see_other(&flash::with(
+        PATH,
+        &[("done", "emails_retried"), ("n", &n)],
+    )))
+}
