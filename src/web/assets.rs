@@ -42,12 +42,7 @@ pub struct Asset {
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
     FILES
         .iter()
-        .map(|&(path, content_type, body)| Asset {
-            path,
-            content_type,
-            body,
-            etag: format!("W/\"{}\"", &sha256_hex(body)[..20]),
-        })
+        .map(|&(path, content_type, body)| Asset::new(path, content_type, body))
         .collect()
 });
 
@@ -68,24 +63,42 @@ fn not_modified(req: &HttpRequest, etag: &str) -> bool {
 /// Answer one embedded file (GET and HEAD).
 pub async fn serve(req: HttpRequest) -> Result<HttpResponse, Problem> {
     let asset = find(req.path()).ok_or_else(|| Problem::not_found("not_found", "No such file."))?;
-    let fresh = not_modified(&req, &asset.etag);
+    Ok(respond(&req, asset, CACHE_CONTROL))
+}
+
+/// An embedded file with its ETag: 304 when the client has it, the body
+/// otherwise. Shared with the editors' pages, which cache differently.
+pub fn respond(req: &HttpRequest, asset: &Asset, cache_control: &'static str) -> HttpResponse {
+    let fresh = not_modified(req, &asset.etag);
     let mut res = if fresh {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
     };
     res.insert_header((header::ETAG, asset.etag.as_str()))
-        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         // Lets a newsroom load the widget with `crossorigin` and Subresource
         // Integrity; the files are public and carry no credentials.
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
     if fresh {
-        return Ok(res.finish());
+        return res.finish();
     }
     res.insert_header((
         header::CONTENT_TYPE,
         HeaderValue::from_static(asset.content_type),
     ));
-    Ok(res.body(asset.body))
+    res.body(asset.body)
+}
+
+impl Asset {
+    /// An embedded file and its content-hash ETag.
+    pub fn new(path: &'static str, content_type: &'static str, body: &'static str) -> Asset {
+        Asset {
+            path,
+            content_type,
+            body,
+            etag: format!("W/\"{}\"", &sha256_hex(body)[..20]),
+        }
+    }
 }
