@@ -65,6 +65,7 @@ impl Application {
             public_url.clone(),
         )?;
         let state = web::Data::new(AppState {
+            keys: Default::default(),
             intake: routes::reports::IntakeLimits::new(&settings.intake.rate_limit),
             login: crate::auth::limits::LoginLimits::new(&settings.auth),
             settings,

@@ -5,6 +5,8 @@ use crate::db::{Backend, Pool, Writer};
 use crate::error::Problem;
 
 pub struct AppState {
+    /// Secrets and daily keys the intake would otherwise read per report.
+    pub keys: crate::db::reports::KeyCache,
     pub settings: Settings,
     /// Base URL for links, without trailing slash (resolved after binding, so
     /// tests on port 0 get working links).

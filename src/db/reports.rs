@@ -74,13 +74,75 @@ pub fn instance_secret(conn: &mut DbConn, name: &str) -> QueryResult<String> {
 /// stop being linkable to an address: raw addresses are never stored.
 pub fn client_hashes(
     conn: &mut DbConn,
+    cache: &KeyCache,
     ip: &str,
     t: NaiveDateTime,
 ) -> QueryResult<(String, Option<String>)> {
+    let (key, old) = cache.day_keys(conn, t)?;
+    Ok((
+        hmac_hex(&key, &[ip])[..32].to_string(),
+        old.map(|k| hmac_hex(&k, &[ip])[..32].to_string()),
+    ))
+}
+
+/// Keys that never change once committed, kept in memory so the intake does
+/// not read them for every report: the status-token secret, and each day's
+/// client-hash keys (the first writer of a day wins; every instance reads
+/// back the same key). A key this transaction has just created is not cached:
+/// the batch could still roll back, and another writer create a different one.
+#[derive(Default)]
+pub struct KeyCache {
+    status_secret: std::sync::OnceLock<String>,
+    days: std::sync::Mutex<Option<(chrono::NaiveDate, String, Option<String>)>>,
+}
+
+impl KeyCache {
+    pub fn status_secret(&self, conn: &mut DbConn) -> QueryResult<String> {
+        if let Some(s) = self.status_secret.get() {
+            return Ok(s.clone());
+        }
+        let existing: Option<String> = instance_secrets::table
+            .find("status-token")
+            .select(instance_secrets::secret)
+            .first(conn)
+            .optional()?;
+        match existing {
+            Some(s) => Ok(self.status_secret.get_or_init(|| s).clone()),
+            None => instance_secret(conn, "status-token"),
+        }
+    }
+
+    /// Today's key and yesterday's (if it exists), for the UTC day of `t`.
+    fn day_keys(
+        &self,
+        conn: &mut DbConn,
+        t: NaiveDateTime,
+    ) -> QueryResult<(String, Option<String>)> {
+        let day = t.date();
+        if let Ok(guard) = self.days.lock()
+            && let Some((d, key, old)) = guard.as_ref()
+            && *d == day
+        {
+            return Ok((key.clone(), old.clone()));
+        }
+        let (key, old, created) = read_day_keys(conn, t)?;
+        if !created && let Ok(mut guard) = self.days.lock() {
+            *guard = Some((day, key.clone(), old.clone()));
+        }
+        Ok((key, old))
+    }
+}
+
+/// Today's key (created when missing: the third value says so) and yesterday's.
+fn read_day_keys(
+    conn: &mut DbConn,
+    t: NaiveDateTime,
+) -> QueryResult<(String, Option<String>, bool)> {
     let today = t.date().format("%Y-%m-%d").to_string();
     let yesterday = (t.date() - Duration::days(1))
         .format("%Y-%m-%d")
         .to_string();
+    let mut created = false;
     let key = match client_hash_keys::table
         .find(&today)
         .select(client_hash_keys::secret)
@@ -89,7 +151,7 @@ pub fn client_hashes(
     {
         Some(k) => k,
         None => {
-            let created = conn.transaction(|c| {
+            let inserted = conn.transaction(|c| {
                 diesel::insert_into(client_hash_keys::table)
                     .values((
                         client_hash_keys::day.eq(&today),
@@ -98,8 +160,8 @@ pub fn client_hashes(
                     ))
                     .execute(c)
             });
-            match created {
-                Ok(_) => {}
+            match inserted {
+                Ok(_) => created = true,
                 Err(e) if is_unique_violation(&e) => {}
                 Err(e) => return Err(e),
             }
@@ -116,10 +178,7 @@ pub fn client_hashes(
         .select(client_hash_keys::secret)
         .first(conn)
         .optional()?;
-    Ok((
-        hmac_hex(&key, &[ip])[..32].to_string(),
-        old.map(|k| hmac_hex(&k, &[ip])[..32].to_string()),
-    ))
+    Ok((key, old, created))
 }
 
 /// What the reader gets back.
@@ -153,6 +212,7 @@ pub struct Submission<'a> {
     pub duplicate_window_hours: u32,
     /// For the emails the report causes, written in the same transaction.
     pub notify: &'a crate::notify::NotifyConfig,
+    pub keys: &'a KeyCache,
 }
 
 /// HTTP status and receipt.
@@ -190,7 +250,7 @@ pub fn idempotency_key_exists(conn: &mut DbConn, article_id: &str, key: &str) ->
 
 pub fn submit(conn: &mut DbConn, sub: &Submission) -> Result<Answer, Problem> {
     let t = now();
-    let secret = instance_secret(conn, "status-token")?;
+    let secret = sub.keys.status_secret(conn)?;
     let key_hash = sub
         .idempotency
         .as_ref()
@@ -226,7 +286,7 @@ pub fn submit(conn: &mut DbConn, sub: &Submission) -> Result<Answer, Problem> {
         }
     }
 
-    let (client_hash, old_client_hash) = client_hashes(conn, &sub.client_ip, t)?;
+    let (client_hash, old_client_hash) = client_hashes(conn, sub.keys, &sub.client_ip, t)?;
     let comment_hash = sha256_hex(sub.report.comment.to_lowercase());
     let answer = match find_duplicate(
         conn,

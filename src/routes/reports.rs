@@ -213,6 +213,7 @@ pub async fn submit(
                 due_hours: &st.settings.queue.due_hours,
                 duplicate_window_hours: st.settings.intake.duplicate_window_hours,
                 notify: &st.mailer.config,
+                keys: &st.keys,
             };
             store::submit(conn, &sub)
         })
