@@ -244,19 +244,34 @@ pub struct PasswordChange {
         (status = 403, description = "Missing or wrong X-CSRF-Token", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "Authenticated by an API token (not_a_session)", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or too short a new one", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; see Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn change_password(
+    req: HttpRequest,
     editor: CurrentEditor,
     state: web::Data<AppState>,
     body: ApiJson<PasswordChange>,
 ) -> Result<HttpResponse, Problem> {
+    change_own_password(&req, &state, &editor, body.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Check the current password (rate-limited like a login: a stolen session
+/// must not become a way to guess it) and store the new one, revoking the
+/// account's other sessions. The API and the account page both use it.
+pub async fn change_own_password(
+    req: &HttpRequest,
+    state: &AppState,
+    editor: &CurrentEditor,
+    change: PasswordChange,
+) -> Result<(), Problem> {
     let Via::Session { session_id, .. } = editor.via.clone() else {
         return Err(not_a_session());
     };
     let PasswordChange {
         current_password,
         new_password,
-    } = body.0;
+    } = change;
     let new = Password::parse(&new_password).map_err(|e| {
         Problem::validation(vec![FieldError::new("new_password", e.code, e.message)])
     })?;
@@ -265,9 +280,12 @@ pub async fn change_password(
         .read(move |conn| Ok(store::find(conn, &id)?))
         .await?
         .ok_or_else(|| Problem::unauthorized("The account no longer exists."))?;
+    let ip = super::reports::client_ip(req, &state.settings.server.trusted_proxies);
+    state.login.check(ip, &row.email)?;
     let stored = row.password_hash.clone();
+    let too_long = current_password.chars().count() > MAX_PASSWORD;
     let hashed = web::block(move || {
-        if password::verify(&current_password, Some(&stored)) {
+        if !too_long && password::verify(&current_password, Some(&stored)) {
             Some(password::hash(&new))
         } else {
             None
@@ -302,5 +320,6 @@ pub async fn change_password(
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    tracing::info!(editor_id = %editor.id, "password changed");
+    Ok(())
 }

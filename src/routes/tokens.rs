@@ -48,6 +48,17 @@ pub async fn create(
     state: web::Data<AppState>,
     body: ApiJson<NewToken>,
 ) -> Result<HttpResponse, Problem> {
+    let created = issue(&state, &editor, body.0).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Check and store a new token for `editor`: the API and the editors'
+/// account page both come through here.
+pub async fn issue(
+    state: &AppState,
+    editor: &CurrentEditor,
+    new: NewToken,
+) -> Result<CreatedToken, Problem> {
     if !matches!(editor.via, Via::Session { .. }) {
         return Err(Problem::conflict(
             "not_a_session",
@@ -57,7 +68,7 @@ pub async fn create(
     let NewToken {
         name,
         expires_in_days,
-    } = body.0;
+    } = new;
     let mut errors = Vec::new();
     let name = clean(&name, 100, false)
         .map_err(|e| errors.push(FieldError::new("name", e.code(), e.message())))
@@ -101,7 +112,7 @@ pub async fn create(
             )
         })
         .await?;
-    Ok(HttpResponse::Created().json(CreatedToken { token, info }))
+    Ok(CreatedToken { token, info })
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -13,6 +13,7 @@ mod cli;
 mod corrections;
 mod cors;
 mod durability;
+mod editor_account;
 mod editor_cli;
 mod editor_ui;
 mod email_delivery;

@@ -15,6 +15,10 @@ export const EDITOR = {
   email: process.env.ERRATUM_TEST_EDITOR_EMAIL || '',
   password: process.env.ERRATUM_TEST_EDITOR_PASSWORD || '',
 };
+export const ADMIN = {
+  email: process.env.ERRATUM_TEST_ADMIN_EMAIL || '',
+  password: process.env.ERRATUM_TEST_ADMIN_PASSWORD || '',
+};
 export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const RUN = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -93,13 +97,13 @@ export async function fileReport(n, comment, extra = {}) {
 }
 
 /** Signs in through the login page (with the mouse and the form). */
-export async function signIn(page) {
-  assert.ok(EDITOR.email && EDITOR.password,
-    'ERRATUM_TEST_EDITOR_EMAIL and ERRATUM_TEST_EDITOR_PASSWORD name an editor account (scripts/browser-tests makes one)');
+export async function signIn(page, who = EDITOR) {
+  assert.ok(who.email && who.password,
+    'ERRATUM_TEST_EDITOR_* and ERRATUM_TEST_ADMIN_* (EMAIL, PASSWORD) name accounts (scripts/browser-tests makes them)');
   const res = await page.goto(`${BASE}/editor/`);
   assert.equal(new URL(page.url()).pathname, '/editor/login', 'sent to the login page');
   assert.equal(res.headers()['content-security-policy'], CSP);
-  await page.fill('#email', EDITOR.email);
-  await page.fill('#password', EDITOR.password);
+  await page.fill('#email', who.email);
+  await page.fill('#password', who.password);
   await Promise.all([page.waitForURL(`${BASE}/editor/`), page.click('button[type="submit"]')]);
 }

@@ -7,6 +7,7 @@
 //! carries the session's CSRF token, checked before the form is even parsed
 //! (`session::Posted`).
 
+pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod case;
@@ -62,6 +63,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/settings/notifications")
                     .route(web::get().to(settings::notifications))
                     .route(web::post().to(settings::save_notifications)),
+            )
+            .route("/settings/account", web::get().to(account::show))
+            .route(
+                "/settings/password",
+                web::post().to(account::change_password),
+            )
+            .route("/settings/tokens", web::post().to(account::create_token))
+            .route(
+                "/settings/tokens/{id}/revoke",
+                web::post().to(account::revoke_token),
             )
             .route("/admin/outbox", web::get().to(outbox::page))
             .route(

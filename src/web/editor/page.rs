@@ -41,6 +41,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../templates/editor/notifications.html"),
         ),
         (
+            "account.html",
+            include_str!("../templates/editor/account.html"),
+        ),
+        (
             "outbox.html",
             include_str!("../templates/editor/outbox.html"),
         ),
