@@ -49,16 +49,16 @@ pub fn lock_case(conn: &mut DbConn, case_id: &str) -> QueryResult<()> {
 }
 
 diesel::define_sql_function! {
-    /// `lower(text)`: Unicode-aware on both backends once
-    /// `register_sqlite_functions` has replaced SQLite's ASCII-only built-in
-    /// (PostgreSQL's follows the database's UTF-8 locale).
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+    /// `erratum_fold(text)`: lower case without diacritics, for searches
+    /// (`domain::search`). A migration defines it on PostgreSQL;
+    /// `register_sqlite_functions` registers the Rust one on SQLite.
+    #[sql_name = "erratum_fold"]
+    fn fold(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// Functions SQLite lacks or gets wrong, registered on each new connection.
 pub fn register_sqlite_functions(conn: &mut diesel::sqlite::SqliteConnection) -> QueryResult<()> {
-    // SQLite's own lower() folds only ASCII: "ÉLYSÉE" would not match "élysée".
-    lower_utils::register_impl(conn, |s: String| s.to_lowercase())
+    fold_utils::register_impl(conn, |s: String| crate::domain::search::fold(&s))
 }
 
 /// Lease up to `limit` due, unleased outbox rows to `token` until

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DbConn;
 use super::cases::{self, CaseRow, CaseSummary, Stats};
-use super::dialect::lower;
+use super::dialect::fold;
 use super::schema::{articles, cases as cases_t, reports};
 use crate::auth::CurrentEditor;
 use crate::config::DueHours;
@@ -119,11 +119,12 @@ pub struct QueuePage {
     pub as_of: NaiveDateTime,
 }
 
-/// Escape `%`, `_` and `\` for a LIKE pattern (with ESCAPE '\').
+/// The folded words (`domain::search`), with `%`, `_` and `\` escaped for a
+/// LIKE pattern (with ESCAPE '\').
 fn like_pattern(q: &str) -> String {
     let mut out = String::with_capacity(q.len() + 2);
     out.push('%');
-    for c in q.to_lowercase().chars() {
+    for c in crate::domain::search::fold(q).chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }
@@ -195,13 +196,13 @@ fn filtered<'a>(f: &'a Filter, editor_id: &'a str, watermark: &'a str) -> Boxed<
     if let Some(text) = &f.q {
         let pattern = like_pattern(text);
         q = q.filter(
-            lower(cases_t::sentence_text)
+            fold(cases_t::sentence_text)
                 .like(pattern.clone())
                 .escape('\\')
                 .or(exists(
                     reports::table
                         .filter(reports::case_id.eq(cases_t::id))
-                        .filter(lower(reports::comment).like(pattern).escape('\\')),
+                        .filter(fold(reports::comment).like(pattern).escape('\\')),
                 )),
         );
     }
@@ -453,7 +454,7 @@ mod tests {
 
     #[test]
     fn like_patterns_escape_wildcards_and_fold_case() {
-        assert_eq!(like_pattern("Élysée"), "%élysée%");
+        assert_eq!(like_pattern("Élysée"), "%elysee%");
         assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 

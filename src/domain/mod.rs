@@ -5,6 +5,7 @@ pub mod article;
 pub mod editor;
 pub mod priority;
 pub mod report;
+pub mod search;
 pub mod segment;
 pub mod text;
 pub mod workflow;

@@ -15,6 +15,7 @@ backend_tests!(
     sorts_order_the_queue,
     items_carry_what_triage_needs,
     bad_parameters_are_422,
+    search_folding_is_the_same_on_both_backends,
 );
 
 /// A report on sentence `i` from a distinct reader.
@@ -168,6 +169,16 @@ async fn filters_select_the_right_cases(b: Backend) {
     .await;
     let elysee = ids_of(&s, "q=élysée").await;
     assert_eq!(elysee.len(), 1, "case-insensitive, accents included");
+    assert_eq!(
+        ids_of(&s, "q=ELYSEE").await,
+        elysee,
+        "accents are optional in the search"
+    );
+    assert_eq!(
+        ids_of(&s, "q=l%E2%80%99%C3%A9lys%C3%A9e").await,
+        elysee,
+        "a typographic apostrophe matches a plain one"
+    );
     let resolved = case_on(&app, "spo", 2, "typo").await;
     assert_eq!(
         s.act(
@@ -416,4 +427,41 @@ async fn bad_parameters_are_422(b: Backend) {
     let (_, p) = s.get("/api/v1/queue?sort=x&limit=500").await;
     assert_eq!(p["errors"].as_array().unwrap().len(), 2);
     let _: Value = p;
+}
+
+/// The SQL `erratum_fold` (a migration's function on PostgreSQL, the Rust one
+/// registered on SQLite) folds exactly like `domain::search::fold`, on every
+/// character of its table and on ordinary text.
+async fn search_folding_is_the_same_on_both_backends(b: Backend) {
+    use diesel::RunQueryDsl;
+    use erratum::domain::search::{FROM, LIGATURES, fold};
+    let app = TestApp::spawn(b).await;
+    let mut samples: Vec<String> = FROM.chars().map(String::from).collect();
+    samples.extend(LIGATURES.iter().map(|(l, _)| l.to_string()));
+    samples.extend(
+        [
+            "Kim Jong-un a reçu à PYONGYANG l’ÉMISSAIRE russe",
+            "Œuvres complètes, Straße, Łódź\u{202f}!",
+            "Déjà-vu — «\u{a0}citation\u{a0}»",
+        ]
+        .map(String::from),
+    );
+    let from_sql = app
+        .app_state
+        .read(move |conn| {
+            samples
+                .iter()
+                .map(|s| {
+                    diesel::select(erratum::db::dialect::fold(s.clone()))
+                        .get_result::<String>(conn)
+                        .map(|folded| (s.clone(), folded))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(erratum::error::Problem::from)
+        })
+        .await
+        .unwrap();
+    for (s, folded) in from_sql {
+        assert_eq!(folded, fold(&s), "{s:?}");
+    }
 }

@@ -1,0 +1,1 @@
+DROP FUNCTION erratum_fold(text);
