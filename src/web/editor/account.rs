@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::flash::{self, Flash};
 use super::i18n;
 use super::page;
-use super::session::{Editor, Posted};
+use super::session::{Editor, NoFields, Posted};
 use crate::auth::CurrentEditor;
 use crate::db::editors as store;
 use crate::error::{FieldError, Problem};
@@ -254,15 +254,12 @@ pub async fn create_token(
     account_page(&req, &state, &editor, shown).await
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 /// POST /editor/settings/tokens/{id}/revoke: one's own tokens only (an
 /// admin revokes others' through the API).
 pub async fn revoke_token(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    posted: Posted<Empty>,
+    posted: Posted<NoFields>,
 ) -> Result<HttpResponse, Problem> {
     let editor = posted.editor;
     let (id, owner, actor) = (path.into_inner(), editor.id.clone(), editor.actor());

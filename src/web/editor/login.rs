@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::i18n::{self, Lang};
 use super::page::{self, see_other};
-use super::session::{self, Posted};
+use super::session::{self, NoFields, Posted};
 use crate::auth::{Via, secret};
 use crate::db::editors::{self as store, EditorChanges};
 use crate::error::Problem;
@@ -204,15 +204,12 @@ pub async fn submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 /// POST /editor/logout: the session is revoked on the server, not only
 /// forgotten by the browser.
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
-    posted: Posted<Nothing>,
+    posted: Posted<NoFields>,
 ) -> Result<HttpResponse, Problem> {
     if let Via::Session { session_id, .. } = posted.editor.via.clone() {
         state

@@ -6,11 +6,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::context;
-use serde::Deserialize;
 
 use super::flash::{self, Flash};
 use super::page;
-use super::session::{Editor, Posted};
+use super::session::{Editor, NoFields, Posted};
 use crate::domain::editor::Role;
 use crate::error::Problem;
 use crate::notify::admin::{self, OutboxQuery};
@@ -48,15 +47,12 @@ pub async fn page(
     )
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 /// POST /editor/admin/outbox/{id}/retry: a row already sent or skipped, or
 /// gone, comes back as a message rather than an error page.
 pub async fn retry(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    posted: Posted<Empty>,
+    posted: Posted<NoFields>,
 ) -> Result<HttpResponse, Problem> {
     posted.editor.require(Role::Admin)?;
     let id = path.into_inner();
@@ -73,7 +69,7 @@ pub async fn retry(
 /// POST /editor/admin/outbox/retry-dead
 pub async fn retry_all(
     state: web::Data<AppState>,
-    posted: Posted<Empty>,
+    posted: Posted<NoFields>,
 ) -> Result<HttpResponse, Problem> {
     posted.editor.require(Role::Admin)?;
     let done = state.writer.run(admin::retry_all_dead).await?;

@@ -69,6 +69,10 @@ impl FromRequest for Editor {
     }
 }
 
+/// A form with nothing but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 /// A form POSTed by a signed-in editor, its CSRF token checked.
 pub struct Posted<T> {
     pub editor: CurrentEditor,
