@@ -141,9 +141,25 @@ pub async fn update(
     path: web::Path<String>,
     body: ApiJson<EditorPatch>,
 ) -> Result<HttpResponse, Problem> {
-    editor.require(Role::Admin)?;
     let id = path.into_inner();
-    let b = body.0;
+    let ch = checked_changes(&editor, &id, body.0).await?;
+    let actor = editor.actor();
+    let row = state
+        .writer
+        .run(move |conn| store::update(conn, &actor, &id, ch))
+        .await?;
+    Ok(HttpResponse::Ok().json(row.view(true)))
+}
+
+/// Check a change to an account, as an admin makes it (the API's PATCH and
+/// the accounts page): admins cannot demote or disable themselves, every
+/// field is validated like at creation, a new password is hashed.
+pub async fn checked_changes(
+    editor: &CurrentEditor,
+    id: &str,
+    b: EditorPatch,
+) -> Result<EditorChanges, Problem> {
+    editor.require(Role::Admin)?;
     if id == editor.id && (b.disabled == Some(true) || b.role.is_some_and(|r| r != Role::Admin)) {
         return Err(Problem::conflict(
             "cannot_change_self",
@@ -179,10 +195,5 @@ pub async fn update(
                 .map_err(Problem::internal)?,
         );
     }
-    let actor = editor.actor();
-    let row = state
-        .writer
-        .run(move |conn| store::update(conn, &actor, &id, ch))
-        .await?;
-    Ok(HttpResponse::Ok().json(row.view(true)))
+    Ok(ch)
 }

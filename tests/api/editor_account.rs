@@ -11,6 +11,7 @@ backend_tests!(
     editors_change_their_password_from_the_page,
     wrong_current_passwords_are_limited_like_logins,
     editors_create_use_and_revoke_their_tokens,
+    admins_edit_accounts_and_reset_passwords,
 );
 
 const PAGE: &str = "/editor/settings/account";
@@ -286,4 +287,101 @@ async fn editors_create_use_and_revoke_their_tokens(b: Backend) {
     let r = browser().get(app.url(PAGE)).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert!(location(&r).starts_with("/editor/login"));
+}
+
+async fn admins_edit_accounts_and_reset_passwords(b: Backend) {
+    let app = spawn(b).await;
+    let admin = account(&app, Role::Admin, "Admin").await;
+    let ed = account(&app, Role::Editor, "Ed").await;
+    let (c, csrf) = sign_in(&app, &admin).await;
+    let (ed_browser, _) = sign_in(&app, &ed).await;
+    let path = format!("/editor/admin/editors/{}", ed.id);
+
+    let (_, html) = get_page(&app, &c, "/editor/admin/editors").await;
+    assert!(html.contains(&format!("href=\"{path}\"")), "{html}");
+    let (status, html) = get_page(&app, &c, &path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"Ed\""));
+    assert!(html.contains("<option value=\"editor\" selected>"));
+    // One's own account has no role to pick: admins cannot demote themselves.
+    let (_, own) = get_page(&app, &c, &format!("/editor/admin/editors/{}", admin.id)).await;
+    assert!(!own.contains("id=\"f-role\""));
+
+    let row = |id: String| {
+        let app = &app;
+        async move {
+            app.app_state
+                .read(move |conn| Ok(erratum::db::editors::find(conn, &id)?.unwrap()))
+                .await
+                .unwrap()
+        }
+    };
+    let form = |role: &'static str, password: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("name", "<b>Ed</b> Martin".to_string()),
+            ("role", role.to_string()),
+            ("desks", "sport, culture".to_string()),
+            ("language", "en".to_string()),
+            ("password", password.to_string()),
+        ]
+    };
+    let post = |form: Vec<(&'static str, String)>, path: String| {
+        let (app, c) = (&app, c.clone());
+        async move { c.post(app.url(&path)).form(&form).send().await.unwrap() }
+    };
+
+    // Bad input is shown on the form and changes nothing.
+    let r = post(form("viewer", "short"), path.clone()).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("id=\"f-password\""));
+    assert_eq!(row(ed.id.clone()).await.role().as_str(), "editor");
+    // Without the CSRF token, refused.
+    let mut forged = form("viewer", "");
+    forged.remove(0);
+    assert_eq!(post(forged, path.clone()).await.status(), 403);
+
+    // Saved without a password: the account's sessions go on.
+    let r = post(form("viewer", ""), path.clone()).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/editor/admin/editors?done=editor_updated");
+    let after = row(ed.id.clone()).await;
+    assert_eq!(after.role().as_str(), "viewer");
+    assert_eq!(
+        after.desks(),
+        vec!["sport".to_string(), "culture".to_string()]
+    );
+    assert_eq!(
+        (after.name.as_str(), after.language.as_str()),
+        ("<b>Ed</b> Martin", "en")
+    );
+    let r = ed_browser.get(app.url("/editor/")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "still signed in");
+    let (_, html) = get_page(&app, &c, "/editor/admin/editors?done=editor_updated").await;
+    assert!(html.contains("&lt;b&gt;Ed&lt;"), "escaped");
+    assert!(html.contains("Le compte a été enregistré."));
+    // Now a viewer, Ed cannot open the page.
+    let r = ed_browser.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+
+    // A new password: every session of the account ends; it signs in anew.
+    let r = post(form("viewer", "a brand new passphrase"), path.clone()).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        location(&r),
+        "/editor/admin/editors?done=editor_password_reset"
+    );
+    let r = ed_browser.get(app.url("/editor/")).send().await.unwrap();
+    assert_eq!(r.status(), 303, "signed out");
+    assert_eq!(api_login(&app, &ed.email, &ed.password).await, 401);
+    assert_eq!(
+        api_login(&app, &ed.email, "a brand new passphrase").await,
+        200
+    );
+
+    // A forged demotion of oneself is refused.
+    let own_path = format!("/editor/admin/editors/{}", admin.id);
+    let r = post(form("viewer", ""), own_path).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(row(admin.id.clone()).await.role().as_str(), "admin");
 }

@@ -1,4 +1,5 @@
-//! Admin pages: the staff accounts (add, disable, enable).
+//! Admin pages: the staff accounts (add, edit, reset a password, disable,
+//! enable).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -12,6 +13,7 @@ use crate::auth::{CurrentEditor, password};
 use crate::db::editors::{self as store, EditorChanges, NewEditor};
 use crate::domain::editor::{EditorEmail, Password, Role, parse_desks, parse_name};
 use crate::error::{FieldError, Problem};
+use crate::routes::editors::{EditorPatch, checked_changes};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -213,6 +215,140 @@ pub async fn set_disabled(
         "editor_disabled"
     } else {
         "editor_enabled"
+    };
+    Ok(see_other(&format!("/editor/admin/editors?done={done}")))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct EditEditorForm {
+    #[serde(default)]
+    name: String,
+    /// Absent for one's own account (admins cannot demote themselves).
+    #[serde(default)]
+    role: Option<String>,
+    /// Comma-separated.
+    #[serde(default)]
+    desks: String,
+    #[serde(default)]
+    language: String,
+    /// Empty: unchanged.
+    #[serde(default, skip_serializing)]
+    password: String,
+}
+
+async fn edit_page(
+    state: &AppState,
+    editor: &CurrentEditor,
+    id: String,
+    status: StatusCode,
+    form: Option<EditEditorForm>,
+    errors: Vec<FieldError>,
+) -> Result<HttpResponse, Problem> {
+    editor.require(Role::Admin)?;
+    let row = state
+        .read(move |conn| Ok(store::find(conn, &id)?))
+        .await?
+        .ok_or_else(|| Problem::not_found("editor_not_found", "No such editor."))?;
+    let form = form.unwrap_or_else(|| EditEditorForm {
+        name: row.name.clone(),
+        role: Some(row.role().as_str().to_string()),
+        desks: row.desks().join(", "),
+        language: row.language.clone(),
+        password: String::new(),
+    });
+    let errors: Vec<_> = errors
+        .iter()
+        .map(|e| context! { field => e.field.clone(), message => e.message.clone() })
+        .collect();
+    page::render(
+        status,
+        "editor_edit.html",
+        context! {
+            ..context! {
+                account => context! {
+                    id => row.id.clone(), email => row.email.clone(),
+                    disabled => row.disabled, is_me => row.id == editor.id,
+                },
+                form, errors,
+            },
+            ..page::base(editor, "admin"),
+        },
+    )
+}
+
+/// GET /editor/admin/editors/{id}
+pub async fn edit_editor(
+    Editor(editor): Editor,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    edit_page(
+        &state,
+        &editor,
+        path.into_inner(),
+        StatusCode::OK,
+        None,
+        vec![],
+    )
+    .await
+}
+
+/// POST /editor/admin/editors/{id}: name, role, desks, language and,
+/// when given, a new password (which signs the account out everywhere).
+/// Checked by the API's own `checked_changes`.
+pub async fn update_editor(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    posted: Posted<EditEditorForm>,
+) -> Result<HttpResponse, Problem> {
+    let Posted { editor, form } = posted;
+    editor.require(Role::Admin)?;
+    let id = path.into_inner();
+    let role = match form.role.as_deref() {
+        None => Ok(None),
+        Some(r) => Role::parse(r)
+            .map(Some)
+            .ok_or_else(|| FieldError::new("role", "invalid_value", "unknown role")),
+    };
+    let desks: Vec<String> = form
+        .desks
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(str::to_string)
+        .collect();
+    let checked = match role {
+        Err(e) => Err(Problem::validation(vec![e])),
+        Ok(role) => {
+            let patch = EditorPatch {
+                name: Some(form.name.clone()),
+                role,
+                desks: Some(desks),
+                language: Some(form.language.clone()),
+                disabled: None,
+                password: (!form.password.is_empty()).then(|| form.password.clone()),
+            };
+            checked_changes(&editor, &id, patch).await
+        }
+    };
+    let ch = match checked {
+        Ok(ch) => ch,
+        Err(p) if !p.errors.is_empty() => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return edit_page(&state, &editor, id, status, Some(form), p.errors).await;
+        }
+        Err(p) => return Err(p),
+    };
+    let password_reset = ch.password_hash.is_some();
+    let actor = editor.actor();
+    state
+        .writer
+        .run(move |conn| store::update(conn, &actor, &id, ch))
+        .await?;
+    let done = if password_reset {
+        "editor_password_reset"
+    } else {
+        "editor_updated"
     };
     Ok(see_other(&format!("/editor/admin/editors?done={done}")))
 }

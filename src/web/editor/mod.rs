@@ -55,6 +55,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/language", web::post().to(login::language))
             .route("/admin/editors", web::get().to(admin::editors))
             .route("/admin/editors", web::post().to(admin::create_editor))
+            .service(
+                web::resource("/admin/editors/{id}")
+                    .route(web::get().to(admin::edit_editor))
+                    .route(web::post().to(admin::update_editor)),
+            )
             .route(
                 "/admin/editors/{id}/status",
                 web::post().to(admin::set_disabled),

@@ -41,6 +41,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../templates/editor/notifications.html"),
         ),
         (
+            "editor_edit.html",
+            include_str!("../templates/editor/editor_edit.html"),
+        ),
+        (
             "account.html",
             include_str!("../templates/editor/account.html"),
         ),
