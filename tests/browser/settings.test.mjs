@@ -1,5 +1,5 @@
 // The editors' own settings and the admin pages, in a real browser: an admin
-// adds an account from the accounts page; its owner signs in, changes the
+// adds an account from the accounts page and edits it; its owner signs in, changes the
 // password and makes, uses and revokes an API token from "My account";
 // notification settings are saved; the failed-emails page renders. Every
 // page under the strict CSP, with no script error. A screenshot of the
@@ -39,6 +39,12 @@ test('an admin adds an account; its owner changes the password and makes, uses a
     assert.match(await admin.page.locator('p.notice').textContent(), /Le compte a été créé/);
     const row = admin.page.locator('table.accounts tr', { hasText: email });
     assert.equal(await row.locator('td').first().textContent(), 'Journaliste <i>de garde</i>', 'the name is text');
+    // …then edits it: its desk.
+    await Promise.all([admin.page.waitForURL(/\/editor\/admin\/editors\/[0-9a-f-]+$/), row.locator('a.button').click()]);
+    assert.equal(await admin.page.locator('#f-name').inputValue(), 'Journaliste <i>de garde</i>');
+    await admin.page.fill('#f-desks', 'international');
+    await Promise.all([admin.page.waitForURL(/done=editor_updated/), admin.page.click('form.grid-form button[type="submit"]')]);
+    assert.match(await admin.page.locator('table.accounts tr', { hasText: email }).textContent(), /international/);
     // The failed-emails page renders for admins, with its counts.
     await admin.page.click('nav a[href="/editor/admin/outbox"]');
     assert.equal(await admin.page.locator('h1').textContent(), 'Courriels en échec');
