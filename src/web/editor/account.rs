@@ -66,11 +66,6 @@ async fn account_page(
             }
         })
         .collect();
-    let errors = |list: &[FieldError]| -> Vec<_> {
-        list.iter()
-            .map(|e| context! { field => e.field.clone(), code => e.code, message => e.message.clone() })
-            .collect()
-    };
     let created = shown.created.as_ref().map(|c| {
         context! { token => c.token.clone(), name => c.info.name.clone(),
         expires_at => c.info.expires_at.map(|e| e.to_string()) }
@@ -83,10 +78,10 @@ async fn account_page(
             ..context! {
                 tokens,
                 created,
-                password_errors => errors(&shown.password_errors),
+                password_errors => page::field_errors(&shown.password_errors),
                 password_bad => shown.password_errors.iter().map(|e| e.field.clone()).collect::<Vec<_>>(),
                 min_password => crate::domain::editor::MIN_PASSWORD,
-                token_errors => errors(&shown.token_errors),
+                token_errors => page::field_errors(&shown.token_errors),
                 token_name => shown.token_name,
                 alert => shown.alert,
                 max_days => (max_days > 0).then_some(max_days),

@@ -33,6 +33,16 @@ pub struct NewEditorForm {
     password: String,
 }
 
+/// The desks field: comma-separated names.
+fn desk_list(field: &str) -> Vec<String> {
+    field
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 #[derive(Deserialize)]
 pub struct Flash {
     done: Option<String>,
@@ -60,10 +70,7 @@ async fn editors_page(
             }
         })
         .collect();
-    let errors: Vec<_> = errors
-        .iter()
-        .map(|e| context! { field => e.field.clone(), message => e.message.clone() })
-        .collect();
+    let errors = page::field_errors(&errors);
     let done = done
         .filter(|d| d.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         .map(|d| i18n::text(lang, &format!("flash.{d}")));
@@ -114,13 +121,7 @@ pub async fn create_editor(
     let role = Role::parse(&form.role)
         .ok_or_else(|| errors.push(FieldError::new("role", "invalid_value", "unknown role")))
         .ok();
-    let desk_list: Vec<String> = form
-        .desks
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(str::to_string)
-        .collect();
+    let desk_list = desk_list(&form.desks);
     let desks = parse_desks(&desk_list).map_err(|e| errors.push(e)).ok();
     let language = match form.language.as_str() {
         "fr" | "en" => Some(form.language.clone()),
@@ -256,10 +257,7 @@ async fn edit_page(
         language: row.language.clone(),
         password: String::new(),
     });
-    let errors: Vec<_> = errors
-        .iter()
-        .map(|e| context! { field => e.field.clone(), message => e.message.clone() })
-        .collect();
+    let errors = page::field_errors(&errors);
     page::render(
         status,
         "editor_edit.html",
@@ -310,13 +308,7 @@ pub async fn update_editor(
             .map(Some)
             .ok_or_else(|| FieldError::new("role", "invalid_value", "unknown role")),
     };
-    let desks: Vec<String> = form
-        .desks
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .map(str::to_string)
-        .collect();
+    let desks = desk_list(&form.desks);
     let checked = match role {
         Err(e) => Err(Problem::validation(vec![e])),
         Ok(role) => {

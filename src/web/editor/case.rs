@@ -97,11 +97,7 @@ async fn case_page(
         .iter()
         .map(|a| a.as_str())
         .collect();
-    let errors: Vec<Value> = refusal
-        .errors
-        .iter()
-        .map(|e| context! { field => e.field.clone(), message => e.message.clone() })
-        .collect();
+    let errors: Vec<Value> = page::field_errors(&refusal.errors);
     let form = refusal.form.unwrap_or_default();
     let status = refusal.status.unwrap_or(StatusCode::OK);
     let ctx = context! {

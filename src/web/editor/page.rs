@@ -91,6 +91,16 @@ pub fn render(status: StatusCode, name: &str, ctx: Value) -> Result<HttpResponse
         .body(body))
 }
 
+/// Field errors as a form's template shows them: `{field, code, message}`.
+pub fn field_errors(errors: &[crate::error::FieldError]) -> Vec<Value> {
+    errors
+        .iter()
+        .map(
+            |e| context! { field => e.field.clone(), code => e.code, message => e.message.clone() },
+        )
+        .collect()
+}
+
 /// The language of an editor's pages.
 pub fn lang_of(editor: &CurrentEditor) -> Lang {
     Lang::parse(&editor.language)
