@@ -25,6 +25,7 @@ pub struct Settings {
     pub cors: CorsSettings,
     pub log: LogSettings,
     pub email: EmailSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,6 +61,17 @@ pub struct DemoSettings {
     pub enabled: bool,
     pub external_id: String,
     pub url: String,
+}
+
+/// How long personal data and request records are kept (`[retention]`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Days after a case is resolved that readers' email addresses on its
+    /// reports are erased; 0 keeps them.
+    pub reporter_email_days: u32,
+    /// Days an Idempotency-Key and its answer are kept.
+    pub idempotency_key_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -304,6 +316,9 @@ impl Settings {
         }
         if self.database.writer_max_batch == 0 {
             return bad("database.writer_max_batch", "must be at least 1");
+        }
+        if self.retention.idempotency_key_days == 0 {
+            return bad("retention.idempotency_key_days", "must be at least 1");
         }
         if self.intake.max_body_bytes < 1024 {
             return bad("intake.max_body_bytes", "must be at least 1024");

@@ -60,6 +60,7 @@ impl Application {
         };
         let mailer = Mailer::new(
             &settings.email,
+            settings.retention,
             pool.clone(),
             writer.clone(),
             public_url.clone(),

@@ -28,7 +28,13 @@ pub async fn worker(settings: Settings, drain: bool) -> anyhow::Result<()> {
         blocking(move || open(&s)).await?
     };
     let writer = Writer::start(pool.clone(), settings.database.writer_max_batch);
-    let mailer = super::worker::Mailer::new(&settings.email, pool, writer, settings.public_url())?;
+    let mailer = super::worker::Mailer::new(
+        &settings.email,
+        settings.retention,
+        pool,
+        writer,
+        settings.public_url(),
+    )?;
     if drain {
         mailer
             .scan(db::now())

@@ -22,7 +22,7 @@ use super::content::Payload;
 use super::render::{Links, Renderer};
 use super::transport::{Failure, SendError, Transport};
 use super::unsubscribe::{self, Unsubscribe};
-use crate::config::EmailSettings;
+use crate::config::{EmailSettings, RetentionSettings};
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::{Pool, Writer, new_id, now};
 use crate::error::Problem;
@@ -69,6 +69,8 @@ pub struct Mailer {
     renderer: Renderer,
     settings: EmailSettings,
     pub config: NotifyConfig,
+    /// What the periodic scan forgets besides old emails.
+    retention: RetentionSettings,
     from: Mailbox,
     public_url: String,
     worker_id: String,
@@ -94,6 +96,7 @@ enum Outcome {
 impl Mailer {
     pub fn new(
         settings: &EmailSettings,
+        retention: RetentionSettings,
         pool: Pool,
         writer: Writer,
         public_url: String,
@@ -126,6 +129,7 @@ impl Mailer {
             renderer,
             settings: settings.clone(),
             config: NotifyConfig::from_settings(settings),
+            retention,
             from,
             public_url,
             worker_id: format!("{}-{}", std::process::id(), &new_id()[24..]),
@@ -173,15 +177,18 @@ impl Mailer {
             .await
     }
 
-    /// Write due digests and overdue notices as of `at`, and forget emails
-    /// older than `email.retention_days`.
+    /// Write due digests and overdue notices as of `at`, forget emails
+    /// older than `email.retention_days`, and what `[retention]` says to
+    /// forget (`db::retention`).
     pub async fn scan(&self, at: NaiveDateTime) -> Result<(usize, usize), Problem> {
         let cfg = self.config.clone();
+        let retention = self.retention;
         self.writer
             .run(move |conn| {
                 let overdue = super::events::scan_overdue(conn, &cfg, at)?;
                 let digests = super::digest::build_due(conn, &cfg, at)?;
                 outbox::purge(conn, at - chrono::Duration::days(cfg.retention_days))?;
+                crate::db::retention::sweep(conn, at, &retention)?;
                 Ok((overdue, digests))
             })
             .await

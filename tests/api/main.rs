@@ -25,6 +25,7 @@ mod errors;
 mod operations;
 mod queue;
 mod reports;
+mod retention;
 mod roles;
 mod schema;
 mod staff;

@@ -1,0 +1,131 @@
+//! `[retention]`: readers' addresses are erased some time after their case is
+//! resolved, idempotency keys after a few days; the worker's scan does it.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use erratum::db::schema::{idempotency_keys, reports};
+use erratum::domain::editor::Role;
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::helpers::{Backend, TestApp};
+use crate::staff::{self, QUOTES, add, login};
+
+backend_tests!(addresses_and_idempotency_keys_are_forgotten_in_time);
+
+/// Every report's (case id, address, notify).
+async fn addresses(app: &TestApp) -> Vec<(String, Option<String>, bool)> {
+    app.app_state
+        .read(|conn| {
+            Ok(reports::table
+                .select((reports::case_id, reports::reporter_email, reports::notify))
+                .load(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+async fn idempotency_key_count(app: &TestApp) -> i64 {
+    app.app_state
+        .read(|conn| Ok(idempotency_keys::table.count().get_result(conn)?))
+        .await
+        .unwrap()
+}
+
+async fn addresses_and_idempotency_keys_are_forgotten_in_time(b: Backend) {
+    let app = staff::spawn_with(
+        b,
+        "[retention]\nreporter_email_days = 30\nidempotency_key_days = 7\n",
+    )
+    .await;
+    let admin = add(&app, Role::Admin, &[]).await;
+    let s = login(&app, &admin).await;
+
+    // A report with an Idempotency-Key and an address, on a case resolved now…
+    let body = json!({
+        "quote": {"exact": QUOTES[0]},
+        "category": "typo",
+        "comment": "Une coquille dans cette phrase.",
+        "reporter": {"email": "lectrice@example.org", "notify": true},
+    });
+    let send = || {
+        reqwest::Client::new()
+            .post(app.url("/api/v1/articles/demo-coree-du-nord/reports"))
+            .header("Idempotency-Key", "retention-test-key")
+            .json(&body)
+            .send()
+    };
+    let first: Value = send().await.unwrap().json().await.unwrap();
+    let resolved = first["case_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.act(
+            &resolved,
+            "resolve",
+            Some(json!({"resolution": "no_change"}))
+        )
+        .await
+        .0,
+        200
+    );
+    // …and one on a case still open.
+    let open = staff::report(
+        &app,
+        QUOTES[1],
+        "factual_error",
+        Some("lecteur@example.org"),
+    )
+    .await;
+    assert_eq!(idempotency_key_count(&app).await, 1);
+
+    let now = erratum::db::now();
+    let scan = |days: i64| {
+        let app = &app;
+        async move {
+            app.app_state
+                .mailer
+                .scan(now + Duration::days(days))
+                .await
+                .unwrap()
+        }
+    };
+    let address_of = |rows: &[(String, Option<String>, bool)], case: &str| {
+        rows.iter()
+            .find(|(c, _, _)| c == case)
+            .map(|(_, e, n)| (e.clone(), *n))
+            .unwrap()
+    };
+
+    // A day later nothing is forgotten: a retry still gets the first answer.
+    scan(1).await;
+    let replay: Value = send().await.unwrap().json().await.unwrap();
+    assert_eq!(replay["report_id"], first["report_id"]);
+    assert_eq!(idempotency_key_count(&app).await, 1);
+
+    // After a week the key is gone; the address stays until 30 days after
+    // the resolution.
+    scan(8).await;
+    assert_eq!(idempotency_key_count(&app).await, 0);
+    let rows = addresses(&app).await;
+    assert_eq!(
+        address_of(&rows, &resolved),
+        (Some("lectrice@example.org".into()), true)
+    );
+
+    scan(31).await;
+    let rows = addresses(&app).await;
+    assert_eq!(address_of(&rows, &resolved), (None, false), "erased");
+    assert_eq!(
+        address_of(&rows, &open),
+        (Some("lecteur@example.org".into()), true),
+        "an open case keeps its readers' addresses"
+    );
+    // The case keeps its reports, their text and its reader count.
+    let (status, case) = s.get(&format!("/api/v1/cases/{resolved}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(case["reports"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        case["reports"][0]["comment"],
+        "Une coquille dans cette phrase."
+    );
+    assert!(case["reports"][0]["reporter_email"].is_null());
+}
