@@ -80,7 +80,6 @@ async fn account_page(
                 created,
                 password_errors => page::field_errors(&shown.password_errors),
                 password_bad => shown.password_errors.iter().map(|e| e.field.clone()).collect::<Vec<_>>(),
-                min_password => crate::domain::editor::MIN_PASSWORD,
                 token_errors => page::field_errors(&shown.token_errors),
                 token_name => shown.token_name,
                 alert => shown.alert,
@@ -165,7 +164,7 @@ pub async fn change_password(
         Err(Problem::validation(vec![FieldError::new(
             "confirm_password",
             "mismatch",
-            i18n::text(lang, "account.mismatch"),
+            i18n::text(lang, "field_errors.mismatch"),
         )]))
     } else {
         let change = PasswordChange {
@@ -217,7 +216,7 @@ pub async fn create_token(
         Err(_) => Err(Problem::validation(vec![FieldError::new(
             "expires_in_days",
             "not_a_number",
-            i18n::text(lang, "account.errors.not_a_number"),
+            i18n::text(lang, "field_errors.not_a_number"),
         )])),
     };
     let result = match result {

@@ -119,6 +119,7 @@ pub fn base(editor: &CurrentEditor, section: &str) -> Value {
         lang => lang.as_str(),
         csrf,
         section,
+        min_password => crate::domain::editor::MIN_PASSWORD,
         me => context! {
             id => editor.id.clone(),
             name => editor.name.clone(),
@@ -136,6 +137,7 @@ pub fn anonymous(lang: Lang) -> Value {
         lang => lang.as_str(),
         csrf => "",
         section => "",
+        min_password => crate::domain::editor::MIN_PASSWORD,
         me => Value::from(()),
     }
 }
@@ -299,13 +301,23 @@ mod tests {
                         role => "admin", desks => Vec::<String>::new(), language => "fr",
                         disabled => false, created_at => "2025-01-01T00:00:00", is_me => true }],
                     form => context! { email => "", name => "", role => "editor", desks => "", language => "fr" },
-                    errors => vec![context! { field => "password", message => "too short" }],
+                    errors => vec![
+                        context! { field => "password", code => "too_short", message => "too short" },
+                        context! { field => "email", code => "brand_new", message => "as the server says" },
+                    ],
                     done => "ok",
                     ..signed_in(lang, "admin"),
                 },
             );
             assert!(html.contains("&lt;b&gt;Ana&lt;&#x2f;b&gt;"), "{html}");
             assert!(html.contains("data-csrf=\"tok\""));
+            // Known codes in the interface's language, others as the server said.
+            let short = match lang {
+                Lang::Fr => "doit compter au moins 12 caractères",
+                Lang::En => "must be at least 12 characters",
+            };
+            assert!(html.contains(short), "{html}");
+            assert!(html.contains("as the server says"));
         }
     }
 
