@@ -206,18 +206,23 @@ pub fn next_due(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
         .first(conn)
 }
 
-/// How many rows have each status.
+/// How many rows have each status (every status, zero included), in one
+/// query.
 pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
-    [PENDING, SENT, DEAD, SKIPPED]
+    let found: Vec<(String, i64)> = outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok([PENDING, SENT, DEAD, SKIPPED]
         .into_iter()
         .map(|status| {
-            let n = outbox::table
-                .filter(outbox::status.eq(status))
-                .count()
-                .get_result(conn)?;
-            Ok((status.to_string(), n))
+            let n = found
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            (status.to_string(), n)
         })
-        .collect()
+        .collect())
 }
 
 pub fn mark_sent(conn: &mut DbConn, id: &str, t: NaiveDateTime) -> QueryResult<usize> {

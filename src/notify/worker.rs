@@ -409,40 +409,54 @@ impl Mailer {
     /// The worker's loop, until `shutdown` turns true: scan for digests and
     /// overdue cases every `scan_secs`, send what is due, then sleep until
     /// woken, until the next row is due, or `poll_secs`.
+    ///
+    /// Every committed report wakes it, most of them with nothing to send:
+    /// a cheap read of the next due time decides whether to claim, so that
+    /// a wake-up without mail costs one query and no write (claims go
+    /// through the writer, which the intake shares). The outbox gauges are
+    /// refreshed at most every `GAUGE_EVERY`.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        const GAUGE_EVERY: Duration = Duration::from_secs(5);
         let poll = Duration::from_secs(self.settings.worker.poll_secs);
         let scan_every = Duration::from_secs(self.settings.worker.scan_secs);
         let mut last_scan: Option<tokio::time::Instant> = None;
+        let mut last_gauges: Option<tokio::time::Instant> = None;
         tracing::info!(transport = %self.transport.describe(), "email worker started");
         loop {
             if *shutdown.borrow() {
                 break;
             }
+            let mut scanned = false;
             if last_scan.is_none_or(|s| s.elapsed() >= scan_every) {
                 if let Err(p) = self.scan(now()).await {
                     tracing::warn!(error = %p, "email: scan failed");
                 }
                 last_scan = Some(tokio::time::Instant::now());
+                scanned = true;
             }
-            if let Err(p) = self.run_once().await {
-                tracing::warn!(error = %p, "email: cannot claim rows");
+            let mut next = self.next_due().await;
+            if scanned || next.is_some_and(|n| n <= now()) {
+                if let Err(p) = self.run_once().await {
+                    tracing::warn!(error = %p, "email: cannot claim rows");
+                }
+                next = self.next_due().await;
+            }
+            if last_gauges.is_none_or(|g| g.elapsed() >= GAUGE_EVERY) {
+                let pool = self.pool.clone();
+                let counts = tokio::task::spawn_blocking(move || {
+                    pool.get()
+                        .ok()
+                        .and_then(|mut conn| outbox::count_by_status(&mut conn).ok())
+                        .unwrap_or_default()
+                })
+                .await
+                .unwrap_or_default();
+                for (status, n) in counts {
+                    self.metrics.outbox.with_label_values(&[&status]).set(n);
+                }
+                last_gauges = Some(tokio::time::Instant::now());
             }
             let mut wait = poll.min(scan_every);
-            let pool = self.pool.clone();
-            let (next, counts) = tokio::task::spawn_blocking(move || {
-                let Ok(mut conn) = pool.get() else {
-                    return (None, Vec::new());
-                };
-                (
-                    outbox::next_due(&mut conn).ok().flatten(),
-                    outbox::count_by_status(&mut conn).unwrap_or_default(),
-                )
-            })
-            .await
-            .unwrap_or_default();
-            for (status, n) in counts {
-                self.metrics.outbox.with_label_values(&[&status]).set(n);
-            }
             if let Some(next) = next {
                 let until = (next - now()).to_std().unwrap_or(Duration::ZERO);
                 wait = wait.min(until.max(Duration::from_millis(50)));
@@ -454,6 +468,19 @@ impl Mailer {
             }
         }
         tracing::info!("email worker stopped");
+    }
+
+    /// When the next pending row is due (a read, outside the writer).
+    async fn next_due(&self) -> Option<NaiveDateTime> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            pool.get()
+                .ok()
+                .and_then(|mut conn| outbox::next_due(&mut conn).ok().flatten())
+        })
+        .await
+        .ok()
+        .flatten()
     }
 }
 
