@@ -90,6 +90,9 @@ test('the keyboard alone: search, move, open, claim, resolve; spam from the queu
     const { context, page, log } = await newPage();
     // Sign in with the keyboard: the address field has the focus.
     await page.goto(`${BASE}/editor/login`);
+    // Chromium applies autofocus after the load event, on a later frame: wait
+    // for it rather than type into nothing on a busy machine.
+    await page.waitForFunction(() => document.activeElement?.id === 'email');
     await page.keyboard.type(process.env.ERRATUM_TEST_EDITOR_EMAIL);
     await page.keyboard.press('Tab');
     await page.keyboard.type(process.env.ERRATUM_TEST_EDITOR_PASSWORD);
