@@ -30,7 +30,7 @@ test('an admin adds an account; its owner changes the password and makes, uses a
     // The admin adds the account with the form on the accounts page.
     const admin = await newPage();
     await signIn(admin.page, ADMIN);
-    await admin.page.click('nav a[href="/editor/admin/editors"]');
+    await Promise.all([admin.page.waitForURL(`${BASE}/editor/admin/editors`), admin.page.click('nav a[href="/editor/admin/editors"]')]);
     await admin.page.fill('#f-email', email);
     await admin.page.fill('#f-name', 'Journaliste <i>de garde</i>');
     await admin.page.selectOption('#f-role', 'viewer');
@@ -46,7 +46,7 @@ test('an admin adds an account; its owner changes the password and makes, uses a
     await Promise.all([admin.page.waitForURL(/done=editor_updated/), admin.page.click('form.grid-form button[type="submit"]')]);
     assert.match(await admin.page.locator('table.accounts tr', { hasText: email }).textContent(), /international/);
     // The failed-emails page renders for admins, with its counts.
-    await admin.page.click('nav a[href="/editor/admin/outbox"]');
+    await Promise.all([admin.page.waitForURL(`${BASE}/editor/admin/outbox`), admin.page.click('nav a[href="/editor/admin/outbox"]')]);
     assert.equal(await admin.page.locator('h1').textContent(), 'Courriels en échec');
     assert.equal(await admin.page.locator('.outbox-counts li').count(), 4);
     await assertCleanPage(admin.page, admin.log);
@@ -55,7 +55,7 @@ test('an admin adds an account; its owner changes the password and makes, uses a
     // Its owner signs in and opens "Mon compte".
     const { context, page, log } = await newPage();
     await signIn(page, { email, password: first });
-    await page.click('a[href="/editor/settings/account"]');
+    await Promise.all([page.waitForURL(`${BASE}/editor/settings/account`), page.click('a[href="/editor/settings/account"]')]);
     assert.equal(await page.locator('h1').textContent(), 'Mon compte');
     assert.equal(await page.locator('a[href="/editor/settings/account"]').getAttribute('aria-current'), 'page');
 
@@ -108,7 +108,7 @@ test('an admin adds an account; its owner changes the password and makes, uses a
 test('an editor saves notification settings', { timeout: TEST_TIMEOUT }, async () => {
   const { context, page, log } = await newPage();
   await signIn(page, EDITOR);
-  await page.click('a[href="/editor/settings/notifications"]');
+  await Promise.all([page.waitForURL(`${BASE}/editor/settings/notifications`), page.click('a[href="/editor/settings/notifications"]')]);
   assert.equal(await page.locator('h1').textContent(), 'Réglages des notifications');
   const before = await page.locator('#n-assigned').inputValue();
   const other = before === 'daily' ? 'hourly' : 'daily';
