@@ -41,6 +41,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../templates/editor/notifications.html"),
         ),
         (
+            "_desks_language.html",
+            include_str!("../templates/editor/_desks_language.html"),
+        ),
+        (
             "editor_edit.html",
             include_str!("../templates/editor/editor_edit.html"),
         ),
