@@ -7,6 +7,9 @@
 //! as `unaccent` is needed). A test checks that the two agree on every
 //! character of the table.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 /// Letters with diacritics (Latin-1 and Latin Extended-A: French, Spanish,
 /// Portuguese, German, Nordic, Polish, Czech, Romanian, Turkish…), the
 /// typographic apostrophes, and the non-breaking spaces French typography puts
@@ -23,14 +26,19 @@ pub const LIGATURES: [(char, &str); 5] = [
     ('ß', "ss"),
 ];
 
+/// [`FROM`] to [`TO`], built once: SQLite calls [`fold`] on every row a
+/// search reads, so a character must not cost a walk through the table.
+static TABLE: LazyLock<HashMap<char, char>> =
+    LazyLock::new(|| FROM.chars().zip(TO.chars()).collect());
+
 /// Lower case, without diacritics, with plain apostrophes and spaces.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if let Some((_, two)) = LIGATURES.iter().find(|(l, _)| *l == c) {
             out.push_str(two);
-        } else if let Some(i) = FROM.chars().position(|f| f == c) {
-            out.extend(TO.chars().nth(i));
+        } else if let Some(&plain) = TABLE.get(&c) {
+            out.push(plain);
         } else {
             out.extend(c.to_lowercase());
         }
