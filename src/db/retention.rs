@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use super::DbConn;
 use super::schema::{cases, idempotency_keys, reports};
 use crate::config::RetentionSettings;
+use crate::domain::workflow::Status;
 
 /// What one sweep forgot.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -24,7 +25,7 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime, r: &RetentionSettings) -> Que
     if r.reporter_email_days > 0 {
         let cutoff = at - Duration::days(i64::from(r.reporter_email_days));
         let done_cases = cases::table
-            .filter(cases::status.eq("resolved"))
+            .filter(cases::status.eq(Status::Resolved.as_str()))
             .filter(cases::resolved_at.lt(cutoff))
             .select(cases::id);
         // The reporter key (a hash) stays: distinct-reader counts still hold.
