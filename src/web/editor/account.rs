@@ -6,7 +6,6 @@
 //! (never in a redirect's URL, which browsers keep in their history).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::context;
 use serde::Deserialize;
@@ -66,10 +65,10 @@ async fn account_page(
             }
         })
         .collect();
-    let created = shown.created.as_ref().map(|c| {
-        context! { token => c.token.clone(), name => c.info.name.clone(),
-        expires_at => c.info.expires_at.map(|e| e.to_string()) }
-    });
+    let created = shown
+        .created
+        .as_ref()
+        .map(|c| context! { token => c.token.clone(), name => c.info.name.clone() });
     let max_days = state.settings.auth.token_max_days;
     page::render(
         shown.status.unwrap_or(StatusCode::OK),
@@ -142,15 +141,6 @@ fn shown_on_form(p: Problem, lang: i18n::Lang) -> Result<Refusal, Problem> {
     Err(p)
 }
 
-fn with_retry_after(mut res: HttpResponse, secs: Option<u64>) -> HttpResponse {
-    if let Some(secs) = secs
-        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-    {
-        res.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    res
-}
-
 /// POST /editor/settings/password: this session stays open, every other
 /// one of the account is closed.
 pub async fn change_password(
@@ -187,7 +177,7 @@ pub async fn change_password(
                 ..Default::default()
             };
             let res = account_page(&req, &state, &editor, shown).await?;
-            Ok(with_retry_after(res, refused.retry_after))
+            Ok(page::with_retry_after(res, refused.retry_after))
         }
     }
 }
@@ -209,26 +199,26 @@ pub async fn create_token(
 ) -> Result<HttpResponse, Problem> {
     let Posted { editor, form } = posted;
     let lang = page::lang_of(&editor);
-    let days = form.expires_in_days.trim();
-    let result = match days.parse::<u32>() {
-        _ if days.is_empty() => Ok(None),
-        Ok(d) => Ok(Some(d)),
-        Err(_) => Err(Problem::validation(vec![FieldError::new(
-            "expires_in_days",
-            "not_a_number",
-            i18n::text(lang, "field_errors.not_a_number"),
-        )])),
-    };
-    let result = match result {
-        Ok(expires_in_days) => {
-            let new = NewToken {
-                name: form.name.clone(),
-                expires_in_days,
-            };
-            issue(&state, &editor, new).await
-        }
-        Err(p) => Err(p),
-    };
+    let result = async {
+        let days = form.expires_in_days.trim();
+        let expires_in_days = match days.parse::<u32>() {
+            _ if days.is_empty() => None,
+            Ok(d) => Some(d),
+            Err(_) => {
+                return Err(Problem::validation(vec![FieldError::new(
+                    "expires_in_days",
+                    "not_a_number",
+                    i18n::text(lang, "field_errors.not_a_number"),
+                )]));
+            }
+        };
+        let new = NewToken {
+            name: form.name.clone(),
+            expires_in_days,
+        };
+        issue(&state, &editor, new).await
+    }
+    .await;
     let shown = match result {
         Ok(created) => Shown {
             created: Some(created),

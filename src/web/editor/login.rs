@@ -7,7 +7,7 @@
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use minijinja::context;
 use serde::Deserialize;
@@ -190,15 +190,8 @@ pub async fn submit(
                 notice: None,
                 error: Some(i18n::text(lang, key)),
             };
-            let mut res = login_page(&req, &state, p.status, page)?;
-            if let Some(secs) = p.retry_after {
-                res.headers_mut().insert(
-                    header::RETRY_AFTER,
-                    HeaderValue::from_str(&secs.to_string())
-                        .map_err(|e| Problem::internal(e.to_string()))?,
-                );
-            }
-            Ok(res)
+            let res = login_page(&req, &state, p.status, page)?;
+            Ok(page::with_retry_after(res, p.retry_after))
         }
         Err(p) => Err(p),
     }

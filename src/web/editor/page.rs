@@ -41,6 +41,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("../templates/editor/notifications.html"),
         ),
         (
+            "_field_errors.html",
+            include_str!("../templates/editor/_field_errors.html"),
+        ),
+        (
             "_desks_language.html",
             include_str!("../templates/editor/_desks_language.html"),
         ),
@@ -223,14 +227,17 @@ pub fn problem_page(req: &HttpRequest, problem: &Problem) -> Option<HttpResponse
         },
         ..ctx,
     };
-    let mut res = render(problem.status, "error.html", ctx).ok()?;
-    if let Some(secs) = problem.retry_after {
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_str(&secs.to_string()).ok()?,
-        );
+    let res = render(problem.status, "error.html", ctx).ok()?;
+    Some(with_retry_after(res, problem.retry_after))
+}
+
+/// A page that answers a rate limit says when to try again, as the API does.
+pub fn with_retry_after(mut res: HttpResponse, secs: Option<u64>) -> HttpResponse {
+    if let Some(secs) = secs {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
-    Some(res)
+    res
 }
 
 /// Only back links into the editor pages are offered.
