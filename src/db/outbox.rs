@@ -294,6 +294,27 @@ pub fn mark_skipped(
     .execute(conn)
 }
 
+type Requeued = (
+    diesel::dsl::Eq<outbox::status, &'static str>,
+    diesel::dsl::Eq<outbox::attempts, i32>,
+    diesel::dsl::Eq<outbox::next_attempt_at, NaiveDateTime>,
+    diesel::dsl::Eq<outbox::locked_by, Option<String>>,
+    diesel::dsl::Eq<outbox::locked_until, Option<NaiveDateTime>>,
+    diesel::dsl::Eq<outbox::updated_at, NaiveDateTime>,
+);
+
+/// A row back in the queue: pending, due at `t`, no tries counted, no lease.
+fn requeued(t: NaiveDateTime) -> Requeued {
+    (
+        outbox::status.eq(PENDING),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(t),
+        outbox::locked_by.eq(None::<String>),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+        outbox::updated_at.eq(t),
+    )
+}
+
 /// Put a dead (or pending) row back in the queue, due now, with a fresh count
 /// of tries. A sent or skipped row stays as it is.
 pub fn requeue(conn: &mut DbConn, id: &str, t: NaiveDateTime) -> QueryResult<usize> {
@@ -302,28 +323,14 @@ pub fn requeue(conn: &mut DbConn, id: &str, t: NaiveDateTime) -> QueryResult<usi
             .filter(outbox::id.eq(id))
             .filter(outbox::status.eq_any([DEAD, PENDING])),
     )
-    .set((
-        outbox::status.eq(PENDING),
-        outbox::attempts.eq(0),
-        outbox::next_attempt_at.eq(t),
-        outbox::locked_by.eq(None::<String>),
-        outbox::locked_until.eq(None::<NaiveDateTime>),
-        outbox::updated_at.eq(t),
-    ))
+    .set(requeued(t))
     .execute(conn)
 }
 
 /// Requeue every dead row; returns how many.
 pub fn requeue_all_dead(conn: &mut DbConn, t: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(outbox::table.filter(outbox::status.eq(DEAD)))
-        .set((
-            outbox::status.eq(PENDING),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(t),
-            outbox::locked_by.eq(None::<String>),
-            outbox::locked_until.eq(None::<NaiveDateTime>),
-            outbox::updated_at.eq(t),
-        ))
+        .set(requeued(t))
         .execute(conn)
 }
 
