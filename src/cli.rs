@@ -218,19 +218,18 @@ async fn import(
         let mut conn = pool.get()?;
         crate::db::migrate(&mut conn)?;
         use diesel::Connection;
-        let (view, outcome) = conn
+        let ingested = conn
             .transaction::<_, crate::error::Problem, _>(|c| {
-                let (a, o) = crate::db::articles::upsert(c, &article)?;
-                Ok((crate::db::articles::view(c, a)?, o))
+                crate::app::articles::ingest_in(c, &article)
             })
             .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
-        Ok((view, outcome))
+        Ok((ingested.view, ingested.outcome))
     })
     .await??;
     let what = match outcome {
-        crate::db::articles::UpsertOutcome::Created => "created",
-        crate::db::articles::UpsertOutcome::Revised => "revised",
-        crate::db::articles::UpsertOutcome::Unchanged => "unchanged",
+        crate::app::articles::UpsertOutcome::Created => "created",
+        crate::app::articles::UpsertOutcome::Revised => "revised",
+        crate::app::articles::UpsertOutcome::Unchanged => "unchanged",
     };
     println!(
         "{} {what}: revision {}, {} sentences",

@@ -27,8 +27,7 @@ pub async fn import(state: &AppState) -> Result<(), Problem> {
         body_html: None,
     };
     let article = NewArticle::parse(&demo.external_id, input)?;
-    state
-        .writer
-        .run(move |conn| crate::db::articles::upsert(conn, &article).map(|_| ()))
+    crate::app::articles::ingest(state, article)
         .await
+        .map(|_| ())
 }

@@ -11,8 +11,8 @@ use diesel::Connection;
 
 use crate::config::Settings;
 use crate::db::DbConn;
-use crate::db::audit::Actor;
 use crate::db::editors::{self as store, EditorChanges, EditorRow, NewEditor};
+use crate::domain::actor::Who;
 use crate::domain::editor::{EditorEmail, Password, Role, parse_desks, parse_name};
 use crate::error::Problem;
 
@@ -122,10 +122,11 @@ fn execute(
     command: EditorCommand,
     password_hash: Option<String>,
 ) -> Result<String, Problem> {
-    let actor = Actor::Cli;
+    let actor = Who::Cli;
     let set = |conn: &mut DbConn, key: &str, ch: EditorChanges| -> Result<EditorRow, Problem> {
         let row = find(conn, key)?;
-        store::update(conn, &actor, &row.id, ch)
+        store::update(conn, &actor, &row.id, ch)?
+            .ok_or_else(|| Problem::not_found("editor_not_found", format!("No editor {key:?}.")))
     };
     Ok(match command {
         EditorCommand::Add {
@@ -143,8 +144,10 @@ fn execute(
                 language,
                 password_hash: password_hash.unwrap_or_default(),
             };
-            let row = store::create(conn, &actor, &new)?;
-            format!("created {} {} ({})\n", row.role, row.email, row.id)
+            let row = store::create(conn, &actor, &new)?.ok_or_else(|| {
+                Problem::conflict("editor_exists", "An editor with this email already exists.")
+            })?;
+            format!("created {} {} ({})\n", row.role.as_str(), row.email, row.id)
         }
         EditorCommand::List => {
             let rows = store::list(conn)?;
@@ -156,7 +159,7 @@ fn execute(
                     r.id,
                     r.email,
                     r.name,
-                    r.role,
+                    r.role.as_str(),
                     if desks.is_empty() {
                         "*".to_string()
                     } else {

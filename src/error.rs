@@ -141,6 +141,17 @@ impl Problem {
         Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
     }
 
+    /// 413: a request body over `limit` bytes.
+    pub fn too_large(limit: usize) -> Self {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+            format!("The request body must be at most {limit} bytes."),
+        )
+        .with("limit_bytes", limit)
+    }
+
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Problem::new(StatusCode::CONFLICT, code, "Conflict", detail)
     }
@@ -243,6 +254,17 @@ impl From<diesel::result::Error> for Problem {
                 Problem::unavailable("The database is busy; please retry.")
             }
             _ => Problem::internal(err),
+        }
+    }
+}
+
+impl From<crate::db::DbError> for Problem {
+    fn from(err: crate::db::DbError) -> Self {
+        use crate::db::DbError;
+        match err {
+            DbError::Query(e) => e.into(),
+            DbError::Pool(e) => e.into(),
+            DbError::Unavailable(detail) => Problem::unavailable(detail),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Erratum: readers report errors on article sentences; editors triage them
 //! and publish corrections.
 
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,8 @@ pub mod domain;
 pub mod editor_cli;
 pub mod error;
 pub mod notify;
+pub mod openapi;
+pub mod router;
 pub mod routes;
 pub mod startup;
 pub mod state;

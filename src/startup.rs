@@ -14,7 +14,8 @@ use crate::config::Settings;
 use crate::db::{self, Writer};
 use crate::error::Problem;
 use crate::notify::worker::Mailer;
-use crate::routes::{self, middleware};
+use crate::router::BodyLimits;
+use crate::routes::middleware;
 use crate::state::AppState;
 
 pub struct Application {
@@ -65,10 +66,16 @@ impl Application {
             writer.clone(),
             public_url.clone(),
         )?;
+        // The email consumer wakes when a use case commits events.
+        let wake_mailer = {
+            let mailer = mailer.clone();
+            std::sync::Arc::new(move || mailer.wake()) as std::sync::Arc<dyn Fn() + Send + Sync>
+        };
         let state = web::Data::new(AppState {
             keys: Default::default(),
-            intake: routes::reports::IntakeLimits::new(&settings.intake.rate_limit),
+            intake: crate::auth::limits::IntakeLimits::new(&settings.intake.rate_limit),
             login: crate::auth::limits::LoginLimits::new(&settings.auth),
+            listeners: vec![wake_mailer],
             settings,
             public_url,
             pool,
@@ -123,8 +130,9 @@ impl Application {
                     )])
                     .into()
                 }))
-                .configure(|cfg| routes::configure(cfg, &cors, ingest, intake))
-                .configure(crate::web::configure)
+                .configure(|cfg| {
+                    crate::router::configure(cfg, &cors, BodyLimits { ingest, intake });
+                })
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(Problem::not_found(
                         "not_found",

@@ -1,12 +1,18 @@
-//! What every handler shares.
+//! What every use case shares: settings, the database (reads from the pool,
+//! writes through the group-commit writer), the in-memory limits and keys,
+//! and the signal that wakes the event consumers after a commit.
 
+use std::sync::Arc;
+
+use crate::auth::keys::KeyCache;
+use crate::auth::limits::{IntakeLimits, LoginLimits};
 use crate::config::Settings;
-use crate::db::{Backend, Pool, Writer};
+use crate::db::{Backend, DbConn, Pool, Writer};
 use crate::error::Problem;
 
 pub struct AppState {
     /// Secrets and daily keys the intake would otherwise read per report.
-    pub keys: crate::db::reports::KeyCache,
+    pub keys: Arc<KeyCache>,
     pub settings: Settings,
     /// Base URL for links, without trailing slash (resolved after binding, so
     /// tests on port 0 get working links).
@@ -14,11 +20,12 @@ pub struct AppState {
     pub pool: Pool,
     pub writer: Writer,
     pub backend: Backend,
-    pub intake: crate::routes::reports::IntakeLimits,
-    pub login: crate::auth::limits::LoginLimits,
-    /// The email outbox's worker: `mailer.config` for the event functions,
-    /// `mailer.wake()` after committing emails.
-    pub mailer: std::sync::Arc<crate::notify::worker::Mailer>,
+    pub intake: IntakeLimits,
+    pub login: LoginLimits,
+    /// Called after a use case committed events (consumers wake up).
+    pub listeners: Vec<Arc<dyn Fn() + Send + Sync>>,
+    /// The email outbox's worker, for the pages that show and retry emails.
+    pub mailer: Arc<crate::notify::worker::Mailer>,
 }
 
 impl AppState {
@@ -26,7 +33,7 @@ impl AppState {
     pub async fn read<T, F>(&self, f: F) -> Result<T, Problem>
     where
         T: Send + 'static,
-        F: FnOnce(&mut crate::db::DbConn) -> Result<T, Problem> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, Problem> + Send + 'static,
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
@@ -34,5 +41,22 @@ impl AppState {
             f(&mut conn)
         })
         .await?
+    }
+
+    /// Run `f` in the group commit's write transaction; resolves once it is
+    /// committed (see `db::writer`).
+    pub async fn write<T, F>(&self, f: F) -> Result<T, Problem>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, Problem> + Send + 'static,
+    {
+        self.writer.run(f).await
+    }
+
+    /// Tell the event consumers that events were committed.
+    pub fn committed(&self) {
+        for wake in &self.listeners {
+            wake();
+        }
     }
 }

@@ -1,7 +1,11 @@
-//! Login throttling, in memory per instance (like the intake limits): per
-//! client address, and per account so that a password cannot be guessed
-//! slowly from many addresses. Every attempt counts, successful or not, so
-//! that the answer never tells whether the password was right.
+//! Every rate limit in one place, counted in memory per instance:
+//! - reports (`IntakeLimits`): per client address a minute and a day, per
+//!   article and per sentence. Keys live only in memory: the raw address is
+//!   never written anywhere.
+//! - logins (`LoginLimits`): per client address, and per account so that a
+//!   password cannot be guessed slowly from many addresses. Every attempt
+//!   counts, successful or not, so that the answer never tells whether the
+//!   password was right.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -10,7 +14,7 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::config::AuthSettings;
+use crate::config::{AuthSettings, RateLimitSettings};
 use crate::domain::text::sha256_hex;
 use crate::error::Problem;
 
@@ -24,6 +28,68 @@ fn quota(count: u32, period: Duration) -> Quota {
     Quota::with_period(period / n.get())
         .unwrap_or_else(|| Quota::per_second(n))
         .allow_burst(n)
+}
+
+/// How long to wait, in whole seconds, rounded up.
+fn wait_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+pub struct IntakeLimits {
+    per_ip_minute: DefaultKeyedRateLimiter<IpAddr>,
+    per_ip_day: DefaultKeyedRateLimiter<IpAddr>,
+    per_article: DefaultKeyedRateLimiter<String>,
+    per_sentence: DefaultKeyedRateLimiter<String>,
+}
+
+impl IntakeLimits {
+    pub fn new(s: &RateLimitSettings) -> Self {
+        IntakeLimits {
+            per_ip_minute: RateLimiter::keyed(quota(s.per_ip_per_minute, Duration::from_secs(60))),
+            per_ip_day: RateLimiter::keyed(quota(s.per_ip_per_day, Duration::from_secs(86_400))),
+            per_article: RateLimiter::keyed(quota(
+                s.per_article_per_minute,
+                Duration::from_secs(60),
+            )),
+            per_sentence: RateLimiter::keyed(quota(
+                s.per_sentence_per_hour,
+                Duration::from_secs(3600),
+            )),
+        }
+    }
+
+    /// Count one report; 429 with Retry-After when over a limit.
+    pub fn check(&self, ip: IpAddr, article_id: &str, sentence_id: &str) -> Result<(), Problem> {
+        let now = DefaultClock::default().now();
+        let refused = |what: &str, wait: Duration| {
+            let secs = wait_secs(wait);
+            Problem::rate_limited(
+                format!("Too many reports {what}; retry in {secs} seconds."),
+                secs,
+            )
+        };
+        self.per_ip_minute
+            .check_key(&ip)
+            .map_err(|n| refused("from this address", n.wait_time_from(now)))?;
+        self.per_ip_day
+            .check_key(&ip)
+            .map_err(|n| refused("from this address today", n.wait_time_from(now)))?;
+        self.per_article
+            .check_key(&article_id.to_string())
+            .map_err(|n| refused("on this article", n.wait_time_from(now)))?;
+        self.per_sentence
+            .check_key(&sentence_id.to_string())
+            .map_err(|n| refused("on this sentence", n.wait_time_from(now)))?;
+        Ok(())
+    }
+
+    /// Forget idle keys (called periodically) so memory stays bounded.
+    pub fn retain_recent(&self) {
+        self.per_ip_minute.retain_recent();
+        self.per_ip_day.retain_recent();
+        self.per_article.retain_recent();
+        self.per_sentence.retain_recent();
+    }
 }
 
 impl LoginLimits {
@@ -42,7 +108,7 @@ impl LoginLimits {
     pub fn check(&self, ip: IpAddr, email: &str) -> Result<(), Problem> {
         let now = DefaultClock::default().now();
         let refused = |wait: Duration| {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let secs = wait_secs(wait);
             Problem::rate_limited(
                 format!("Too many login attempts; retry in {secs} seconds."),
                 secs,

@@ -12,16 +12,19 @@
 //! Roles are checked by the handlers (`require`, `require_desk`), so each
 //! endpoint states its own rule next to its code.
 
+pub mod keys;
 pub mod limits;
 pub mod password;
 pub mod secret;
 
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{Method, header};
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::db::audit::Actor;
+use crate::config::CookieSecure;
 use crate::db::editors::{self as store, EditorRow, EditorView};
+use crate::domain::actor::Actor;
 use crate::domain::editor::Role;
 use crate::error::Problem;
 use crate::state::AppState;
@@ -54,6 +57,7 @@ pub struct CurrentEditor {
     pub desks: Vec<String>,
     pub language: String,
     pub via: Via,
+    actor: Actor,
     row: EditorRow,
 }
 
@@ -63,68 +67,88 @@ impl CurrentEditor {
             id: row.id.clone(),
             email: row.email.clone(),
             name: row.name.clone(),
-            role: row.role(),
+            role: row.role,
             desks: row.desks(),
             language: row.language.clone(),
             via,
+            actor: Actor::editor(row.id.clone(), row.role, row.desks()),
             row,
         }
     }
 
+    /// Who acts, as the use cases take it.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
     /// 403 unless the editor has at least `role`.
     pub fn require(&self, role: Role) -> Result<(), Problem> {
-        if self.role >= role {
-            Ok(())
-        } else {
-            Err(Problem::forbidden(format!(
-                "This needs the {} role; you are {}.",
-                role.as_str(),
-                self.role.as_str()
-            ))
-            .with("required_role", role.as_str()))
-        }
+        self.actor.require(role)
     }
 
     pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
+        self.actor.is_admin()
     }
 
-    /// Whether this account's desks cover a case of `desk`. Admins and
-    /// editors without desks cover everything; a case without a desk is
-    /// covered only by them.
-    pub fn covers_desk(&self, desk: Option<&str>) -> bool {
-        self.is_admin()
-            || self.desks.is_empty()
-            || desk.is_some_and(|d| self.desks.iter().any(|m| m == d))
-    }
-
-    /// 403 unless this editor may triage a case of `desk`.
-    pub fn require_desk(&self, desk: Option<&str>) -> Result<(), Problem> {
-        self.require(Role::Editor)?;
-        if self.covers_desk(desk) {
-            Ok(())
-        } else {
-            Err(Problem::forbidden(format!(
-                "This case belongs to the {} desk, which is not one of yours.",
-                desk.unwrap_or("(no)")
-            )))
+    /// The session this request came with, if it came with one.
+    pub fn session_id(&self) -> Option<String> {
+        match &self.via {
+            Via::Session { session_id, .. } => Some(session_id.clone()),
+            Via::Token { .. } => None,
         }
-    }
-
-    pub fn actor(&self) -> Actor {
-        Actor::Editor(self.id.clone())
     }
 
     /// The account as shown to itself (with its address).
     pub fn view(&self) -> EditorView {
         self.row.view(true)
     }
+}
 
-    /// Reporters' addresses are personal data: editors and admins see them,
-    /// viewers do not.
-    pub fn sees_reporter_emails(&self) -> bool {
-        self.role >= Role::Editor
+/// Whether the session cookie gets the `Secure` flag.
+pub fn secure_cookie(state: &AppState, req: &HttpRequest) -> bool {
+    match state.settings.auth.cookie_secure {
+        CookieSecure::Always => true,
+        CookieSecure::Never => false,
+        CookieSecure::Auto => {
+            state.public_url.starts_with("https://") || req.connection_info().scheme() == "https"
+        }
     }
+}
+
+/// The session cookie (`hours` 0 with `make_removal` to end it).
+pub fn session_cookie(token: String, hours: u32, secure: bool) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::hours(i64::from(hours)))
+        .finish()
+}
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy, in
+/// which case the right-most address in X-Forwarded-For that is not itself a
+/// trusted proxy (the left part of that header is client-controlled).
+pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> std::net::IpAddr {
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    if !trusted.iter().any(|n| n.contains(&peer)) {
+        return peer;
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.iter().any(|n| n.contains(ip)))
+        .unwrap_or(peer)
 }
 
 fn bearer(req: &HttpRequest) -> Option<&str> {
@@ -184,8 +208,7 @@ pub async fn from_token(state: &AppState, token: String) -> Result<CurrentEditor
     if stale {
         let id = token_id.clone();
         state
-            .writer
-            .run(move |conn| Ok(store::touch_token(conn, &id)?))
+            .write(move |conn| Ok(store::touch_token(conn, &id)?))
             .await?;
     }
     Ok(CurrentEditor::new(row, Via::Token { token_id }))

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::schema::{article_revisions, articles, cases, revision_sentences, sentences};
 use super::{DbConn, new_id, now};
-use crate::domain::article::NewArticle;
+use crate::domain::article::{Language, NewArticle};
 use crate::domain::text::sha256_hex;
-use crate::error::Problem;
+use crate::domain::workflow::AnchorState;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = articles)]
@@ -19,7 +19,7 @@ pub struct Article {
     pub url: String,
     pub url_key: String,
     pub title: String,
-    pub language: String,
+    pub language: Language,
     pub desk: Option<String>,
     pub current_revision: i32,
     pub published_at: Option<chrono::NaiveDateTime>,
@@ -44,7 +44,7 @@ pub struct ArticleView {
     pub external_id: String,
     pub url: String,
     pub title: String,
-    pub language: String,
+    pub language: Language,
     pub desk: Option<String>,
     pub revision: i32,
     pub published_at: Option<chrono::NaiveDateTime>,
@@ -153,9 +153,21 @@ fn body_hash(paragraphs: &[Vec<String>]) -> String {
     sha256_hex(joined)
 }
 
+/// The open cases a new revision moved off their sentence.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Touched {
+    /// Their sentence was edited (see the case's successor sentence).
+    pub possibly_fixed: Vec<String>,
+    /// Their sentence was removed.
+    pub orphaned: Vec<String>,
+}
+
 /// Create or update an article. A body identical to the current revision's
 /// makes no new revision (metadata such as url or desk is still updated).
-pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertOutcome), Problem> {
+pub fn upsert(
+    conn: &mut DbConn,
+    input: &NewArticle,
+) -> QueryResult<(Article, UpsertOutcome, Touched)> {
     let hash = body_hash(&input.paragraphs);
     let t = now();
     let existing = find_by_external_id(conn, input.external_id.as_str())?;
@@ -169,7 +181,7 @@ pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertO
                     articles::url.eq(&input.url),
                     articles::url_key.eq(url_key(&input.url)),
                     articles::title.eq(&input.title),
-                    articles::language.eq(input.language.as_str()),
+                    articles::language.eq(input.language),
                     articles::desk.eq(&input.desk),
                     articles::current_revision.eq(1),
                     articles::published_at.eq(input.published_at.unwrap_or(t)),
@@ -189,7 +201,7 @@ pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertO
             let changed = current_hash.as_deref() != Some(hash.as_str());
             let metadata_changed = article.url != input.url
                 || article.desk != input.desk
-                || article.language != input.language.as_str()
+                || article.language != input.language
                 || (input.published_at.is_some() && article.published_at != input.published_at);
             if !changed {
                 if metadata_changed {
@@ -198,7 +210,7 @@ pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertO
                             articles::url.eq(&input.url),
                             articles::url_key.eq(url_key(&input.url)),
                             articles::desk.eq(&input.desk),
-                            articles::language.eq(input.language.as_str()),
+                            articles::language.eq(input.language),
                             articles::published_at.eq(input.published_at.or(article.published_at)),
                             articles::updated_at.eq(t),
                         ))
@@ -208,7 +220,7 @@ pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertO
                     .find(&article.id)
                     .select(Article::as_select())
                     .first(conn)?;
-                return Ok((article, UpsertOutcome::Unchanged));
+                return Ok((article, UpsertOutcome::Unchanged, Touched::default()));
             }
             let previous = revision_sentences(conn, &article.id, article.current_revision)?;
             let revision = article.current_revision + 1;
@@ -218,7 +230,7 @@ pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertO
                     articles::url_key.eq(url_key(&input.url)),
                     articles::title.eq(&input.title),
                     articles::desk.eq(&input.desk),
-                    articles::language.eq(input.language.as_str()),
+                    articles::language.eq(input.language),
                     articles::published_at.eq(input.published_at.or(article.published_at)),
                     articles::current_revision.eq(revision),
                     articles::updated_at.eq(t),
@@ -291,14 +303,16 @@ pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertO
             .values(row)
             .execute(conn)?;
     }
-    if outcome == UpsertOutcome::Revised {
-        reanchor_cases(conn, &article_id, &previous, revision)?;
-    }
+    let touched = if outcome == UpsertOutcome::Revised {
+        reanchor_cases(conn, &article_id, &previous, revision)?
+    } else {
+        Touched::default()
+    };
     let article = articles::table
         .find(&article_id)
         .select(Article::as_select())
         .first(conn)?;
-    Ok((article, outcome))
+    Ok((article, outcome, touched))
 }
 
 /// After a revision, open cases follow their sentence. A case whose sentence
@@ -309,14 +323,15 @@ fn reanchor_cases(
     article_id: &str,
     previous: &[SentenceView],
     revision: i32,
-) -> QueryResult<()> {
+) -> QueryResult<Touched> {
+    let mut touched = Touched::default();
     let open: Vec<(String, String)> = cases::table
         .filter(cases::article_id.eq(article_id))
         .filter(cases::open_key.is_not_null())
         .select((cases::id, cases::sentence_id))
         .load(conn)?;
     if open.is_empty() {
-        return Ok(());
+        return Ok(touched);
     }
     let current = revision_sentences(conn, article_id, revision)?;
     let current_ids: HashSet<&str> = current.iter().map(|s| s.id.as_str()).collect();
@@ -324,11 +339,17 @@ fn reanchor_cases(
     let t = now();
     for (case_id, sentence_id) in open {
         let (state, successor) = if current_ids.contains(sentence_id.as_str()) {
-            ("current", None)
+            (AnchorState::Current, None)
         } else {
             match successor_of(&sentence_id, previous, &current, &previous_ids) {
-                Some(id) => ("possibly_fixed", Some(id)),
-                None => ("orphaned", None),
+                Some(id) => {
+                    touched.possibly_fixed.push(case_id.clone());
+                    (AnchorState::PossiblyFixed, Some(id))
+                }
+                None => {
+                    touched.orphaned.push(case_id.clone());
+                    (AnchorState::Orphaned, None)
+                }
             }
         };
         diesel::update(cases::table.find(&case_id))
@@ -339,7 +360,7 @@ fn reanchor_cases(
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(touched)
 }
 
 /// The new sentence standing where `gone` stood. Gone sentences and new ones

@@ -10,29 +10,7 @@ use serde::Serialize;
 use super::schema::{audit_log, editors};
 use super::{DbConn, new_id, now};
 
-/// Who acts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    Editor(String),
-    /// The `erratum` command line, run by whoever has the server's shell.
-    Cli,
-}
-
-impl Actor {
-    fn kind(&self) -> &'static str {
-        match self {
-            Actor::Editor(_) => "editor",
-            Actor::Cli => "cli",
-        }
-    }
-
-    fn id(&self) -> Option<&str> {
-        match self {
-            Actor::Editor(id) => Some(id),
-            Actor::Cli => None,
-        }
-    }
-}
+pub use crate::domain::actor::Who;
 
 /// What an entry is about.
 #[derive(Debug, Clone, Copy)]
@@ -54,7 +32,7 @@ impl Subject<'_> {
 
 pub fn record(
     conn: &mut DbConn,
-    actor: &Actor,
+    actor: &Who,
     action: &str,
     subject: Subject,
     before: Option<serde_json::Value>,
@@ -66,7 +44,7 @@ pub fn record(
             audit_log::id.eq(new_id()),
             audit_log::created_at.eq(now()),
             audit_log::actor_kind.eq(actor.kind()),
-            audit_log::actor_id.eq(actor.id()),
+            audit_log::actor_id.eq(actor.editor_id()),
             audit_log::action.eq(action),
             audit_log::subject_type.eq(subject_type),
             audit_log::subject_id.eq(subject_id),

@@ -13,8 +13,7 @@ use super::cases::{self, CaseSummary};
 use super::corrections::{self, CorrectionView};
 use super::schema::{articles, case_notes, editors, reports};
 use super::{DbConn, now};
-use crate::auth::CurrentEditor;
-use crate::error::Problem;
+use crate::domain::actor::Actor;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CaseDetail {
@@ -96,13 +95,11 @@ type ReportRow = (
     bool,
 );
 
-pub fn detail(
-    conn: &mut DbConn,
-    editor: &CurrentEditor,
-    case_id: &str,
-) -> Result<CaseDetail, Problem> {
-    let row = cases::find(conn, case_id)?
-        .ok_or_else(|| Problem::not_found("case_not_found", "No such case."))?;
+/// The case page's data; `None` when there is no such case.
+pub fn detail(conn: &mut DbConn, actor: &Actor, case_id: &str) -> QueryResult<Option<CaseDetail>> {
+    let Some(row) = cases::find(conn, case_id)? else {
+        return Ok(None);
+    };
     let current_revision: i32 = articles::table
         .find(&row.article_id)
         .select(articles::current_revision)
@@ -115,7 +112,8 @@ pub fn detail(
         row.successor_sentence_id.as_deref(),
     );
 
-    let with_email = editor.sees_reporter_emails();
+    // Addresses are personal data: only for editors whose desks cover the case.
+    let with_email = actor.sees_reporter_emails() && actor.covers_desk(row.desk.as_deref());
     let report_rows: Vec<ReportRow> = reports::table
         .filter(reports::case_id.eq(case_id))
         .order((reports::created_at.asc(), reports::id.asc()))
@@ -182,17 +180,18 @@ pub fn detail(
         })
         .collect();
 
-    let summary = cases::summaries(conn, editor, vec![row], &HashMap::new(), now())?
-        .pop()
-        .ok_or_else(|| Problem::internal("case summary missing"))?;
-    Ok(CaseDetail {
+    let Some(summary) = cases::summaries(conn, actor, vec![row], &HashMap::new(), now())?.pop()
+    else {
+        return Ok(None);
+    };
+    Ok(Some(CaseDetail {
         case: summary,
         context,
         reports,
         notes,
         corrections: corrections::for_case(conn, case_id)?,
         history: audit::history(conn, Subject::Case(case_id))?,
-    })
+    }))
 }
 
 /// Previous and next sentences around the case's sentence (or the text that

@@ -7,13 +7,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::DbConn;
+use super::dialect::{is_unique_violation, lock_case};
 use super::reports::ArticleRef;
 use super::schema::{articles, cases, editors};
-use crate::auth::CurrentEditor;
+use super::{DbConn, DbResult};
+use crate::domain::actor::Actor;
 use crate::domain::priority;
 use crate::domain::report::Category;
-use crate::domain::workflow::{self, Action, Status};
+use crate::domain::workflow::{self, Action, AnchorState, Resolution, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cases)]
@@ -24,8 +25,8 @@ pub struct CaseRow {
     pub open_key: Option<String>,
     pub sentence_text: String,
     pub desk: Option<String>,
-    pub status: String,
-    pub anchor_state: String,
+    pub status: Status,
+    pub anchor_state: AnchorState,
     pub successor_sentence_id: Option<String>,
     pub report_count: i32,
     pub reporter_count: i32,
@@ -35,7 +36,7 @@ pub struct CaseRow {
     pub due_at: NaiveDateTime,
     pub assignee_id: Option<String>,
     pub priority_override: Option<i32>,
-    pub resolution: Option<String>,
+    pub resolution: Option<Resolution>,
     pub public_note: Option<String>,
     pub duplicate_of: Option<String>,
     pub resolved_at: Option<NaiveDateTime>,
@@ -46,7 +47,7 @@ pub struct CaseRow {
 
 impl CaseRow {
     pub fn status(&self) -> Status {
-        Status::parse(&self.status).unwrap_or(Status::New)
+        self.status
     }
 
     /// The categories reported, with their counts.
@@ -131,7 +132,7 @@ pub struct CaseSummary {
     pub sentence_text: String,
     /// `current`, `possibly_fixed` (the sentence was edited since; see
     /// `successor_sentence_id`) or `orphaned` (it was removed).
-    pub anchor_state: String,
+    pub anchor_state: AnchorState,
     pub successor_sentence_id: Option<String>,
     pub desk: Option<String>,
     pub status: Status,
@@ -148,7 +149,7 @@ pub struct CaseSummary {
     /// 0–100, see the README's formula; an explicit priority replaces it.
     pub priority: f64,
     pub priority_override: Option<i32>,
-    pub resolution: Option<String>,
+    pub resolution: Option<Resolution>,
     pub public_note: Option<String>,
     pub duplicate_of: Option<String>,
     pub resolved_at: Option<NaiveDateTime>,
@@ -158,13 +159,16 @@ pub struct CaseSummary {
     pub allowed_actions: Vec<Action>,
 }
 
-/// The actions `editor` may take on `c` now: the workflow's, for the desks
-/// the editor covers; claiming only when nobody else holds the case.
-pub fn allowed_for(editor: &CurrentEditor, c: &CaseRow) -> Vec<Action> {
-    if editor.require_desk(c.desk.as_deref()).is_err() {
+/// The actions `actor` may take on `c` now: the workflow's, for the desks
+/// the actor covers; claiming only when nobody else holds the case.
+pub fn allowed_for(actor: &Actor, c: &CaseRow) -> Vec<Action> {
+    if actor.require_desk(c.desk.as_deref()).is_err() {
         return Vec::new();
     }
-    let held_by_other = c.assignee_id.as_deref().is_some_and(|a| a != editor.id);
+    let held_by_other = c
+        .assignee_id
+        .as_deref()
+        .is_some_and(|a| Some(a) != actor.editor_id());
     workflow::allowed(c.status(), c.assignee_id.is_some())
         .into_iter()
         .filter(|a| !(held_by_other && *a == Action::Claim))
@@ -176,7 +180,7 @@ pub fn allowed_for(editor: &CurrentEditor, c: &CaseRow) -> Vec<Action> {
 /// snapshot; `at` is the time priorities and `overdue` are computed at.
 pub fn summaries(
     conn: &mut DbConn,
-    editor: &CurrentEditor,
+    actor: &Actor,
     rows: Vec<CaseRow>,
     stats: &HashMap<String, Stats>,
     at: NaiveDateTime,
@@ -233,7 +237,7 @@ pub fn summaries(
             let due_at = s.due_at.unwrap_or(c.due_at);
             let open = c.status() != Status::Resolved;
             CaseSummary {
-                allowed_actions: allowed_for(editor, &c),
+                allowed_actions: allowed_for(actor, &c),
                 assignee: c.assignee_id.as_ref().map(|id| EditorRef {
                     id: id.clone(),
                     name: names.get(id).cloned().unwrap_or_default(),
@@ -274,10 +278,318 @@ pub fn summaries(
 
 /// The version and status of each listed case that exists (for pages that
 /// mark cases changed since they were shown).
-pub fn versions(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, i32, String)>> {
+pub fn versions(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<(String, i32, Status)>> {
     use super::schema::cases as c;
     c::table
         .filter(c::id.eq_any(ids))
         .select((c::id, c::version, c::status))
         .load(conn)
+}
+
+/// A new case row (the intake decides its values).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = cases)]
+pub struct NewCase {
+    pub id: String,
+    pub article_id: String,
+    pub sentence_id: String,
+    /// `article/sentence` while open: unique, so one open case per sentence.
+    pub open_key: Option<String>,
+    pub sentence_text: String,
+    pub desk: Option<String>,
+    pub status: Status,
+    pub anchor_state: AnchorState,
+    pub report_count: i32,
+    pub reporter_count: i32,
+    /// JSON object of category → count.
+    pub categories: String,
+    pub first_reported_at: NaiveDateTime,
+    pub last_reported_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub version: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub resolution: Option<Resolution>,
+    pub resolved_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConn, case: &NewCase) -> QueryResult<()> {
+    diesel::insert_into(cases::table)
+        .values(case)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The open case holding `open_key`, inserting `case` when there is none.
+/// The unique `open_key` makes concurrent creators (other instances) agree on
+/// one case. Returns the case id and whether it was created.
+pub fn find_or_open(conn: &mut DbConn, case: &NewCase) -> DbResult<(String, bool)> {
+    let key = case.open_key.clone().unwrap_or_default();
+    let find = |conn: &mut DbConn| {
+        cases::table
+            .filter(cases::open_key.eq(&key))
+            .select(cases::id)
+            .first::<String>(conn)
+            .optional()
+    };
+    if let Some(id) = find(conn)? {
+        return Ok((id, false));
+    }
+    match conn.transaction(|c| insert(c, case)) {
+        Ok(()) => Ok((case.id.clone(), true)),
+        Err(e) if is_unique_violation(&e) => {
+            Ok((find(conn)?.ok_or(diesel::result::Error::NotFound)?, false))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Count one more report of `category` on a case: counters, categories,
+/// last report time, and the due time (the earliest of the case's and
+/// `due`). Returns the case's report count after it.
+pub fn count_report(
+    conn: &mut DbConn,
+    case_id: &str,
+    category: Category,
+    new_reporter: bool,
+    due: NaiveDateTime,
+    t: NaiveDateTime,
+) -> QueryResult<i32> {
+    lock_case(conn, case_id)?;
+    let (categories, due_at): (String, NaiveDateTime) = cases::table
+        .find(case_id)
+        .select((cases::categories, cases::due_at))
+        .first(conn)?;
+    let mut counts: BTreeMap<String, i64> = serde_json::from_str(&categories).unwrap_or_default();
+    *counts.entry(category.as_str().to_string()).or_default() += 1;
+    diesel::update(cases::table.find(case_id))
+        .set((
+            cases::report_count.eq(cases::report_count + 1),
+            cases::reporter_count.eq(cases::reporter_count + new_reporter as i32),
+            cases::categories.eq(serde_json::to_string(&counts).unwrap_or_default()),
+            cases::last_reported_at.eq(t),
+            cases::due_at.eq(due.min(due_at)),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq(t),
+        ))
+        .execute(conn)?;
+    cases::table
+        .find(case_id)
+        .select(cases::report_count)
+        .first(conn)
+}
+
+/// Set `escalated_at` unless it is set: true for the one writer (of any
+/// instance) that did.
+pub fn mark_escalated(conn: &mut DbConn, case_id: &str, t: NaiveDateTime) -> QueryResult<bool> {
+    Ok(diesel::update(
+        cases::table
+            .find(case_id)
+            .filter(cases::escalated_at.is_null()),
+    )
+    .set(cases::escalated_at.eq(t))
+    .execute(conn)?
+        == 1)
+}
+
+/// Open cases past their due time at `now` that were never flagged overdue
+/// (500 at most, the most overdue first).
+pub fn overdue_unflagged(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<String>> {
+    cases::table
+        .filter(cases::resolved_at.is_null())
+        .filter(cases::status.ne(Status::Resolved))
+        .filter(cases::open_key.is_not_null())
+        .filter(cases::due_at.lt(now))
+        .filter(cases::overdue_notified_at.is_null())
+        .order(cases::due_at.asc())
+        .limit(500)
+        .select(cases::id)
+        .load(conn)
+}
+
+/// Flag a case overdue unless it is: true for the one writer that did.
+pub fn mark_overdue(conn: &mut DbConn, case_id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    Ok(diesel::update(
+        cases::table
+            .find(case_id)
+            .filter(cases::overdue_notified_at.is_null()),
+    )
+    .set(cases::overdue_notified_at.eq(now))
+    .execute(conn)?
+        == 1)
+}
+
+/// Every change to a case row bumps its version and `updated_at`.
+macro_rules! touch {
+    ($next:expr, $t:expr) => {
+        (
+            cases::status.eq($next),
+            cases::version.eq(cases::version + 1),
+            cases::updated_at.eq($t),
+        )
+    };
+}
+
+/// Give the case to `editor_id` if nobody else holds it and it is still in
+/// `from`: false when another claimant won. With several instances the row
+/// lock is PostgreSQL's only, and this condition is what makes exactly one
+/// claimant win everywhere.
+pub fn claim(
+    conn: &mut DbConn,
+    case_id: &str,
+    editor_id: &str,
+    from: Status,
+    next: Status,
+    t: NaiveDateTime,
+) -> QueryResult<bool> {
+    let won = diesel::update(
+        cases::table
+            .find(case_id)
+            .filter(
+                cases::assignee_id
+                    .is_null()
+                    .or(cases::assignee_id.eq(editor_id)),
+            )
+            .filter(cases::status.eq(from)),
+    )
+    .set((cases::assignee_id.eq(editor_id), touch!(next, t)))
+    .execute(conn)?;
+    Ok(won == 1)
+}
+
+pub fn set_status(
+    conn: &mut DbConn,
+    case_id: &str,
+    next: Status,
+    t: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(cases::table.find(case_id))
+        .set(touch!(next, t))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_assignee(
+    conn: &mut DbConn,
+    case_id: &str,
+    assignee: Option<&str>,
+    next: Status,
+    t: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(cases::table.find(case_id))
+        .set((cases::assignee_id.eq(assignee), touch!(next, t)))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_priority(
+    conn: &mut DbConn,
+    case_id: &str,
+    priority: Option<i32>,
+    next: Status,
+    t: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(cases::table.find(case_id))
+        .set((cases::priority_override.eq(priority), touch!(next, t)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Close the case with its decision; a new report on its sentence then
+/// opens a new case (the open slot is freed).
+pub fn resolve(
+    conn: &mut DbConn,
+    case_id: &str,
+    resolution: Resolution,
+    public_note: Option<&str>,
+    duplicate_of: Option<&str>,
+    t: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(cases::table.find(case_id))
+        .set((
+            cases::resolution.eq(resolution),
+            cases::public_note.eq(public_note),
+            cases::duplicate_of.eq(duplicate_of),
+            cases::resolved_at.eq(t),
+            cases::open_key.eq(None::<String>),
+            touch!(Status::Resolved, t),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Reopen: the case takes its sentence's open slot back (in a savepoint:
+/// a unique violation means a newer case on the sentence holds it).
+pub fn reopen(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    next: Status,
+    t: NaiveDateTime,
+) -> QueryResult<()> {
+    let key = open_key(&case.article_id, &case.sentence_id);
+    conn.transaction(|c| {
+        diesel::update(cases::table.find(&case.id))
+            .set((
+                cases::open_key.eq(&key),
+                cases::resolution.eq(None::<Resolution>),
+                cases::public_note.eq(None::<String>),
+                cases::duplicate_of.eq(None::<String>),
+                cases::resolved_at.eq(None::<NaiveDateTime>),
+                touch!(next, t),
+            ))
+            .execute(c)
+    })?;
+    Ok(())
+}
+
+/// The key that holds a sentence's one open case.
+pub fn open_key(article_id: &str, sentence_id: &str) -> String {
+    format!("{article_id}/{sentence_id}")
+}
+
+/// The open case on a sentence, if any.
+pub fn open_case_on(
+    conn: &mut DbConn,
+    article_id: &str,
+    sentence_id: &str,
+) -> QueryResult<Option<String>> {
+    cases::table
+        .filter(cases::open_key.eq(open_key(article_id, sentence_id)))
+        .select(cases::id)
+        .first(conn)
+        .optional()
+}
+
+/// Add an internal note; returns its id.
+pub fn add_note(
+    conn: &mut DbConn,
+    case_id: &str,
+    author_id: &str,
+    body: &str,
+    t: NaiveDateTime,
+) -> QueryResult<String> {
+    use super::schema::case_notes;
+    let id = super::new_id();
+    diesel::insert_into(case_notes::table)
+        .values((
+            case_notes::id.eq(&id),
+            case_notes::case_id.eq(case_id),
+            case_notes::author_id.eq(author_id),
+            case_notes::body.eq(body),
+            case_notes::created_at.eq(t),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Who hears about a case: (desk, assignee).
+pub fn routing(
+    conn: &mut DbConn,
+    case_id: &str,
+) -> QueryResult<Option<(Option<String>, Option<String>)>> {
+    cases::table
+        .find(case_id)
+        .select((cases::desk, cases::assignee_id))
+        .first(conn)
+        .optional()
 }

@@ -10,6 +10,7 @@ use super::cases::CaseRow;
 use super::reports::ArticleRef;
 use super::schema::{articles, corrections};
 use super::{DbConn, new_id};
+use crate::domain::article::Language;
 use crate::domain::workflow::Resolution;
 
 /// A correction as the public sees it.
@@ -22,11 +23,11 @@ pub struct CorrectionView {
     /// The public correction text.
     pub text: String,
     /// `corrected`, `clarified` or `updated`.
-    pub kind: String,
+    pub kind: Resolution,
     pub published_at: NaiveDateTime,
     /// The article's language (for feed titles).
     #[serde(skip)]
-    pub language: String,
+    pub language: Language,
 }
 
 pub fn insert(
@@ -45,7 +46,7 @@ pub fn insert(
             corrections::article_id.eq(&case.article_id),
             corrections::sentence_id.eq(&case.sentence_id),
             corrections::sentence_text.eq(&case.sentence_text),
-            corrections::kind.eq(kind.as_str()),
+            corrections::kind.eq(kind),
             corrections::public_note.eq(text),
             corrections::editor_id.eq(editor_id),
             corrections::published_at.eq(t),
@@ -61,9 +62,9 @@ type Row = (
     String,
     String,
     String,
-    String,
+    Resolution,
     NaiveDateTime,
-    String,
+    Language,
 );
 
 fn view(r: Row) -> CorrectionView {

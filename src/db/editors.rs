@@ -4,12 +4,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::audit::{self, Actor};
+use super::audit;
 use super::dialect::is_unique_violation;
 use super::schema::{api_tokens, editor_sessions, editors};
 use super::{DbConn, new_id, now};
+use crate::domain::actor::Who;
 use crate::domain::editor::{EditorEmail, Role};
-use crate::error::Problem;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = editors)]
@@ -17,7 +17,7 @@ pub struct EditorRow {
     pub id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub desks: String,
     pub password_hash: String,
     pub disabled: bool,
@@ -28,8 +28,7 @@ pub struct EditorRow {
 
 impl EditorRow {
     pub fn role(&self) -> Role {
-        // An unknown role (a hand-edited row) gets the least power.
-        Role::parse(&self.role).unwrap_or(Role::Viewer)
+        self.role
     }
 
     pub fn desks(&self) -> Vec<String> {
@@ -101,7 +100,8 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<EditorRow>> {
         .load(conn)
 }
 
-pub fn create(conn: &mut DbConn, actor: &Actor, e: &NewEditor) -> Result<EditorRow, Problem> {
+/// Create an account; `None` when the address is taken.
+pub fn create(conn: &mut DbConn, actor: &Who, e: &NewEditor) -> QueryResult<Option<EditorRow>> {
     let t = now();
     let id = new_id();
     let inserted = conn.transaction(|c| {
@@ -110,7 +110,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, e: &NewEditor) -> Result<EditorR
                 editors::id.eq(&id),
                 editors::email.eq(e.email.as_str()),
                 editors::name.eq(&e.name),
-                editors::role.eq(e.role.as_str()),
+                editors::role.eq(e.role),
                 editors::desks.eq(serde_json::to_string(&e.desks).unwrap_or_default()),
                 editors::password_hash.eq(&e.password_hash),
                 editors::disabled.eq(false),
@@ -122,15 +122,10 @@ pub fn create(conn: &mut DbConn, actor: &Actor, e: &NewEditor) -> Result<EditorR
     });
     match inserted {
         Ok(_) => {}
-        Err(err) if is_unique_violation(&err) => {
-            return Err(Problem::conflict(
-                "editor_exists",
-                "An editor with this email already exists.",
-            ));
-        }
-        Err(err) => return Err(err.into()),
+        Err(err) if is_unique_violation(&err) => return Ok(None),
+        Err(err) => return Err(err),
     }
-    let row = find(conn, &id)?.ok_or_else(|| Problem::internal("editor vanished"))?;
+    let row = find(conn, &id)?.ok_or(diesel::result::Error::NotFound)?;
     audit::record(
         conn,
         actor,
@@ -139,7 +134,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, e: &NewEditor) -> Result<EditorR
         None,
         Some(audit_state(&row)),
     )?;
-    Ok(row)
+    Ok(Some(row))
 }
 
 /// What the audit log keeps of an account (never the hash).
@@ -163,20 +158,22 @@ pub struct EditorChanges {
     pub keep_session: Option<String>,
 }
 
-/// Apply changes; disabling or changing the password revokes every session
-/// and token of the account in the same transaction.
+/// Apply changes (`None`: no such account); disabling or changing the
+/// password revokes every session and token of the account in the same
+/// transaction.
 pub fn update(
     conn: &mut DbConn,
-    actor: &Actor,
+    actor: &Who,
     id: &str,
     ch: EditorChanges,
-) -> Result<EditorRow, Problem> {
-    let before =
-        find(conn, id)?.ok_or_else(|| Problem::not_found("editor_not_found", "No such editor."))?;
+) -> QueryResult<Option<EditorRow>> {
+    let Some(before) = find(conn, id)? else {
+        return Ok(None);
+    };
     let t = now();
     let after = EditorRow {
         name: ch.name.unwrap_or(before.name.clone()),
-        role: ch.role.map_or(before.role.clone(), |r| r.as_str().into()),
+        role: ch.role.unwrap_or(before.role),
         desks: ch.desks.map_or(before.desks.clone(), |d| {
             serde_json::to_string(&d).unwrap_or_default()
         }),
@@ -192,7 +189,7 @@ pub fn update(
     diesel::update(editors::table.find(id))
         .set((
             editors::name.eq(&after.name),
-            editors::role.eq(&after.role),
+            editors::role.eq(after.role),
             editors::desks.eq(&after.desks),
             editors::language.eq(&after.language),
             editors::disabled.eq(after.disabled),
@@ -220,7 +217,7 @@ pub fn update(
         Some(audit_state(&before)),
         Some(after_state),
     )?;
-    Ok(after)
+    Ok(Some(after))
 }
 
 /// Revoke every session and API token of an editor (but `keep_session`).
@@ -333,13 +330,13 @@ pub struct TokenView {
 
 pub fn create_token(
     conn: &mut DbConn,
-    actor: &Actor,
+    actor: &Who,
     editor_id: &str,
     name: &str,
     token_digest: &str,
     prefix: &str,
     expires_at: Option<NaiveDateTime>,
-) -> Result<TokenView, Problem> {
+) -> QueryResult<TokenView> {
     let id = new_id();
     diesel::insert_into(api_tokens::table)
         .values((
@@ -382,24 +379,25 @@ pub fn list_tokens(conn: &mut DbConn, editor_id: Option<&str>) -> QueryResult<Ve
     q.load(conn)
 }
 
-/// Revoke a token. `owner` limits it to that editor's tokens (others are
-/// "not found", so token ids of colleagues are not confirmed).
+/// Revoke a token; false when there is no such token. `owner` limits it to
+/// that editor's tokens (others are "not found", so token ids of colleagues
+/// are not confirmed).
 pub fn revoke_token(
     conn: &mut DbConn,
-    actor: &Actor,
+    actor: &Who,
     id: &str,
     owner: Option<&str>,
-) -> Result<(), Problem> {
+) -> QueryResult<bool> {
     let token: Option<TokenView> = api_tokens::table
         .find(id)
         .select(TokenView::as_select())
         .first(conn)
         .optional()?;
-    let token = token
-        .filter(|t| owner.is_none_or(|o| o == t.editor_id))
-        .ok_or_else(|| Problem::not_found("token_not_found", "No such token."))?;
+    let Some(token) = token.filter(|t| owner.is_none_or(|o| o == t.editor_id)) else {
+        return Ok(false);
+    };
     if token.revoked_at.is_some() {
-        return Ok(());
+        return Ok(true);
     }
     diesel::update(api_tokens::table.find(id))
         .set(api_tokens::revoked_at.eq(now()))
@@ -412,7 +410,7 @@ pub fn revoke_token(
         Some(serde_json::json!({"editor_id": token.editor_id, "name": token.name})),
         None,
     )?;
-    Ok(())
+    Ok(true)
 }
 
 /// The live token with this digest and its enabled editor, with when it was

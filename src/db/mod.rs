@@ -12,13 +12,13 @@ pub mod cases;
 pub mod corrections;
 pub mod dialect;
 pub mod editors;
-pub mod hooks;
+pub mod events;
 pub mod outbox;
 pub mod queue;
 pub mod reports;
 pub mod retention;
 pub mod schema;
-pub mod workflow;
+pub mod secrets;
 pub mod writer;
 
 use std::path::PathBuf;
@@ -30,6 +30,22 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use writer::Writer;
+
+/// What storage can fail with. It carries no HTTP: `error::Problem` maps it
+/// (a missing row to 404, a lost connection to 503, …) at the edge.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("no database connection: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    /// The write path could not run or commit the job (shutting down, the
+    /// commit failed): nothing of it was stored; the caller may retry.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+pub type DbResult<T> = Result<T, DbError>;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");

@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use super::dialect::{is_unique_violation, lease_due_outbox};
 use super::schema::{email_suppressions, outbox};
 use super::{DbConn, new_id};
+use crate::domain::article::Language;
+use crate::domain::email::EmailKind;
 use crate::domain::text::sha256_hex;
-use crate::notify::content::Payload;
-use crate::notify::{EmailKind, NotifyConfig};
 
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
@@ -44,14 +44,15 @@ pub struct OutboxRow {
     pub sent_at: Option<NaiveDateTime>,
 }
 
-/// An email to write to the outbox.
-pub struct NewEmail<'a> {
+/// An email to write to the outbox; `payload` is what its templates need,
+/// stored as JSON.
+pub struct NewEmail<'a, P> {
     pub kind: EmailKind,
     pub recipient: &'a str,
     pub editor_id: Option<&'a str>,
     pub case_id: Option<&'a str>,
     pub language: &'a str,
-    pub payload: Payload,
+    pub payload: P,
     /// A digest's id is chosen before its items point at it.
     pub id: Option<String>,
 }
@@ -110,12 +111,21 @@ pub enum NotQueued {
     DailyLimit,
 }
 
+/// What the installation's email settings say about writing emails.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy<'a> {
+    /// The domain every Message-ID ends with (the sender's domain).
+    pub message_id_domain: &'a str,
+    /// Emails a reader's address may get in 24 hours.
+    pub reader_daily_limit: u32,
+}
+
 /// Write an email in the caller's transaction. Returns its id, or why it was
 /// left out (an address that bounced or unsubscribed, a reader's daily limit).
-pub fn enqueue(
+pub fn enqueue<P: serde::Serialize>(
     conn: &mut DbConn,
-    cfg: &NotifyConfig,
-    email: NewEmail,
+    cfg: &Policy,
+    email: NewEmail<P>,
     t: NaiveDateTime,
 ) -> QueryResult<Result<String, NotQueued>> {
     if email.recipient.parse::<lettre::Address>().is_err() {
@@ -162,7 +172,9 @@ pub fn enqueue(
             outbox::recipient_key.eq(&key),
             outbox::editor_id.eq(email.editor_id),
             outbox::case_id.eq(email.case_id),
-            outbox::language.eq(crate::notify::language(email.language)),
+            // Emails are written in French or English; anything else gets
+            // the newsroom's language.
+            outbox::language.eq(Language::parse(email.language).unwrap_or_default()),
             outbox::payload.eq(payload),
             outbox::message_id.eq(message_id),
             outbox::thread_message_id.eq(thread),

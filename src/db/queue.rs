@@ -23,11 +23,10 @@ use super::DbConn;
 use super::cases::{self, CaseRow, CaseSummary, Stats};
 use super::dialect::fold;
 use super::schema::{articles, cases as cases_t, reports};
-use crate::auth::CurrentEditor;
 use crate::config::DueHours;
+use crate::domain::actor::Actor;
 use crate::domain::report::Category;
 use crate::domain::workflow::{Resolution, Status};
-use crate::error::{FieldError, Problem};
 
 pub const MAX_PAGE: i64 = 100;
 pub const DEFAULT_PAGE: i64 = 50;
@@ -92,8 +91,18 @@ impl Cursor {
     }
 }
 
-fn invalid_cursor(msg: &str) -> Problem {
-    Problem::validation(vec![FieldError::new("cursor", "invalid_cursor", msg)])
+/// Why a page could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// The cursor is not one this query handed out (its message says why).
+    #[error("cursor {0}")]
+    InvalidCursor(&'static str),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+fn invalid_cursor(msg: &'static str) -> QueueError {
+    QueueError::InvalidCursor(msg)
 }
 
 fn query_hash(sort: Sort, f: &Filter, editor_id: &str) -> String {
@@ -267,14 +276,15 @@ fn snapshot_stats(
 /// One page of the queue.
 pub fn page(
     conn: &mut DbConn,
-    editor: &CurrentEditor,
+    actor: &Actor,
     filter: &Filter,
     sort: Sort,
     cursor: Option<&str>,
     limit: i64,
     due_hours: &DueHours,
-) -> Result<QueuePage, Problem> {
-    let qhash = query_hash(sort, filter, &editor.id);
+) -> Result<QueuePage, QueueError> {
+    let me = actor.editor_id().unwrap_or_default();
+    let qhash = query_hash(sort, filter, me);
     let cursor = match cursor {
         None => None,
         Some(raw) => {
@@ -308,7 +318,7 @@ pub fn page(
     let more;
     match sort {
         Sort::Oldest | Sort::Newest => {
-            let mut q = filtered(filter, &editor.id, &watermark);
+            let mut q = filtered(filter, me, &watermark);
             if let Some((k, id)) = &after {
                 let t = from_micros(*k).ok_or_else(|| invalid_cursor("is damaged"))?;
                 q = if sort == Sort::Oldest {
@@ -344,7 +354,7 @@ pub fn page(
                 .collect();
         }
         Sort::Priority | Sort::Reports => {
-            let all: Vec<CaseRow> = filtered(filter, &editor.id, &watermark)
+            let all: Vec<CaseRow> = filtered(filter, me, &watermark)
                 .select(CaseRow::as_select())
                 .load(conn)?;
             let ids: Vec<String> = all.iter().map(|c| c.id.clone()).collect();
@@ -393,7 +403,7 @@ pub fn page(
     let case_rows: Vec<CaseRow> = rows.drain(..).map(|(_, c)| c).collect();
     let ids: Vec<String> = case_rows.iter().map(|c| c.id.clone()).collect();
     let stats = snapshot_stats(conn, &ids, &watermark, due_hours)?;
-    let items = cases::summaries(conn, editor, case_rows, &stats, at)?;
+    let items = cases::summaries(conn, actor, case_rows, &stats, at)?;
     Ok(QueuePage {
         items,
         next_cursor,
@@ -423,7 +433,7 @@ fn published_at(
 /// counts the editors' queue page shows next to each status.
 pub fn counts(
     conn: &mut DbConn,
-    editor: &CurrentEditor,
+    actor: &Actor,
     filter: &Filter,
 ) -> QueryResult<Vec<(Status, i64)>> {
     // Every report counts (no snapshot to keep stable here): the largest
@@ -440,7 +450,7 @@ pub fn counts(
             statuses: vec![status],
             ..filter.clone()
         };
-        let n: i64 = filtered(&f, &editor.id, watermark)
+        let n: i64 = filtered(&f, actor.editor_id().unwrap_or_default(), watermark)
             .count()
             .get_result(conn)?;
         out.push((status, n));

@@ -268,6 +268,27 @@ diesel::table! {
 }
 
 diesel::joinable!(article_revisions -> articles (article_id));
+diesel::table! {
+    events (id) {
+        id -> Integer,
+        xid -> BigInt,
+        kind -> Text,
+        case_id -> Nullable<Text>,
+        article_id -> Nullable<Text>,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_cursors (consumer) {
+        consumer -> Text,
+        last_xid -> BigInt,
+        last_id -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sentences -> articles (article_id));
 diesel::joinable!(revision_sentences -> article_revisions (revision_id));
 diesel::joinable!(revision_sentences -> sentences (sentence_id));
@@ -297,4 +318,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_prefs,
     digest_items,
     email_suppressions,
+    events,
+    event_cursors,
 );

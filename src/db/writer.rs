@@ -10,16 +10,13 @@
 //!
 //! One writer also means SQLite never sees two writers fight for its lock.
 
-use std::any::Any;
 use std::time::Duration;
 
 use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{DbConn, Pool};
-use crate::error::Problem;
+use super::{DbConn, DbError, Pool};
 
-type Outcome = Result<Box<dyn Any + Send>, Problem>;
 /// Runs inside the batch transaction; returns what to answer once the batch's
 /// commit is known.
 type Job = Box<dyn FnOnce(&mut DbConn) -> Box<dyn FnOnce(Result<(), String>) + Send> + Send>;
@@ -41,24 +38,27 @@ impl Writer {
         Writer { tx }
     }
 
-    /// Run `f` in the write transaction; resolves after the commit.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, Problem>
+    /// Run `f` in the write transaction; resolves after the commit. The job's
+    /// own error type comes back as it is; the writer's failures (shutting
+    /// down, a failed commit) come as `DbError::Unavailable`.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, Problem> + Send + 'static,
+        E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
-        let (reply_tx, reply_rx) = oneshot::channel::<Outcome>();
+        let (reply_tx, reply_rx) = oneshot::channel::<Result<T, E>>();
         let job: Job = Box::new(move |conn: &mut DbConn| {
             // A nested transaction is a savepoint: a failing job rolls back alone.
-            let result: Outcome = conn
-                .transaction::<T, Problem, _>(f)
-                .map(|v| Box::new(v) as Box<dyn Any + Send>);
+            let result = conn.transaction::<T, E, _>(f);
             Box::new(move |commit: Result<(), String>| {
                 let answer = match commit {
                     Ok(()) => result,
                     Err(e) => Err(result.err().unwrap_or_else(|| {
                         tracing::warn!(error = %e, "group commit failed");
-                        Problem::unavailable("The database could not commit; please retry.")
+                        E::from(DbError::Unavailable(
+                            "The database could not commit; please retry.".into(),
+                        ))
                     })),
                 };
                 let _ = reply_tx.send(answer);
@@ -66,14 +66,12 @@ impl Writer {
         });
         self.tx
             .send(job)
-            .map_err(|_| Problem::unavailable("The service is shutting down."))?;
-        let outcome = reply_rx
-            .await
-            .map_err(|_| Problem::unavailable("The writer stopped; please retry."))??;
-        outcome
-            .downcast::<T>()
-            .map(|b| *b)
-            .map_err(|_| Problem::internal("writer returned a value of the wrong type"))
+            .map_err(|_| E::from(DbError::Unavailable("The service is shutting down.".into())))?;
+        reply_rx.await.map_err(|_| {
+            E::from(DbError::Unavailable(
+                "The writer stopped; please retry.".into(),
+            ))
+        })?
     }
 }
 
@@ -193,7 +191,7 @@ mod tests {
                         diesel::sql_query("INSERT INTO t (v) VALUES (?)")
                             .bind::<diesel::sql_types::Integer, _>(v)
                             .execute(c)
-                            .map_err(Problem::from)
+                            .map_err(DbError::from)
                     })
                     .await
             }
@@ -212,14 +210,14 @@ mod tests {
     async fn a_panicking_job_fails_alone_and_the_writer_survives() {
         let (_dir, writer, pool) = setup();
         let boom = writer
-            .run(|_c| -> Result<(), Problem> { panic!("bug") })
+            .run(|_c| -> Result<(), DbError> { panic!("bug") })
             .await;
-        assert_eq!(boom.unwrap_err().status.as_u16(), 503);
+        assert!(matches!(boom.unwrap_err(), DbError::Unavailable(_)));
         let ok = writer
             .run(|c| {
                 diesel::sql_query("INSERT INTO t (v) VALUES (1)")
                     .execute(c)
-                    .map_err(Problem::from)
+                    .map_err(DbError::from)
             })
             .await;
         assert!(ok.is_ok());

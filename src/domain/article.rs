@@ -12,9 +12,26 @@ pub const MAX_TITLE: usize = 500;
 pub const MAX_DESK: usize = 100;
 pub const MAX_SENTENCES: usize = 5000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// The language of an article, of an editor's interface and of an email.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
+    /// French, the newsroom's language and the fallback.
+    #[default]
     Fr,
     En,
 }

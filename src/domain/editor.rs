@@ -29,7 +29,10 @@ pub const MAX_PASSWORD: usize = 1024;
     Deserialize,
     utoipa::ToSchema,
     clap::ValueEnum,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads the queue, cases and corrections.

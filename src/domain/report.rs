@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::article::parse_http_url;
+use super::article::{Language, parse_http_url};
 use super::text::{clean, normalize_ws};
 use crate::config::DueHours;
 use crate::error::{FieldError, Problem};
@@ -26,7 +26,10 @@ pub const MAX_EMAIL: usize = 254;
     Serialize,
     Deserialize,
     utoipa::ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
 )]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     FactualError,
@@ -319,10 +322,10 @@ impl NewReport {
 }
 
 /// Reader-facing thanks, in the article's language.
-pub fn thanks_message(language: &str) -> &'static str {
+pub fn thanks_message(language: Language) -> &'static str {
     match language {
-        "en" => "Thank you! We will review your comments as soon as possible.",
-        _ => "Merci ! Nous étudierons vos commentaires dans les plus brefs délais.",
+        Language::En => "Thank you! We will review your comments as soon as possible.",
+        Language::Fr => "Merci ! Nous étudierons vos commentaires dans les plus brefs délais.",
     }
 }
 

@@ -17,7 +17,20 @@ use crate::error::{FieldError, Problem};
 pub const MAX_PUBLIC_NOTE: usize = 2000;
 pub const MAX_NOTE: usize = 5000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     New,
@@ -139,8 +152,66 @@ fn past(action: Action) -> &'static str {
     }
 }
 
+/// Where a case's sentence stands in the article's current revision.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum AnchorState {
+    /// The sentence is unchanged in the current revision.
+    Current,
+    /// The sentence was edited since the report (see its successor).
+    PossiblyFixed,
+    /// The sentence was removed.
+    Orphaned,
+}
+
+impl AnchorState {
+    pub const ALL: [AnchorState; 3] = [
+        AnchorState::Current,
+        AnchorState::PossiblyFixed,
+        AnchorState::Orphaned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnchorState::Current => "current",
+            AnchorState::PossiblyFixed => "possibly_fixed",
+            AnchorState::Orphaned => "orphaned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AnchorState> {
+        AnchorState::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
 /// How a case ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     /// The sentence was wrong and was corrected (publishes a correction).

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::DbConn;
 use crate::db::schema::{articles, cases, reports};
+use crate::domain::workflow::Resolution;
 
 /// A case as the editors' emails show it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -35,16 +36,7 @@ pub struct ReportExcerpt {
     pub suggested_correction: Option<String>,
 }
 
-/// Why a case was escalated.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum EscalationReason {
-    /// It reached `email.escalation.report_threshold` reports.
-    Threshold,
-    /// A factual error on an article published less than
-    /// `email.escalation.fresh_article_hours` ago.
-    FreshFactualError,
-}
+pub use crate::domain::event::EscalationReason;
 
 /// One notification waiting in, or listed by, a digest.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -88,8 +80,8 @@ pub enum Content {
         article_title: String,
         article_url: String,
         sentence: String,
-        /// The case's resolution code (e.g. `corrected`, `no_error`).
-        resolution: String,
+        /// How the case ended (never spam: spam tells no one).
+        resolution: Resolution,
         /// The editors' note to readers, if any.
         public_note: Option<String>,
         /// The published correction, if any.
@@ -117,14 +109,14 @@ pub struct Payload {
 }
 
 /// Read a case as the emails show it.
-pub fn case_summary(conn: &mut DbConn, case_id: &str) -> QueryResult<CaseSummary> {
-    #[allow(clippy::type_complexity)]
-    let (sentence, desk, report_count, reporter_count, categories, due_at, title, url): (
+pub fn case_summary(
+    conn: &mut DbConn,
+    case_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<CaseSummary> {
+    let (sentence, desk, due_at, title, url): (
         String,
         Option<String>,
-        i32,
-        i32,
-        String,
         NaiveDateTime,
         String,
         String,
@@ -134,36 +126,49 @@ pub fn case_summary(conn: &mut DbConn, case_id: &str) -> QueryResult<CaseSummary
         .select((
             cases::sentence_text,
             cases::desk,
-            cases::report_count,
-            cases::reporter_count,
-            cases::categories,
             cases::due_at,
             articles::title,
             articles::url,
         ))
         .first(conn)?;
-    let latest = reports::table
+    // The case as it stood at `at`, when the event happened: the emails are
+    // written later, by the event consumer, and must not count reports that
+    // came after.
+    let filed: Vec<(String, String, String, String, Option<String>)> = reports::table
         .filter(reports::case_id.eq(case_id))
         .filter(reports::is_spam.eq(false))
-        .order((reports::created_at.desc(), reports::id.desc()))
+        .filter(reports::created_at.le(at))
+        .order((reports::created_at.asc(), reports::id.asc()))
         .select((
+            reports::reporter_key,
             reports::reference,
             reports::category,
             reports::comment,
             reports::suggested_correction,
         ))
-        .first::<(String, String, String, Option<String>)>(conn)
-        .optional()?
-        .map(
-            |(reference, category, comment, suggested_correction)| ReportExcerpt {
-                reference,
-                category,
-                comment,
-                suggested_correction,
-            },
-        );
-    let counts: std::collections::BTreeMap<String, i64> =
-        serde_json::from_str(&categories).unwrap_or_default();
+        .load(conn)?;
+    let report_count = filed.len() as i32;
+    let reporter_count = filed
+        .iter()
+        .map(|r| r.0.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len() as i32;
+    let mut counts: std::collections::BTreeMap<String, i64> = Default::default();
+    for r in &filed {
+        *counts.entry(r.2.clone()).or_default() += 1;
+    }
+    let latest =
+        filed
+            .into_iter()
+            .last()
+            .map(
+                |(_, reference, category, comment, suggested_correction)| ReportExcerpt {
+                    reference,
+                    category,
+                    comment,
+                    suggested_correction,
+                },
+            );
     let mut categories: Vec<(String, i64)> = counts.into_iter().collect();
     categories.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(CaseSummary {

@@ -115,7 +115,7 @@ pub fn build_due(conn: &mut DbConn, cfg: &NotifyConfig, now: NaiveDateTime) -> Q
         let entries = entries(items);
         let queued = outbox::enqueue(
             conn,
-            cfg,
+            &cfg.outbox(),
             NewEmail {
                 kind: super::EmailKind::Digest,
                 recipient: &email,

@@ -1,6 +1,7 @@
-//! The events that cause emails. Each runs inside the caller's transaction
-//! (a writer job), so the emails exist exactly when the event was committed.
-//! After the commit, call `Mailer::wake` so the worker sends them at once.
+//! The email consumer: it turns the domain events the use cases record
+//! (`domain::event`) into outbox rows, each batch in one writer transaction
+//! that also moves its cursor (`app::events::consume`), so an event's emails
+//! are written exactly once. After writing, the worker sends them.
 //!
 //! Who hears of what:
 //! - a new case: editors following its desk (an editor with no desk follows
@@ -18,29 +19,100 @@
 //!
 //! Viewers and disabled editors get no email.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::NotifyConfig;
-use super::content::{CaseSummary, Content, EscalationReason, Payload, case_summary};
+use super::content::{CaseSummary, Content, Payload, case_summary};
 use super::prefs::{self, Delivery, NotificationKind};
-use crate::db::articles::Article;
-use crate::db::dialect::lock_case;
+use crate::db::events::StoredEvent;
 use crate::db::outbox::{self, NewEmail, NotQueued};
-use crate::db::schema::{articles, cases, editors, reports};
-use crate::db::{DbConn, now};
-use crate::domain::report::{Category, ReporterEmail};
+use crate::db::schema::{articles, cases, editors};
+use crate::db::{DbConn, Pool, Writer, reports};
+use crate::domain::editor::Role;
+use crate::domain::event::{EscalationReason, Event};
+use crate::domain::workflow::Resolution;
 use crate::error::Problem;
 
-/// A report just stored in an open case.
-pub struct ReportEvent<'a> {
-    pub case_id: &'a str,
-    pub reference: &'a str,
-    pub article: &'a Article,
-    pub category: Category,
-    /// The reporter's address and whether they asked to be told the outcome.
-    pub reporter: Option<(&'a ReporterEmail, bool)>,
-    pub t: NaiveDateTime,
+/// The consumer's name in `event_cursors`.
+pub const CONSUMER: &str = "email";
+/// Events applied per writer job.
+const BATCH: i64 = 200;
+
+/// Write the emails of every event not yet handled; returns how many
+/// events were handled.
+pub async fn drain(pool: &Pool, writer: &Writer, cfg: &NotifyConfig) -> Result<usize, Problem> {
+    // A read first: most wake-ups find nothing new, and then take no writer
+    // transaction (on SQLite, the database's write lock).
+    let pool = pool.clone();
+    let pending = tokio::task::spawn_blocking(move || -> Result<bool, Problem> {
+        Ok(crate::db::events::pending(&mut *pool.get()?, CONSUMER)?)
+    })
+    .await
+    .map_err(Problem::internal)??;
+    if !pending {
+        return Ok(0);
+    }
+    let mut total = 0;
+    loop {
+        let cfg = cfg.clone();
+        let n = writer
+            .run(move |conn| {
+                crate::app::events::consume(conn, CONSUMER, BATCH, |c, e| apply(c, &cfg, e))
+            })
+            .await?;
+        total += n;
+        if (n as i64) < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// The emails one event causes.
+pub fn apply(conn: &mut DbConn, cfg: &NotifyConfig, e: &StoredEvent) -> Result<(), Problem> {
+    let t = e.created_at;
+    match &e.event {
+        Event::ReportFiled {
+            report_id, case_id, ..
+        } => reader_receipt(conn, cfg, report_id, case_id, t),
+        Event::CaseOpened {
+            case_id, escalated, ..
+        } => case_opened(conn, cfg, case_id, *escalated, t),
+        Event::CaseEscalated {
+            case_id,
+            reason,
+            threshold,
+        } => case_escalated(conn, cfg, case_id, *reason, *threshold, t),
+        Event::CaseAssigned {
+            case_id,
+            assignee_id,
+            by,
+        } => case_assigned(conn, cfg, case_id, assignee_id, Some(by), t),
+        Event::CaseResolved {
+            case_id,
+            resolution,
+            public_note,
+            correction,
+            ..
+        } => case_resolved(
+            conn,
+            cfg,
+            case_id,
+            *resolution,
+            public_note.as_deref(),
+            correction.as_deref(),
+            t,
+        ),
+        Event::CaseOverdue { case_id } => case_overdue(conn, cfg, case_id, t),
+        Event::CaseTriaged { .. }
+        | Event::CaseClaimed { .. }
+        | Event::CaseUnassigned { .. }
+        | Event::CaseNoted { .. }
+        | Event::CasePrioritised { .. }
+        | Event::CaseReopened { .. }
+        | Event::CorrectionPublished { .. }
+        | Event::ArticleRevised { .. } => Ok(()),
+    }
 }
 
 /// A member of staff who may receive email.
@@ -52,7 +124,7 @@ struct Recipient {
     language: String,
 }
 
-type EditorRow = (String, String, String, String, String, String);
+type EditorRow = (String, String, String, String, Role, String);
 
 fn recipient((id, email, name, language, _, _): EditorRow) -> Recipient {
     Recipient {
@@ -79,7 +151,7 @@ fn follows(desks_json: &str, desk: Option<&str>) -> bool {
 fn active_editors(conn: &mut DbConn) -> QueryResult<Vec<EditorRow>> {
     editors::table
         .filter(editors::disabled.eq(false))
-        .filter(editors::role.ne("viewer"))
+        .filter(editors::role.ne(Role::Viewer))
         .order(editors::id.asc())
         .select((
             editors::id,
@@ -124,7 +196,7 @@ fn deliver(
             let case_id = content.case_id().map(str::to_string);
             let queued = outbox::enqueue(
                 conn,
-                cfg,
+                &cfg.outbox(),
                 NewEmail {
                     kind: kind.email_kind(),
                     recipient: &editor.email,
@@ -162,124 +234,136 @@ fn log_not_queued(kind: &str, queued: Result<String, NotQueued>) {
     }
 }
 
-/// A report was stored in an open (non-spam) case: new-case and escalation
-/// emails to editors, and the reader's receipt when enabled.
-pub fn report_received(
+/// The reader's receipt, when enabled and the reader asked for news.
+fn reader_receipt(
     conn: &mut DbConn,
     cfg: &NotifyConfig,
-    ev: &ReportEvent,
+    report_id: &str,
+    case_id: &str,
+    t: NaiveDateTime,
 ) -> Result<(), Problem> {
-    let t = ev.t;
-    let (report_count, escalated_at, assignee, desk): (
-        i32,
-        Option<NaiveDateTime>,
-        Option<String>,
-        Option<String>,
-    ) = cases::table
-        .find(ev.case_id)
-        .select((
-            cases::report_count,
-            cases::escalated_at,
-            cases::assignee_id,
-            cases::desk,
-        ))
-        .first(conn)?;
-    let new_case = report_count == 1;
-    let fresh = ev.article.published_at.is_some_and(|p| {
-        p <= t + Duration::minutes(5) && t - p < Duration::hours(cfg.fresh_article_hours)
-    });
-    let reason = if report_count >= cfg.report_threshold {
-        Some(EscalationReason::Threshold)
-    } else if ev.category == Category::FactualError && fresh {
-        Some(EscalationReason::FreshFactualError)
-    } else {
-        None
-    };
-    // Escalate once per case; the conditional update makes concurrent
-    // reports on other instances agree on who does it.
-    let escalate = match (reason, escalated_at) {
-        (Some(_), None) => {
-            diesel::update(
-                cases::table
-                    .find(ev.case_id)
-                    .filter(cases::escalated_at.is_null()),
-            )
-            .set(cases::escalated_at.eq(t))
-            .execute(conn)?
-                == 1
-        }
-        _ => false,
-    };
-    if escalate || new_case {
-        let case = case_summary(conn, ev.case_id)?;
-        let mut followers = desk_followers(conn, desk.as_deref())?;
-        if escalate
-            && let Some(assignee) = assignee.as_deref()
-            && !followers.iter().any(|f| f.id == assignee)
-            && let Some(r) = active_editor(conn, assignee)?
-        {
-            followers.push(r);
-        }
-        for editor in &followers {
-            let escalation_on = escalate
-                && prefs::delivery(conn, &editor.id, NotificationKind::Escalation)?
-                    != Delivery::Off;
-            if escalation_on {
-                let content = Content::Escalation {
-                    case: case.clone(),
-                    reason: reason.unwrap_or(EscalationReason::Threshold),
-                    threshold: cfg.report_threshold,
-                };
-                deliver(conn, cfg, editor, NotificationKind::Escalation, content, t)?;
-            } else if new_case {
-                let content = Content::NewCase { case: case.clone() };
-                deliver(conn, cfg, editor, NotificationKind::NewCase, content, t)?;
-            }
-        }
+    if !cfg.reader_receipt {
+        return Ok(());
     }
-    if cfg.reader_receipt
-        && let Some((email, true)) = ev.reporter
-    {
-        let sentence: String = cases::table
-            .find(ev.case_id)
-            .select(cases::sentence_text)
-            .first(conn)?;
-        let queued = outbox::enqueue(
-            conn,
-            cfg,
-            NewEmail {
-                kind: super::EmailKind::ReaderReceipt,
-                recipient: email.as_str(),
-                editor_id: None,
-                case_id: Some(ev.case_id),
-                language: &ev.article.language,
-                payload: Payload {
-                    recipient_name: None,
-                    content: Content::ReaderReceipt {
-                        reference: ev.reference.to_string(),
-                        article_title: ev.article.title.clone(),
-                        article_url: ev.article.url.clone(),
-                        sentence,
-                    },
+    let Some(r) = reports::reporter(conn, report_id)? else {
+        return Ok(());
+    };
+    let (Some(email), true, false) = (r.email, r.notify, r.is_spam) else {
+        return Ok(());
+    };
+    let (sentence, title, url, language) = case_article(conn, case_id)?;
+    let queued = outbox::enqueue(
+        conn,
+        &cfg.outbox(),
+        NewEmail {
+            kind: super::EmailKind::ReaderReceipt,
+            recipient: &email,
+            editor_id: None,
+            case_id: Some(case_id),
+            language: &language,
+            payload: Payload {
+                recipient_name: None,
+                content: Content::ReaderReceipt {
+                    reference: r.reference,
+                    article_title: title,
+                    article_url: url,
+                    sentence,
                 },
-                id: None,
             },
-            t,
-        )?;
-        log_not_queued("reader_receipt", queued);
+            id: None,
+        },
+        t,
+    )?;
+    log_not_queued("reader_receipt", queued);
+    Ok(())
+}
+
+/// A case's sentence and its article's title, URL and language.
+fn case_article(conn: &mut DbConn, case_id: &str) -> QueryResult<(String, String, String, String)> {
+    cases::table
+        .inner_join(articles::table.on(articles::id.eq(cases::article_id)))
+        .filter(cases::id.eq(case_id))
+        .select((
+            cases::sentence_text,
+            articles::title,
+            articles::url,
+            articles::language,
+        ))
+        .first(conn)
+}
+
+/// A new case: its desk's followers hear of it, but for those who will get
+/// the escalation of the same report instead.
+fn case_opened(
+    conn: &mut DbConn,
+    cfg: &NotifyConfig,
+    case_id: &str,
+    escalated: bool,
+    t: NaiveDateTime,
+) -> Result<(), Problem> {
+    let Some((desk, _)) = crate::db::cases::routing(conn, case_id)? else {
+        return Ok(());
+    };
+    let followers = desk_followers(conn, desk.as_deref())?;
+    if followers.is_empty() {
+        return Ok(());
+    }
+    let case = case_summary(conn, case_id, t)?;
+    for editor in &followers {
+        if escalated
+            && prefs::delivery(conn, &editor.id, NotificationKind::Escalation)? != Delivery::Off
+        {
+            continue;
+        }
+        let content = Content::NewCase { case: case.clone() };
+        deliver(conn, cfg, editor, NotificationKind::NewCase, content, t)?;
+    }
+    Ok(())
+}
+
+/// An escalation: the desk's followers and the assignee.
+fn case_escalated(
+    conn: &mut DbConn,
+    cfg: &NotifyConfig,
+    case_id: &str,
+    reason: EscalationReason,
+    threshold: i32,
+    t: NaiveDateTime,
+) -> Result<(), Problem> {
+    let Some((desk, assignee)) = crate::db::cases::routing(conn, case_id)? else {
+        return Ok(());
+    };
+    let mut recipients = desk_followers(conn, desk.as_deref())?;
+    if let Some(assignee) = assignee.as_deref()
+        && !recipients.iter().any(|f| f.id == assignee)
+        && let Some(r) = active_editor(conn, assignee)?
+    {
+        recipients.push(r);
+    }
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let case = case_summary(conn, case_id, t)?;
+    for editor in &recipients {
+        let content = Content::Escalation {
+            case: case.clone(),
+            reason,
+            threshold,
+        };
+        deliver(conn, cfg, editor, NotificationKind::Escalation, content, t)?;
     }
     Ok(())
 }
 
 /// A case was assigned to `assignee_id` (by `assigned_by`, when an editor did
-/// it): tell the assignee, unless they took it themselves. Call it inside the
-/// transaction that records the assignment.
-pub fn case_assigned(
+/// it): tell the assignee, unless they took it themselves.
+fn case_assigned(
     conn: &mut DbConn,
     cfg: &NotifyConfig,
     case_id: &str,
     assignee_id: &str,
     assigned_by: Option<&str>,
+    t: NaiveDateTime,
 ) -> Result<(), Problem> {
     if assigned_by == Some(assignee_id) {
         return Ok(());
@@ -287,15 +371,14 @@ pub fn case_assigned(
     let Some(editor) = active_editor(conn, assignee_id)? else {
         return Ok(());
     };
-    lock_case(conn, case_id)?;
-    let case = case_summary(conn, case_id)?;
+    let case = case_summary(conn, case_id, t)?;
     deliver(
         conn,
         cfg,
         &editor,
         NotificationKind::Assigned,
         Content::Assigned { case },
-        now(),
+        t,
     )?;
     Ok(())
 }
@@ -303,51 +386,24 @@ pub fn case_assigned(
 /// A case was resolved: tell every reporter who asked (`notify: true`), once
 /// per address, in the article's language, with the resolution, the public
 /// note and the published correction (`correction`, when there is one). A
-/// case resolved as spam tells no one. Call it inside the transaction that
-/// records the resolution (the case row must already carry `resolution` and
-/// `public_note`).
-pub fn case_resolved(
+/// case resolved as spam tells no one.
+fn case_resolved(
     conn: &mut DbConn,
     cfg: &NotifyConfig,
     case_id: &str,
+    resolution: Resolution,
+    public_note: Option<&str>,
     correction: Option<&str>,
+    t: NaiveDateTime,
 ) -> Result<(), Problem> {
-    lock_case(conn, case_id)?;
-    let (resolution, public_note, sentence, title, url, language): (
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-        String,
-        String,
-    ) = cases::table
-        .inner_join(articles::table.on(articles::id.eq(cases::article_id)))
-        .filter(cases::id.eq(case_id))
-        .select((
-            cases::resolution,
-            cases::public_note,
-            cases::sentence_text,
-            articles::title,
-            articles::url,
-            articles::language,
-        ))
-        .first(conn)?;
-    let resolution = resolution.unwrap_or_else(|| "resolved".into());
-    if resolution == "spam" {
+    if resolution == Resolution::Spam {
         return Ok(());
     }
-    let readers: Vec<(String, String)> = reports::table
-        .filter(reports::case_id.eq(case_id))
-        .filter(reports::notify.eq(true))
-        .filter(reports::is_spam.eq(false))
-        .filter(reports::reporter_email.is_not_null())
-        .order((reports::created_at.asc(), reports::id.asc()))
-        .select((
-            reports::reporter_email.assume_not_null(),
-            reports::reference,
-        ))
-        .load(conn)?;
-    let t = now();
+    let readers = reports::outcome_subscribers(conn, case_id)?;
+    if readers.is_empty() {
+        return Ok(());
+    }
+    let (sentence, title, url, language) = case_article(conn, case_id)?;
     let mut told = std::collections::HashSet::new();
     for (email, reference) in readers {
         if !told.insert(outbox::address_key(&email)) {
@@ -355,7 +411,7 @@ pub fn case_resolved(
         }
         let queued = outbox::enqueue(
             conn,
-            cfg,
+            &cfg.outbox(),
             NewEmail {
                 kind: super::EmailKind::ReaderOutcome,
                 recipient: &email,
@@ -369,8 +425,8 @@ pub fn case_resolved(
                         article_title: title.clone(),
                         article_url: url.clone(),
                         sentence: sentence.clone(),
-                        resolution: resolution.clone(),
-                        public_note: public_note.clone(),
+                        resolution: resolution.for_reader(),
+                        public_note: public_note.map(str::to_string),
                         correction: correction.map(str::to_string),
                     },
                 },
@@ -383,51 +439,103 @@ pub fn case_resolved(
     Ok(())
 }
 
-/// Tell of open cases past their due time at `now`, once per case (the
-/// assignee, else the desk's followers). Returns how many cases were found.
-/// Safe to run from several workers at once.
-pub fn scan_overdue(
+/// A case past its due time: the assignee, else the desk's followers.
+fn case_overdue(
     conn: &mut DbConn,
     cfg: &NotifyConfig,
+    case_id: &str,
+    t: NaiveDateTime,
+) -> Result<(), Problem> {
+    let Some((desk, assignee)) = crate::db::cases::routing(conn, case_id)? else {
+        return Ok(());
+    };
+    let recipients = match assignee.as_deref() {
+        Some(a) => active_editor(conn, a)?.into_iter().collect(),
+        None => desk_followers(conn, desk.as_deref())?,
+    };
+    if recipients.is_empty() {
+        return Ok(());
+    }
+    let case: CaseSummary = case_summary(conn, case_id, t)?;
+    for editor in &recipients {
+        let content = Content::Overdue { case: case.clone() };
+        deliver(conn, cfg, editor, NotificationKind::Overdue, content, t)?;
+    }
+    Ok(())
+}
+
+/// Flag the cases past their due time at `now` (their emails follow from
+/// the events). Returns how many cases were flagged.
+pub fn scan_overdue(
+    conn: &mut DbConn,
+    _cfg: &NotifyConfig,
     now: NaiveDateTime,
 ) -> Result<usize, Problem> {
-    let overdue: Vec<(String, Option<String>, Option<String>)> = cases::table
-        .filter(cases::resolved_at.is_null())
-        .filter(cases::status.ne("resolved"))
-        .filter(cases::open_key.is_not_null())
-        .filter(cases::due_at.lt(now))
-        .filter(cases::overdue_notified_at.is_null())
-        .order(cases::due_at.asc())
-        .limit(500)
-        .select((cases::id, cases::assignee_id, cases::desk))
-        .load(conn)?;
-    let mut count = 0;
-    for (case_id, assignee, desk) in overdue {
-        let claimed = diesel::update(
-            cases::table
-                .find(&case_id)
-                .filter(cases::overdue_notified_at.is_null()),
-        )
-        .set(cases::overdue_notified_at.eq(now))
-        .execute(conn)?;
-        if claimed == 0 {
-            continue;
-        }
-        count += 1;
-        let recipients = match assignee.as_deref() {
-            Some(a) => active_editor(conn, a)?.into_iter().collect(),
-            None => desk_followers(conn, desk.as_deref())?,
-        };
-        if recipients.is_empty() {
-            continue;
-        }
-        let case: CaseSummary = case_summary(conn, &case_id)?;
-        for editor in &recipients {
-            let content = Content::Overdue { case: case.clone() };
-            deliver(conn, cfg, editor, NotificationKind::Overdue, content, now)?;
+    crate::app::events::flag_overdue(conn, now)
+}
+
+#[cfg(test)]
+mod outcome_texts {
+    use crate::domain::workflow::Resolution;
+    use crate::notify::render::Renderer;
+
+    /// The sentence each outcome gives a reader, in French and English.
+    fn expected(r: Resolution) -> (&'static str, &'static str) {
+        match r {
+            Resolution::Corrected => (
+                "Vous aviez raison : l'article a été corrigé.",
+                "You were right: the article has been corrected.",
+            ),
+            Resolution::Clarified => ("L'article a été précisé", "The article has been clarified"),
+            Resolution::Updated => (
+                "L'article a été mis à jour.",
+                "The article has been updated.",
+            ),
+            Resolution::NoChange => (
+                "la rédaction a estimé que cette phrase est exacte",
+                "the newsroom found the sentence accurate",
+            ),
+            // Readers are never told of spam; it reads as not upheld.
+            Resolution::Rejected | Resolution::Spam => (
+                "la rédaction n'a pas retenu votre signalement",
+                "the newsroom did not uphold your report",
+            ),
+            Resolution::Duplicate => (
+                "Cette erreur nous avait déjà été signalée",
+                "This error had already been reported to us",
+            ),
         }
     }
-    Ok(count)
+
+    #[test]
+    fn every_resolution_tells_readers_its_own_outcome_in_both_languages() {
+        let renderer = Renderer::new().unwrap();
+        for r in Resolution::ALL {
+            let (fr, en) = expected(r);
+            for (lang, want) in [("fr", fr), ("en", en)] {
+                let ctx = serde_json::json!({
+                    "reference": "ERR-AAAA-BB", "article_title": "T",
+                    "article_url": "https://news.example/a", "sentence": "S.",
+                    "resolution": r.for_reader(), "public_note": null, "correction": null,
+                    "lang": lang, "name": null, "unsubscribe_url": "https://x/u",
+                    "public_url": "https://x",
+                });
+                let email = renderer.render("reader_outcome", lang, &ctx).unwrap();
+                let text = email.text.replace(['\n', ' '], " ");
+                let html = email.html.replace("&#x27;", "'");
+                assert!(text.contains(want), "{r:?} {lang}: {text}");
+                assert!(html.contains(want), "{r:?} {lang}: {html}");
+                // Exactly one outcome sentence: no other resolution's text.
+                for other in Resolution::ALL {
+                    let (ofr, oen) = expected(other);
+                    let theirs = if lang == "fr" { ofr } else { oen };
+                    if theirs != want {
+                        assert!(!text.contains(theirs), "{r:?} {lang} also says {theirs:?}");
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

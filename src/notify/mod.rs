@@ -38,6 +38,14 @@ pub struct NotifyConfig {
 }
 
 impl NotifyConfig {
+    /// What the outbox needs to write an email.
+    pub fn outbox(&self) -> crate::db::outbox::Policy<'_> {
+        crate::db::outbox::Policy {
+            message_id_domain: &self.message_id_domain,
+            reader_daily_limit: self.reader_daily_limit,
+        }
+    }
+
     pub fn from_settings(s: &EmailSettings) -> NotifyConfig {
         let domain = s
             .from
@@ -56,56 +64,12 @@ impl NotifyConfig {
     }
 }
 
-/// The kinds of email, as stored in `outbox.kind` and named by the template
-/// folders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EmailKind {
-    NewCase,
-    Escalation,
-    Assigned,
-    Overdue,
-    Digest,
-    ReaderReceipt,
-    ReaderOutcome,
-}
-
-impl EmailKind {
-    pub const ALL: [EmailKind; 7] = [
-        EmailKind::NewCase,
-        EmailKind::Escalation,
-        EmailKind::Assigned,
-        EmailKind::Overdue,
-        EmailKind::Digest,
-        EmailKind::ReaderReceipt,
-        EmailKind::ReaderOutcome,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EmailKind::NewCase => "new_case",
-            EmailKind::Escalation => "escalation",
-            EmailKind::Assigned => "assigned",
-            EmailKind::Overdue => "overdue",
-            EmailKind::Digest => "digest",
-            EmailKind::ReaderReceipt => "reader_receipt",
-            EmailKind::ReaderOutcome => "reader_outcome",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<EmailKind> {
-        EmailKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn is_for_reader(self) -> bool {
-        matches!(self, EmailKind::ReaderReceipt | EmailKind::ReaderOutcome)
-    }
-}
+pub use crate::domain::email::EmailKind;
 
 /// The languages emails are written in; anything else falls back to French,
 /// the newsroom's language.
 pub fn language(code: &str) -> &'static str {
-    match code {
-        "en" => "en",
-        _ => "fr",
-    }
+    crate::domain::article::Language::parse(code)
+        .unwrap_or_default()
+        .as_str()
 }

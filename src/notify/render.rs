@@ -363,7 +363,7 @@ mod tests {
                 article_title: "Un titre".into(),
                 article_url: "https://news.example/a".into(),
                 sentence: "Une phrase.".into(),
-                resolution: "corrected".into(),
+                resolution: crate::domain::workflow::Resolution::Corrected,
                 public_note: Some("<b>note</b>".into()),
                 correction: None,
             },

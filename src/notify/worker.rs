@@ -167,7 +167,7 @@ impl Mailer {
             .get_or_try_init(|| async {
                 self.writer
                     .run(|conn| {
-                        Ok(crate::db::reports::instance_secret(
+                        Ok(crate::auth::keys::instance_secret(
                             conn,
                             unsubscribe::SECRET_NAME,
                         )?)
@@ -177,26 +177,43 @@ impl Mailer {
             .await
     }
 
+    /// Turn the domain events committed since the last pass into outbox
+    /// rows (the email consumer, `events`); returns how many were handled.
+    pub async fn consume_events(&self) -> Result<usize, Problem> {
+        super::events::drain(&self.pool, &self.writer, &self.config).await
+    }
+
     /// Write due digests and overdue notices as of `at`, forget emails
     /// older than `email.retention_days`, and what `[retention]` says to
     /// forget (`db::retention`).
     pub async fn scan(&self, at: NaiveDateTime) -> Result<(usize, usize), Problem> {
+        // Digests collect what the events caused: apply the events first,
+        // then those of the cases this scan finds overdue.
+        self.consume_events().await?;
+        let cfg = self.config.clone();
+        let overdue = self
+            .writer
+            .run(move |conn| super::events::scan_overdue(conn, &cfg, at))
+            .await?;
+        self.consume_events().await?;
         let cfg = self.config.clone();
         let retention = self.retention;
-        self.writer
-            .run(move |conn| {
-                let overdue = super::events::scan_overdue(conn, &cfg, at)?;
+        let digests = self
+            .writer
+            .run(move |conn| -> Result<usize, Problem> {
                 let digests = super::digest::build_due(conn, &cfg, at)?;
                 outbox::purge(conn, at - chrono::Duration::days(cfg.retention_days))?;
                 crate::db::retention::sweep(conn, at, &retention)?;
-                Ok((overdue, digests))
+                Ok(digests)
             })
-            .await
+            .await?;
+        Ok((overdue, digests))
     }
 
     /// Send every row due now, claiming batches until none is left. Rows
     /// that fail are rescheduled for later, so a pass always ends.
     pub async fn run_once(self: &Arc<Self>) -> Result<RunStats, Problem> {
+        self.consume_events().await?;
         let mut stats = RunStats::default();
         // Bounded, in case retries are set to happen at once (0 s).
         for _ in 0..10_000 {
@@ -349,7 +366,7 @@ impl Mailer {
             let (row, outcome) = (row.clone(), outcome.clone());
             let result = self
                 .writer
-                .run(move |conn| {
+                .run(move |conn| -> Result<Recorded, Problem> {
                     let t = now();
                     Ok(match outcome {
                         Outcome::Sent => {
@@ -433,6 +450,10 @@ impl Mailer {
                 }
                 last_scan = Some(tokio::time::Instant::now());
                 scanned = true;
+            }
+            // Events committed since the last pass become outbox rows first.
+            if let Err(p) = self.consume_events().await {
+                tracing::warn!(error = %p, "email: cannot read the events");
             }
             let mut next = self.next_due().await;
             if scanned || next.is_some_and(|n| n <= now()) {

@@ -5,11 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::extract::ApiJson;
-use crate::db::articles::{self as store, ArticleView, UpsertOutcome};
+use crate::app::AppState;
+use crate::app::articles::{self, ArticleView, UpsertOutcome};
 use crate::domain::article::{ArticleUpsert, NewArticle};
 use crate::domain::text::sha256_hex;
 use crate::error::Problem;
-use crate::state::AppState;
 
 /// Proof that the request carries the ingest token from `ingest.token`, or
 /// the personal API token of an editor or admin, as `Authorization: Bearer
@@ -78,19 +78,10 @@ pub async fn put(
     body: ApiJson<ArticleUpsert>,
 ) -> Result<HttpResponse, Problem> {
     let article = NewArticle::parse(&path.into_inner(), body.0)?;
-    let (view, outcome) = state
-        .writer
-        .run(move |conn| {
-            let (article, outcome) = store::upsert(conn, &article)?;
-            Ok((store::view(conn, article)?, outcome))
-        })
-        .await?;
-    if outcome != UpsertOutcome::Unchanged {
-        tracing::info!(external_id = %view.external_id, revision = view.revision, "article stored");
-    }
-    Ok(match outcome {
-        UpsertOutcome::Created => HttpResponse::Created().json(view),
-        _ => HttpResponse::Ok().json(view),
+    let ingested = articles::ingest(&state, article).await?;
+    Ok(match ingested.outcome {
+        UpsertOutcome::Created => HttpResponse::Created().json(ingested.view),
+        UpsertOutcome::Revised | UpsertOutcome::Unchanged => HttpResponse::Ok().json(ingested.view),
     })
 }
 
@@ -106,19 +97,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let external_id = super::external_id(&path)?;
-    let view = state
-        .read(move |conn| {
-            let article =
-                store::find_by_external_id(conn, external_id.as_str())?.ok_or_else(|| {
-                    Problem::not_found(
-                        "article_not_found",
-                        format!("No article {:?}.", external_id.as_str()),
-                    )
-                })?;
-            Ok(store::view(conn, article)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(articles::get(&state, external_id).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -142,13 +121,5 @@ pub async fn find_by_url(
     let url = query.into_inner().url.unwrap_or_default();
     let url = crate::domain::article::parse_http_url("url", &url)
         .map_err(|e| Problem::validation(vec![e]))?;
-    let view = state
-        .read(move |conn| {
-            let article = store::find_by_url(conn, &url)?.ok_or_else(|| {
-                Problem::not_found("article_not_found", "No article has this URL.")
-            })?;
-            Ok(store::view(conn, article)?)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(articles::by_url(&state, url).await?))
 }

@@ -3,11 +3,10 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use crate::app::AppState;
+use crate::app::audit::{self, AuditEntry};
 use crate::auth::CurrentEditor;
-use crate::db::audit::{self, AuditEntry};
-use crate::domain::editor::Role;
 use crate::error::{FieldError, Problem};
-use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -38,7 +37,6 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, Problem> {
-    editor.require(Role::Admin)?;
     let limit = match query.limit.as_deref() {
         None => 50,
         Some(n) => match n.parse::<i64>() {
@@ -52,21 +50,8 @@ pub async fn list(
             }
         },
     };
-    // Entry ids are time-ordered UUIDs: the cursor is the last id seen.
-    let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) if uuid::Uuid::parse_str(c).is_ok() => Some(c.to_string()),
-        Some(_) => {
-            return Err(Problem::validation(vec![FieldError::new(
-                "cursor",
-                "invalid_cursor",
-                "is not a cursor from this list",
-            )]));
-        }
-        None => None,
-    };
-    let mut items = state
-        .read(move |conn| Ok(audit::recent(conn, before.as_deref(), limit + 1)?))
-        .await?;
+    let mut items =
+        audit::recent(&state, editor.actor(), query.cursor.as_deref(), limit + 1).await?;
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
     let next_cursor = items.last().filter(|_| more).map(|e| e.id.clone());

@@ -1,84 +1,24 @@
 //! A case's page and the workflow actions on it.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::ApiJson;
+use crate::app::AppState;
+use crate::app::cases::{self, ActionAnswer, BulkItem, CaseAction, case_id};
 use crate::auth::CurrentEditor;
-use crate::db::case_detail::{self, CaseDetail};
-use crate::db::cases::{self, CaseSummary};
-use crate::db::corrections::{self, CorrectionView};
-use crate::db::workflow::{self, BulkItem, CaseAction};
-use crate::domain::editor::Role;
 use crate::domain::workflow::{Resolution, Resolve, parse_note};
 use crate::error::{FieldError, Problem};
-use crate::state::AppState;
 
-pub const MAX_BULK: usize = 200;
-
-/// What every action answers.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ActionAnswer {
-    /// The case after the action.
-    pub case: CaseSummary,
-    /// The note written (`note`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note_id: Option<String>,
-    /// The correction published (`resolve` as corrected, clarified or updated).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub correction: Option<CorrectionView>,
-}
-
-/// Case ids are UUIDs; anything else cannot be a case (and never reaches SQL).
-fn case_id(raw: &str) -> Result<String, Problem> {
-    uuid::Uuid::parse_str(raw)
-        .map(|_| raw.to_string())
-        .map_err(|_| workflow::case_not_found())
-}
-
-/// Run one action in the writer and answer the case as it now stands.
+/// Run one action and answer the case as it now stands.
 async fn run(
     state: &AppState,
     editor: CurrentEditor,
     raw_id: &str,
     action: CaseAction,
 ) -> Result<HttpResponse, Problem> {
-    // Viewers are refused before any database work (desks are checked inside).
-    editor.require(Role::Editor)?;
     let id = case_id(raw_id)?;
-    let kind = action.kind();
-    let notify = state.mailer.config.clone();
-    let answer = state
-        .writer
-        .run(move |conn| {
-            let outcome = workflow::act(conn, &editor, &id, action, &notify)?;
-            let correction = match &outcome.correction_id {
-                Some(cid) => corrections::for_case(conn, &id)?
-                    .into_iter()
-                    .find(|c| &c.id == cid),
-                None => None,
-            };
-            let case = cases::summaries(
-                conn,
-                &editor,
-                vec![outcome.case],
-                &HashMap::new(),
-                crate::db::now(),
-            )?
-            .pop()
-            .ok_or_else(|| Problem::internal("case summary missing"))?;
-            Ok(ActionAnswer {
-                case,
-                note_id: outcome.note_id,
-                correction,
-            })
-        })
-        .await?;
-    // An assignment or a resolution may have queued emails with the action.
-    state.mailer.wake();
-    tracing::info!(case_id = %answer.case.id, action = kind.as_str(), "case action");
+    let answer = cases::act(state, editor.actor().clone(), id, action).await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
@@ -88,7 +28,7 @@ async fn run(
     params(("id" = String, Path, description = "The case id")),
     security(("bearer" = []), ("session" = [])),
     responses(
-        (status = 200, description = "The case", body = CaseDetail),
+        (status = 200, description = "The case", body = crate::app::cases::CaseDetail),
         (status = 401, description = "Not authenticated", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such case", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]
@@ -98,9 +38,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let id = case_id(&path)?;
-    let detail = state
-        .read(move |conn| case_detail::detail(conn, &editor, &id))
-        .await?;
+    let detail = cases::detail(&state, editor.actor().clone(), id).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -313,52 +251,16 @@ pub async fn bulk_resolve(
     state: web::Data<AppState>,
     body: ApiJson<BulkResolveRequest>,
 ) -> Result<HttpResponse, Problem> {
-    editor.require(Role::Editor)?;
     let b = body.0;
-    if !workflow::bulk_allowed(b.resolution) {
-        return Err(Problem::field(
-            "bulk_correction",
-            "Corrections are published one by one",
-            "resolution",
-            format!(
-                "{} publishes a correction: resolve those cases one at a time",
-                b.resolution.as_str()
-            ),
-        ));
-    }
-    let mut ids: Vec<String> = Vec::with_capacity(b.case_ids.len());
-    for (i, id) in b.case_ids.iter().enumerate() {
-        if uuid::Uuid::parse_str(id).is_err() {
-            return Err(Problem::validation(vec![FieldError::new(
-                format!("case_ids[{i}]"),
-                "invalid_value",
-                "is not a case id",
-            )]));
-        }
-        if !ids.contains(id) {
-            ids.push(id.clone());
-        }
-    }
-    if ids.is_empty() || ids.len() > MAX_BULK {
-        return Err(Problem::validation(vec![FieldError::new(
-            "case_ids",
-            "invalid_length",
-            format!("must list 1 to {MAX_BULK} cases"),
-        )]));
-    }
-    let r = Resolve::parse(
+    let results = cases::bulk_resolve(
+        &state,
+        editor.actor().clone(),
+        &b.case_ids,
         b.resolution,
         b.public_note.as_deref(),
         b.duplicate_of.as_deref(),
-    )?;
-    let notify = state.mailer.config.clone();
-    let results = state
-        .writer
-        .run(move |conn| workflow::bulk_resolve(conn, &editor, &ids, &r, &notify))
-        .await?;
-    // Emails were queued in the same transaction: send them now.
-    state.mailer.wake();
-    let resolved = results.iter().filter(|r| r.outcome == "resolved").count();
-    tracing::info!(resolved, asked = results.len(), "bulk resolve");
+    )
+    .await?;
+    let resolved = results.iter().filter(|r| r.resolved()).count();
     Ok(HttpResponse::Ok().json(BulkAnswer { resolved, results }))
 }

@@ -5,44 +5,14 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 use chrono::{NaiveDateTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
 
-use crate::db::articles as article_store;
-use crate::db::corrections::{self as store, CorrectionView};
-use crate::db::reports::ArticleRef;
-use crate::error::{FieldError, Problem};
-use crate::state::AppState;
-
-pub const FEED_SIZE: i64 = 50;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// From the previous page's `next_cursor`.
-    pub cursor: Option<String>,
-    /// Page size, 1–100 (default 20).
-    pub limit: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CorrectionsPage {
-    pub items: Vec<CorrectionView>,
-    pub next_cursor: Option<String>,
-}
-
-pub fn encode_cursor(c: &CorrectionView) -> String {
-    let raw = format!("{}|{}", c.published_at.and_utc().timestamp_micros(), c.id);
-    data_encoding::BASE64URL_NOPAD.encode(raw.as_bytes())
-}
-
-pub fn decode_cursor(s: &str) -> Option<(NaiveDateTime, String)> {
-    let raw = data_encoding::BASE64URL_NOPAD.decode(s.as_bytes()).ok()?;
-    let raw = String::from_utf8(raw).ok()?;
-    let (t, id) = raw.split_once('|')?;
-    let t = chrono::DateTime::from_timestamp_micros(t.parse().ok()?)?.naive_utc();
-    uuid::Uuid::parse_str(id).ok()?;
-    Some((t, id.to_string()))
-}
+use crate::app::AppState;
+use crate::app::corrections::{
+    self as corrections, ArticleCorrections, CorrectionsPage, PageQuery,
+};
+use crate::domain::article::Language;
+use crate::domain::workflow::Resolution;
+use crate::error::Problem;
 
 /// Every published correction, newest first.
 #[utoipa::path(get, path = "/api/v1/corrections", tag = "corrections", params(PageQuery),
@@ -54,42 +24,8 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let mut errors = Vec::new();
-    let limit = match query.limit.as_deref() {
-        None => 20,
-        Some(n) => match n.parse::<i64>() {
-            Ok(n) if (1..=100).contains(&n) => n,
-            _ => {
-                errors.push(FieldError::new(
-                    "limit",
-                    "out_of_range",
-                    "must be between 1 and 100",
-                ));
-                20
-            }
-        },
-    };
-    let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) => decode_cursor(c).or_else(|| {
-            errors.push(FieldError::new(
-                "cursor",
-                "invalid_cursor",
-                "is not a cursor from this list",
-            ));
-            None
-        }),
-    };
-    if !errors.is_empty() {
-        return Err(Problem::validation(errors));
-    }
-    let mut items = state
-        .read(move |conn| Ok(store::page(conn, after, limit + 1)?))
-        .await?;
-    let more = items.len() as i64 > limit;
-    items.truncate(limit as usize);
-    let next_cursor = items.last().filter(|_| more).map(encode_cursor);
-    Ok(HttpResponse::Ok().json(CorrectionsPage { items, next_cursor }))
+    let (limit, after) = corrections::parse(&query)?;
+    Ok(HttpResponse::Ok().json(corrections::page(&state, limit, after).await?))
 }
 
 fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::FixedOffset> {
@@ -97,16 +33,19 @@ fn utc(t: NaiveDateTime) -> chrono::DateTime<chrono::FixedOffset> {
 }
 
 /// The title of an entry in the article's language.
-fn entry_title(kind: &str, language: &str, title: &str) -> String {
+fn entry_title(kind: Resolution, language: Language, title: &str) -> String {
     let label = match (language, kind) {
-        ("en", "clarified") => "Clarification",
-        ("en", "updated") => "Update",
-        ("en", _) => "Correction",
-        (_, "clarified") => "Précision",
-        (_, "updated") => "Mise à jour",
-        _ => "Correction",
+        (Language::En, Resolution::Clarified) => "Clarification",
+        (Language::En, Resolution::Updated) => "Update",
+        (Language::En, _) => "Correction",
+        (Language::Fr, Resolution::Clarified) => "Précision",
+        (Language::Fr, Resolution::Updated) => "Mise à jour",
+        (Language::Fr, _) => "Correction",
     };
-    let sep = if language == "en" { ":" } else { " :" };
+    let sep = match language {
+        Language::En => ":",
+        Language::Fr => " :",
+    };
     format!("{label}{sep} {title}")
 }
 
@@ -116,9 +55,7 @@ fn entry_title(kind: &str, language: &str, title: &str) -> String {
         (status = 200, description = "Atom feed of the latest 50 corrections", content_type = "application/atom+xml", body = String),
     ))]
 pub async fn atom(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    let items = state
-        .read(|conn| Ok(store::page(conn, None, FEED_SIZE)?))
-        .await?;
+    let items = corrections::latest(&state).await?;
     let self_url = format!("{}/corrections.atom", state.public_url);
     let updated = items
         .first()
@@ -127,11 +64,9 @@ pub async fn atom(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
     let entries: Vec<Entry> = items
         .iter()
         .map(|c| {
-            let lang = c.language.as_str();
-            let original = if lang == "en" {
-                "Originally"
-            } else {
-                "Texte initial"
+            let original = match c.language {
+                Language::En => "Originally",
+                Language::Fr => "Texte initial",
             };
             let mut content = Content::default();
             content.set_content_type("text".to_string());
@@ -141,7 +76,11 @@ pub async fn atom(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
             ));
             let mut e = Entry::default();
             e.set_id(format!("urn:uuid:{}", c.id));
-            e.set_title(Text::plain(entry_title(&c.kind, lang, &c.article.title)));
+            e.set_title(Text::plain(entry_title(
+                c.kind,
+                c.language,
+                &c.article.title,
+            )));
             e.set_updated(utc(c.published_at));
             e.set_published(Some(utc(c.published_at)));
             e.set_summary(Some(Text::plain(c.text.clone())));
@@ -174,36 +113,6 @@ pub async fn atom(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
         .body(feed.to_string()))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ArticleCorrections {
-    pub article: ArticleRef,
-    /// Newest first.
-    pub items: Vec<CorrectionView>,
-}
-
-async fn article_corrections(state: &AppState, raw: &str) -> Result<ArticleCorrections, Problem> {
-    let external_id = super::external_id(raw)?;
-    state
-        .read(move |conn| {
-            let article = article_store::find_by_external_id(conn, external_id.as_str())?
-                .ok_or_else(|| {
-                    Problem::not_found(
-                        "article_not_found",
-                        format!("No article {:?}.", external_id.as_str()),
-                    )
-                })?;
-            Ok(ArticleCorrections {
-                items: store::for_article(conn, &article.id)?,
-                article: ArticleRef {
-                    external_id: article.external_id,
-                    title: article.title,
-                    url: article.url,
-                },
-            })
-        })
-        .await
-}
-
 /// The corrections published on one article, newest first.
 #[utoipa::path(get, path = "/api/v1/articles/{external_id}/corrections", tag = "corrections",
     params(("external_id" = String, Path, description = "The article's id")),
@@ -215,32 +124,8 @@ pub async fn for_article(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    Ok(HttpResponse::Ok().json(article_corrections(&state, &path).await?))
-}
-
-/// schema.org JSON-LD for the article page: a `NewsArticle` (identified by
-/// its URL, so it merges with the page's own description) whose
-/// `correction` lists a `CorrectionComment` per published correction.
-pub fn json_ld(a: &ArticleCorrections) -> serde_json::Value {
-    let corrections: Vec<serde_json::Value> = a
-        .items
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "@type": "CorrectionComment",
-                "text": c.text,
-                "datePublished": utc(c.published_at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
-        "@id": a.article.url,
-        "url": a.article.url,
-        "headline": a.article.title,
-        "correction": corrections,
-    })
+    let external_id = super::external_id(&path)?;
+    Ok(HttpResponse::Ok().json(corrections::for_article(&state, external_id).await?))
 }
 
 /// The article's corrections as schema.org JSON-LD, to embed in the page in
@@ -256,11 +141,12 @@ pub async fn for_article_jsonld(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let a = article_corrections(&state, &path).await?;
+    let external_id = super::external_id(&path)?;
+    let a: ArticleCorrections = corrections::for_article(&state, external_id).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/ld+json")
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .body(json_ld(&a).to_string()))
+        .body(corrections::json_ld(&a).to_string()))
 }
 
 #[cfg(test)]
@@ -268,31 +154,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip() {
-        let c = CorrectionView {
-            id: uuid::Uuid::now_v7().to_string(),
-            article: ArticleRef {
-                external_id: "a".into(),
-                title: "t".into(),
-                url: "https://x.example/a".into(),
-            },
-            sentence_before: "s".into(),
-            text: "n".into(),
-            kind: "corrected".into(),
-            published_at: crate::db::now(),
-            language: "fr".into(),
-        };
-        assert_eq!(
-            decode_cursor(&encode_cursor(&c)),
-            Some((c.published_at, c.id.clone()))
-        );
-        assert_eq!(decode_cursor("bad"), None);
-    }
-
-    #[test]
     fn entry_titles_follow_the_language() {
-        assert_eq!(entry_title("corrected", "fr", "T"), "Correction : T");
-        assert_eq!(entry_title("updated", "en", "T"), "Update: T");
-        assert_eq!(entry_title("clarified", "fr", "T"), "Précision : T");
+        assert_eq!(
+            entry_title(Resolution::Corrected, Language::Fr, "T"),
+            "Correction : T"
+        );
+        assert_eq!(
+            entry_title(Resolution::Updated, Language::En, "T"),
+            "Update: T"
+        );
+        assert_eq!(
+            entry_title(Resolution::Clarified, Language::Fr, "T"),
+            "Précision : T"
+        );
     }
 }

@@ -41,13 +41,7 @@ fn is_json(req: &HttpRequest) -> bool {
 }
 
 pub fn too_large(limit: usize) -> Problem {
-    Problem::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        "Payload too large",
-        format!("The request body must be at most {limit} bytes."),
-    )
-    .with("limit_bytes", limit)
+    Problem::too_large(limit)
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {

@@ -1,11 +1,10 @@
 //! Liveness and readiness for orchestrators and load balancers.
 
 use actix_web::{HttpResponse, web};
-use diesel::connection::SimpleConnection;
 use serde_json::json;
 
+use crate::app::{self, AppState};
 use crate::error::Problem;
-use crate::state::AppState;
 
 /// The process is up and serving HTTP.
 #[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, description = "Alive")))]
@@ -19,11 +18,6 @@ pub async fn live() -> HttpResponse {
     (status = 503, description = "Database unavailable", body = crate::error::ProblemBody, content_type = "application/problem+json"),
 ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
-    state
-        .read(|conn| {
-            conn.batch_execute("SELECT 1")
-                .map_err(|_| Problem::unavailable("The database does not answer."))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ok", "database": state.backend.name() })))
+    let database = app::health::ready(&state).await?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "ok", "database": database })))
 }

@@ -1,13 +1,13 @@
-//! HTTP routes. `configure` mounts everything; `startup` wraps it in the
-//! cross-cutting middleware (request ids, metrics, problem+json errors).
+//! The JSON API's handlers: each parses its request into domain values,
+//! calls a use case (`app`) and answers JSON. They are mounted by the one
+//! route table (`router`); `startup` wraps it in the cross-cutting
+//! middleware (request ids, metrics, problem+json errors).
 
 pub mod articles;
 pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod corrections;
-pub mod docs;
-pub mod editorial;
 pub mod editors;
 pub mod extract;
 pub mod health;
@@ -16,11 +16,9 @@ pub mod notifications;
 pub mod queue;
 pub mod reports;
 pub mod tokens;
-pub mod unsubscribe;
 
 use actix_cors::Cors;
 use actix_web::http::{Method, header};
-use actix_web::web;
 
 use crate::config::CorsSettings;
 use crate::error::Problem;
@@ -47,53 +45,6 @@ pub fn public_cors(settings: &CorsSettings) -> Cors {
         }
     }
     cors
-}
-
-pub fn configure(
-    cfg: &mut web::ServiceConfig,
-    cors: &CorsSettings,
-    ingest_limit: usize,
-    intake_limit: usize,
-) {
-    cfg.service(
-        web::scope("/health")
-            .route("/live", web::get().to(health::live))
-            .route("/ready", web::get().to(health::ready)),
-    )
-    .service(docs::swagger())
-    .configure(|cfg| editorial::configure(cfg, cors))
-    .configure(notifications::configure::<crate::auth::CurrentEditor>)
-    .configure(crate::web::editor::configure)
-    // Public endpoints, callable from any configured origin.
-    .service(
-        web::resource("/api/v1/articles")
-            .wrap(public_cors(cors))
-            .route(web::get().to(articles::find_by_url)),
-    )
-    .service(
-        web::resource("/api/v1/articles/{external_id}/reports")
-            .wrap(public_cors(cors))
-            .app_data(extract::BodyLimit(intake_limit))
-            .route(web::post().to(reports::submit)),
-    )
-    .service(
-        web::resource("/api/v1/reports/status/{token}")
-            .wrap(public_cors(cors))
-            .route(web::get().to(reports::status)),
-    )
-    // One-click unsubscribe (RFC 8058): mail providers POST here.
-    .service(
-        web::resource("/unsubscribe/{token}")
-            .route(web::get().to(unsubscribe::confirm))
-            .route(web::post().to(unsubscribe::unsubscribe)),
-    )
-    .service(
-        web::resource("/api/v1/articles/{external_id}")
-            .wrap(public_cors(cors))
-            .app_data(extract::BodyLimit(ingest_limit))
-            .route(web::get().to(articles::get))
-            .route(web::put().to(articles::put)),
-    );
 }
 
 /// Reject a path parameter that is not a valid external id.

@@ -1,117 +1,17 @@
 //! Readers' reports: submission and the private status link.
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::time::Duration;
-
 use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, HttpResponse, web};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use ipnet::IpNet;
 
 use super::extract::{ApiJson, parse_value};
-use crate::config::RateLimitSettings;
-use crate::db::articles as article_store;
-use crate::db::reports::{self as store, ReportReceipt, ReportStatus, Submission};
-use crate::domain::anchor;
+use crate::app::AppState;
+use crate::app::intake::{self, FileReport, Filed, Idempotency, ReportReceipt, ReportStatus};
+use crate::auth::client_ip;
 use crate::domain::report::{NewReport, ReportSubmission};
 use crate::domain::text::sha256_hex;
 use crate::error::Problem;
-use crate::state::AppState;
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
-
-/// In-memory abuse limits (per process). Keys live only in memory: the raw
-/// address is never written anywhere.
-pub struct IntakeLimits {
-    per_ip_minute: DefaultKeyedRateLimiter<IpAddr>,
-    per_ip_day: DefaultKeyedRateLimiter<IpAddr>,
-    per_article: DefaultKeyedRateLimiter<String>,
-    per_sentence: DefaultKeyedRateLimiter<String>,
-}
-
-fn quota(count: u32, period: Duration) -> Quota {
-    let n = NonZeroU32::new(count).unwrap_or(NonZeroU32::MIN);
-    // `count` per `period`, all of it usable at once (a burst), refilled evenly.
-    Quota::with_period(period / n.get())
-        .unwrap_or_else(|| Quota::per_second(n))
-        .allow_burst(n)
-}
-
-impl IntakeLimits {
-    pub fn new(s: &RateLimitSettings) -> Self {
-        IntakeLimits {
-            per_ip_minute: RateLimiter::keyed(quota(s.per_ip_per_minute, Duration::from_secs(60))),
-            per_ip_day: RateLimiter::keyed(quota(s.per_ip_per_day, Duration::from_secs(86_400))),
-            per_article: RateLimiter::keyed(quota(
-                s.per_article_per_minute,
-                Duration::from_secs(60),
-            )),
-            per_sentence: RateLimiter::keyed(quota(
-                s.per_sentence_per_hour,
-                Duration::from_secs(3600),
-            )),
-        }
-    }
-
-    fn check(&self, ip: IpAddr, article_id: &str, sentence_id: &str) -> Result<(), Problem> {
-        let now = DefaultClock::default().now();
-        let refused = |what: &str, wait: Duration| {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            Problem::rate_limited(
-                format!("Too many reports {what}; retry in {secs} seconds."),
-                secs,
-            )
-        };
-        self.per_ip_minute
-            .check_key(&ip)
-            .map_err(|n| refused("from this address", n.wait_time_from(now)))?;
-        self.per_ip_day
-            .check_key(&ip)
-            .map_err(|n| refused("from this address today", n.wait_time_from(now)))?;
-        self.per_article
-            .check_key(&article_id.to_string())
-            .map_err(|n| refused("on this article", n.wait_time_from(now)))?;
-        self.per_sentence
-            .check_key(&sentence_id.to_string())
-            .map_err(|n| refused("on this sentence", n.wait_time_from(now)))?;
-        Ok(())
-    }
-
-    /// Forget idle keys (called periodically) so memory stays bounded.
-    pub fn retain_recent(&self) {
-        self.per_ip_minute.retain_recent();
-        self.per_ip_day.retain_recent();
-        self.per_article.retain_recent();
-        self.per_sentence.retain_recent();
-    }
-}
-
-/// The client's address: the TCP peer, unless the peer is a trusted proxy, in
-/// which case the right-most address in X-Forwarded-For that is not itself a
-/// trusted proxy (the left part of that header is client-controlled).
-pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> IpAddr {
-    let peer = req
-        .peer_addr()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    if !trusted.iter().any(|n| n.contains(&peer)) {
-        return peer;
-    }
-    let forwarded = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .collect::<Vec<_>>();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !trusted.iter().any(|n| n.contains(ip)))
-        .unwrap_or(peer)
-}
 
 /// File a report on a sentence of an article.
 ///
@@ -152,9 +52,10 @@ pub async fn submit(
     let idempotency = match req.headers().get(IDEMPOTENCY_KEY) {
         None => None,
         Some(v) => match v.to_str() {
-            Ok(k) if !k.trim().is_empty() && k.len() <= 255 => {
-                Some((k.trim().to_string(), request_hash))
-            }
+            Ok(k) if !k.trim().is_empty() && k.len() <= 255 => Some(Idempotency {
+                key: k.trim().to_string(),
+                request_hash,
+            }),
             _ => {
                 return Err(Problem::field(
                     "invalid_idempotency_key",
@@ -165,68 +66,17 @@ pub async fn submit(
             }
         },
     };
-    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
-
-    // Anchor against the current revision (a read), then check limits before
-    // taking the writer's time.
-    let report_for_read = report.clone();
-    let key_for_read = idempotency.as_ref().map(|(k, _)| k.clone());
-    let (article, anchor, replay) = state
-        .read(move |conn| {
-            let article = article_store::find_by_external_id(conn, external_id.as_str())?
-                .ok_or_else(|| {
-                    Problem::not_found(
-                        "article_not_found",
-                        format!("No article {:?}.", external_id.as_str()),
-                    )
-                })?;
-            let sentences =
-                article_store::revision_sentences(conn, &article.id, article.current_revision)?;
-            let anchor = anchor::resolve(
-                &sentences,
-                report_for_read.sentence_id.as_deref(),
-                &report_for_read.quote,
-            )?;
-            let replay = match key_for_read {
-                Some(key) => store::idempotency_key_exists(conn, &article.id, &key)?,
-                None => false,
-            };
-            Ok((article, anchor, replay))
-        })
-        .await?;
-    // A retry of an answered request replays its answer and is not counted again.
-    if !replay {
-        state.intake.check(ip, &article.id, &anchor.sentence_id)?;
-    }
-
-    let st = state.clone();
-    let (code, receipt) = state
-        .writer
-        .run(move |conn| {
-            let sub = Submission {
-                article: &article,
-                anchor: &anchor,
-                report: &report,
-                client_ip: ip.to_string(),
-                idempotency,
-                public_url: &st.public_url,
-                due_hours: &st.settings.queue.due_hours,
-                duplicate_window_hours: st.settings.intake.duplicate_window_hours,
-                notify: &st.mailer.config,
-                keys: &st.keys,
-            };
-            store::submit(conn, &sub)
-        })
-        .await?;
-    if code == 201 {
-        tracing::info!(reference = %receipt.reference, case_id = %receipt.case_id, "report stored");
-        // The report's emails are committed with it: send them now.
-        state.mailer.wake();
-    }
-    Ok(
-        HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap_or_default())
-            .json(receipt),
-    )
+    let input = FileReport {
+        external_id,
+        report,
+        idempotency,
+        client_ip: client_ip(&req, &state.settings.server.trusted_proxies),
+    };
+    let (filed, receipt) = intake::file_report(&state, input).await?;
+    Ok(match filed {
+        Filed::Created => HttpResponse::Created().json(receipt),
+        Filed::Duplicate => HttpResponse::Ok().json(receipt),
+    })
 }
 
 /// A report's status, through its private link's token.
@@ -240,16 +90,6 @@ pub async fn status(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let status = lookup_status(&state, path.into_inner()).await?;
+    let status = intake::status(&state, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(status))
-}
-
-pub async fn lookup_status(state: &AppState, token: String) -> Result<ReportStatus, Problem> {
-    let unknown = || Problem::not_found("report_not_found", "No report has this status link.");
-    if token.is_empty() || token.len() > 128 {
-        return Err(unknown());
-    }
-    state
-        .read(move |conn| store::status_by_token(conn, &token)?.ok_or_else(unknown))
-        .await
 }

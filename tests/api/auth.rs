@@ -303,8 +303,7 @@ async fn logout_revokes_the_session_on_the_server(b: Backend) {
     // Expired sessions are refused too.
     let s = login(&app, &ed).await;
     app.app_state
-        .writer
-        .run(|conn| {
+        .write(|conn| {
             use diesel::prelude::*;
             use erratum::db::schema::editor_sessions;
             diesel::update(editor_sessions::table.filter(editor_sessions::revoked_at.is_null()))

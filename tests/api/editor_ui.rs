@@ -3,8 +3,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use erratum::db::audit::Actor;
 use erratum::db::editors::{self as store, NewEditor};
+use erratum::domain::actor::Who;
 use erratum::domain::editor::{EditorEmail, Password, Role};
 
 use crate::backend_tests;
@@ -63,8 +63,9 @@ pub async fn account(app: &TestApp, role: Role, name: &str) -> Account {
     };
     let row = app
         .app_state
-        .writer
-        .run(move |conn| store::create(conn, &Actor::Cli, &new))
+        .write(move |conn| -> Result<_, erratum::error::Problem> {
+            Ok(store::create(conn, &Who::Cli, &new)?.expect("a new address"))
+        })
         .await
         .unwrap();
     Account {
@@ -353,8 +354,7 @@ async fn pages_need_a_session_and_sessions_expire(b: Backend) {
     let (c, _) = sign_in(&app, &ana).await;
     // The session's end passes.
     app.app_state
-        .writer
-        .run(|conn| {
+        .write(|conn| {
             use diesel::prelude::*;
             use erratum::db::schema::editor_sessions::dsl::*;
             diesel::update(editor_sessions)
@@ -998,8 +998,7 @@ async fn dead_email(app: &TestApp, to: &str, editor_id: &str) -> String {
     let cfg = app.app_state.mailer.config.clone();
     let (to, editor_id) = (to.to_string(), editor_id.to_string());
     app.app_state
-        .writer
-        .run(move |conn| {
+        .write(move |conn| {
             let email = NewEmail {
                 kind: erratum::notify::EmailKind::ReaderReceipt,
                 recipient: &to,
@@ -1018,7 +1017,7 @@ async fn dead_email(app: &TestApp, to: &str, editor_id: &str) -> String {
                 id: None,
             };
             let t = erratum::db::now();
-            let id = enqueue(conn, &cfg, email, t)?.expect("queued");
+            let id = enqueue(conn, &cfg.outbox(), email, t)?.expect("queued");
             mark_failed(conn, &id, "550 <mailbox> unavailable", None, t)?;
             Ok(id)
         })

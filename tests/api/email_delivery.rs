@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
+use erratum::db::now;
 use erratum::db::schema::{cases, email_suppressions};
+use erratum::domain::event::Event;
+use erratum::domain::workflow::Resolution;
 use serde_json::json;
 
 use crate::backend_tests;
@@ -177,24 +180,34 @@ async fn emails_about_a_case_are_threaded_and_readers_get_the_outcome_in_the_art
     assert_eq!(first.len(), 1, "one new-case email");
     let first_id = first[0].parse().message_id().unwrap().to_string();
 
-    // Assignment, through the event function the case workflow calls.
-    let cfg = app.app_state.mailer.config.clone();
+    // Assignment, through the event the case workflow records.
     let (c, e) = (case_id.clone(), editor.clone());
     app.write(move |conn| {
         diesel::update(cases::table.find(&c))
             .set(cases::assignee_id.eq(&e))
             .execute(conn)?;
-        erratum::notify::events::case_assigned(conn, &cfg, &c, &e, None)
+        let event = Event::CaseAssigned {
+            case_id: c,
+            assignee_id: e,
+            by: "another-editor".into(),
+        };
+        Ok(erratum::db::events::record(conn, &event, now())?)
     })
     .await;
     // Assigning oneself sends nothing.
-    let cfg = app.app_state.mailer.config.clone();
     let (c, e) = (case_id.clone(), editor.clone());
-    app.write(move |conn| erratum::notify::events::case_assigned(conn, &cfg, &c, &e, Some(&e)))
-        .await;
+    app.write(move |conn| {
+        let event = Event::CaseAssigned {
+            case_id: c,
+            assignee_id: e.clone(),
+            by: e,
+        };
+        Ok(erratum::db::events::record(conn, &event, now())?)
+    })
+    .await;
     app.resolve_case(
         &case_id,
-        "corrected",
+        Resolution::Corrected,
         Some("Thanks to our readers."),
         Some("An earlier version said the rover landed on 3 May. It landed on 4 May."),
     )
@@ -458,8 +471,13 @@ async fn permanent_bounce_marks_the_address_and_it_is_not_mailed_again(b: Backen
             Some(("Gone@example.org", true)),
         )
         .await;
-    app.resolve_case(first["case_id"].as_str().unwrap(), "corrected", None, None)
-        .await;
+    app.resolve_case(
+        first["case_id"].as_str().unwrap(),
+        Resolution::Corrected,
+        None,
+        None,
+    )
+    .await;
     let stats = app.run_worker_once().await;
     assert_eq!((stats.sent, stats.dead), (0, 1), "{stats:?}");
     let rows = app.outbox_rows().await;
@@ -485,8 +503,13 @@ async fn permanent_bounce_marks_the_address_and_it_is_not_mailed_again(b: Backen
     assert_eq!(suppressed, 1);
 
     // The same address (in any case) is not mailed again.
-    app.resolve_case(second["case_id"].as_str().unwrap(), "corrected", None, None)
-        .await;
+    app.resolve_case(
+        second["case_id"].as_str().unwrap(),
+        Resolution::Corrected,
+        None,
+        None,
+    )
+    .await;
     assert_eq!(
         app.outbox_rows().await.len(),
         1,

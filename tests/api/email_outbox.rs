@@ -239,7 +239,7 @@ async fn two_workers_on_one_database_never_send_the_same_row_twice(b: Backend) {
                 payload,
                 id: None,
             };
-            enqueue(conn, &cfg, email, now())?.expect("queued");
+            enqueue(conn, &cfg.outbox(), email, now())?.expect("queued");
         }
         Ok(())
     })

@@ -4,6 +4,7 @@
 use chrono::Duration;
 use diesel::prelude::*;
 use erratum::db::schema::{cases, digest_items};
+use erratum::domain::workflow::Resolution;
 use erratum::notify::prefs::{self, Delivery, NotificationPrefsUpdate};
 
 use crate::backend_tests;
@@ -289,8 +290,13 @@ async fn a_reader_unsubscribes_from_every_email(b: Backend) {
             Some(("r@example.org", true)),
         )
         .await;
-    app.resolve_case(one["case_id"].as_str().unwrap(), "no_error", None, None)
-        .await;
+    app.resolve_case(
+        one["case_id"].as_str().unwrap(),
+        Resolution::NoChange,
+        None,
+        None,
+    )
+    .await;
     app.run_worker_once().await;
     let got = smtp.messages();
     assert_eq!(got.len(), 1);
@@ -319,8 +325,13 @@ async fn a_reader_unsubscribes_from_every_email(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    app.resolve_case(two["case_id"].as_str().unwrap(), "corrected", None, None)
-        .await;
+    app.resolve_case(
+        two["case_id"].as_str().unwrap(),
+        Resolution::Corrected,
+        None,
+        None,
+    )
+    .await;
     assert_eq!(
         app.outbox_rows().await.len(),
         1,

@@ -1,11 +1,9 @@
-//! The settings and admin routes, mounted as the integration will mount
-//! them, behind a stand-in for the editors' authentication extractor.
+//! The settings and admin routes, behind the editors' real authentication
+//! (a personal API token per account).
 
-use actix_web::dev::Payload;
-use actix_web::{App, FromRequest, HttpRequest, test};
-use erratum::error::Problem;
-use erratum::routes::notifications::{EditorIdentity, configure};
-use futures_util::future::{Ready, ready};
+use erratum::auth::secret;
+use erratum::domain::actor::Who;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
@@ -14,39 +12,61 @@ use crate::smtp::{Mode, SmtpServer};
 
 backend_tests!(settings_and_outbox_routes_behind_authentication);
 
-/// Who is calling: `x-editor` names them, `x-admin: 1` makes them an admin.
-struct StandIn {
-    id: String,
-    admin: bool,
+/// A personal API token for an account inserted by the test.
+async fn token_for(app: &TestApp, editor_id: &str) -> String {
+    let token = secret::new_api_token();
+    let (digest, id) = (secret::digest(&token), editor_id.to_string());
+    app.write(move |conn| {
+        Ok(erratum::db::editors::create_token(
+            conn,
+            &Who::Cli,
+            &id,
+            "test",
+            &digest,
+            "ert_",
+            None,
+        )?)
+    })
+    .await;
+    token
 }
 
-impl EditorIdentity for StandIn {
-    fn editor_id(&self) -> &str {
-        &self.id
-    }
-    fn is_admin(&self) -> bool {
-        self.admin
-    }
+/// A request: its method, path, bearer token (none: anonymous) and JSON body.
+struct Call {
+    method: Method,
+    path: String,
+    token: Option<String>,
+    json: Option<Value>,
 }
 
-impl FromRequest for StandIn {
-    type Error = Problem;
-    type Future = Ready<Result<StandIn, Problem>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let header = |n: &str| {
-            req.headers()
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        ready(match header("x-editor") {
-            Some(id) => Ok(StandIn {
-                id,
-                admin: header("x-admin").as_deref() == Some("1"),
-            }),
-            None => Err(Problem::unauthorized("Log in first.")),
-        })
+impl Call {
+    fn get(path: &str) -> Self {
+        Call {
+            method: Method::GET,
+            path: path.into(),
+            token: None,
+            json: None,
+        }
+    }
+    fn put(path: &str) -> Self {
+        Call {
+            method: Method::PUT,
+            ..Call::get(path)
+        }
+    }
+    fn post(path: &str) -> Self {
+        Call {
+            method: Method::POST,
+            ..Call::get(path)
+        }
+    }
+    fn by(mut self, token: &str) -> Self {
+        self.token = Some(token.to_string());
+        self
+    }
+    fn set_json(mut self, v: Value) -> Self {
+        self.json = Some(v);
+        self
     }
 }
 
@@ -58,39 +78,34 @@ async fn settings_and_outbox_routes_behind_authentication(b: Backend) {
     let admin = app
         .insert_staff("boss@news.example", &[], "fr", "admin")
         .await;
-    let svc = test::init_service(
-        App::new()
-            .app_data(app.app_state.clone())
-            .configure(configure::<StandIn>),
-    )
-    .await;
-    let call = |req: test::TestRequest| {
-        let svc = &svc;
+    let (ed, admin) = (token_for(&app, &ed).await, token_for(&app, &admin).await);
+    let call = |req: Call| {
+        let app = &app;
         async move {
-            let resp = test::call_service(svc, req.to_request()).await;
+            let mut r = app.client.request(req.method, app.url(&req.path));
+            if let Some(t) = req.token {
+                r = r.bearer_auth(t);
+            }
+            if let Some(j) = req.json {
+                r = r.json(&j);
+            }
+            let resp = r.send().await.unwrap();
             let status = resp.status().as_u16();
-            let body: Value =
-                serde_json::from_slice(&test::read_body(resp).await).unwrap_or(Value::Null);
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
             (status, body)
         }
     };
 
-    let (s, _) = call(test::TestRequest::get().uri("/api/v1/me/notifications")).await;
+    let (s, _) = call(Call::get("/api/v1/me/notifications")).await;
     assert_eq!(s, 401);
-    let (s, body) = call(
-        test::TestRequest::get()
-            .uri("/api/v1/me/notifications")
-            .insert_header(("x-editor", ed.as_str())),
-    )
-    .await;
+    let (s, body) = call(Call::get("/api/v1/me/notifications").by(&ed)).await;
     assert_eq!(
         (s, &body["new_case"], &body["overdue"]),
         (200, &json!("immediate"), &json!("hourly"))
     );
     let (s, body) = call(
-        test::TestRequest::put()
-            .uri("/api/v1/me/notifications")
-            .insert_header(("x-editor", ed.as_str()))
+        Call::put("/api/v1/me/notifications")
+            .by(&ed)
             .set_json(json!({"new_case": "daily"})),
     )
     .await;
@@ -99,9 +114,8 @@ async fn settings_and_outbox_routes_behind_authentication(b: Backend) {
         (200, &json!("daily"), &json!("immediate"))
     );
     let (s, body) = call(
-        test::TestRequest::put()
-            .uri("/api/v1/me/notifications")
-            .insert_header(("x-editor", ed.as_str()))
+        Call::put("/api/v1/me/notifications")
+            .by(&ed)
             .set_json(json!({"new_case": "weekly"})),
     )
     .await;
@@ -114,49 +128,29 @@ async fn settings_and_outbox_routes_behind_authentication(b: Backend) {
     app.report_on("Kim Yong-kyun", "typo", "Coquille.", None)
         .await;
     app.run_worker_once().await;
-    let (s, _) = call(
-        test::TestRequest::get()
-            .uri("/api/v1/admin/outbox?status=dead")
-            .insert_header(("x-editor", ed.as_str())),
-    )
-    .await;
+    let (s, _) = call(Call::get("/api/v1/admin/outbox?status=dead").by(&ed)).await;
     assert_eq!(s, 403, "editors are not admins");
-    let as_admin = |req: test::TestRequest| {
-        req.insert_header(("x-editor", admin.as_str()))
-            .insert_header(("x-admin", "1"))
-    };
-    let (s, body) = call(as_admin(
-        test::TestRequest::get().uri("/api/v1/admin/outbox?status=dead"),
-    ))
-    .await;
+    let as_admin = |req: Call| req.by(&admin);
+    let (s, body) = call(as_admin(Call::get("/api/v1/admin/outbox?status=dead"))).await;
     assert_eq!((s, &body["counts"]["dead"]), (200, &json!(1)), "{body}");
     let id = body["entries"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(body["entries"][0]["recipient"], "b•••@news.example");
-    let (s, _) = call(as_admin(
-        test::TestRequest::get().uri("/api/v1/admin/outbox?status=lost"),
-    ))
-    .await;
+    let (s, _) = call(as_admin(Call::get("/api/v1/admin/outbox?status=lost"))).await;
     assert_eq!(s, 422);
-    let (s, body) = call(as_admin(
-        test::TestRequest::post().uri(&format!("/api/v1/admin/outbox/{id}/retry")),
-    ))
+    let (s, body) = call(as_admin(Call::post(&format!(
+        "/api/v1/admin/outbox/{id}/retry"
+    ))))
     .await;
     assert_eq!((s, &body["status"]), (200, &json!("pending")));
-    let (s, body) = call(as_admin(
-        test::TestRequest::post().uri("/api/v1/admin/outbox/nope/retry"),
-    ))
-    .await;
+    let (s, body) = call(as_admin(Call::post("/api/v1/admin/outbox/nope/retry"))).await;
     assert_eq!((s, &body["code"]), (404, &json!("outbox_entry_not_found")));
     smtp.set_mode(Mode::Accept);
     assert_eq!(app.run_worker_once().await.sent, 1);
-    let (s, body) = call(as_admin(
-        test::TestRequest::post().uri(&format!("/api/v1/admin/outbox/{id}/retry")),
-    ))
+    let (s, body) = call(as_admin(Call::post(&format!(
+        "/api/v1/admin/outbox/{id}/retry"
+    ))))
     .await;
     assert_eq!((s, &body["code"]), (409, &json!("outbox_entry_final")));
-    let (s, body) = call(as_admin(
-        test::TestRequest::post().uri("/api/v1/admin/outbox/retry-dead"),
-    ))
-    .await;
+    let (s, body) = call(as_admin(Call::post("/api/v1/admin/outbox/retry-dead"))).await;
     assert_eq!((s, &body["retried"]), (200, &json!(0)));
 }

@@ -7,6 +7,8 @@ use diesel::prelude::*;
 use erratum::db::outbox::OutboxRow;
 use erratum::db::schema::{cases, editors, outbox};
 use erratum::db::{DbConn, new_id, now};
+use erratum::domain::event::Event;
+use erratum::domain::workflow::{Resolution, Status};
 use erratum::error::Problem;
 use erratum::notify::worker::RunStats;
 use serde_json::{Value, json};
@@ -44,11 +46,7 @@ impl TestApp {
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, Problem> + Send + 'static,
     {
-        self.app_state
-            .writer
-            .run(f)
-            .await
-            .expect("the write succeeds")
+        self.app_state.write(f).await.expect("the write succeeds")
     }
 
     /// Send everything due, as the worker does on each pass.
@@ -111,7 +109,14 @@ impl TestApp {
         id
     }
 
+    /// Every outbox row, once the committed events have been turned into
+    /// emails (as the worker does before sending).
     pub async fn outbox_rows(&self) -> Vec<OutboxRow> {
+        self.app_state
+            .mailer
+            .consume_events()
+            .await
+            .expect("the events are consumed");
         self.app_state
             .read(|conn| {
                 Ok(outbox::table
@@ -156,34 +161,43 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
-    /// Resolve a case as the editors' workflow would, then fire the event.
+    /// Resolve a case as the editors' workflow would, with its event.
     pub async fn resolve_case(
         &self,
         case_id: &str,
-        resolution: &str,
+        resolution: Resolution,
         public_note: Option<&str>,
         correction: Option<&str>,
     ) {
-        let (case_id, resolution) = (case_id.to_string(), resolution.to_string());
+        let case_id = case_id.to_string();
         let (note, correction) = (
             public_note.map(str::to_string),
             correction.map(str::to_string),
         );
-        let cfg = self.app_state.mailer.config.clone();
         self.write(move |conn| {
             diesel::update(cases::table.find(&case_id))
                 .set((
-                    cases::status.eq("resolved"),
-                    cases::resolution.eq(&resolution),
+                    cases::status.eq(Status::Resolved),
+                    cases::resolution.eq(resolution),
                     cases::public_note.eq(&note),
                     cases::resolved_at.eq(now()),
                     cases::open_key.eq(None::<String>),
                 ))
                 .execute(conn)?;
-            erratum::notify::events::case_resolved(conn, &cfg, &case_id, correction.as_deref())
+            // What the case workflow records with a resolution.
+            let event = Event::CaseResolved {
+                correction_id: correction.as_ref().map(|_| new_id()),
+                case_id,
+                resolution,
+                public_note: note,
+                duplicate_of: None,
+                correction,
+                by: "an-editor".into(),
+            };
+            Ok(erratum::db::events::record(conn, &event, now())?)
         })
         .await;
-        self.app_state.mailer.wake();
+        self.app_state.committed();
     }
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::result_large_err)]
 
 mod helpers;
+mod layers;
 mod mail;
 mod smtp;
 
@@ -22,6 +23,7 @@ mod email_prefs;
 mod email_routes;
 mod email_workflow;
 mod errors;
+mod events;
 mod operations;
 mod queue;
 mod reports;

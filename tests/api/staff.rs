@@ -3,8 +3,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use erratum::db::audit::Actor;
 use erratum::db::editors::{self as store, NewEditor};
+use erratum::domain::actor::Who;
 use erratum::domain::editor::{EditorEmail, Password, Role};
 use serde_json::{Value, json};
 
@@ -54,8 +54,9 @@ pub async fn add(app: &TestApp, role: Role, desks: &[&str]) -> Staff {
     };
     let row = app
         .app_state
-        .writer
-        .run(move |conn| store::create(conn, &Actor::Cli, &new))
+        .write(move |conn| -> Result<_, erratum::error::Problem> {
+            Ok(store::create(conn, &Who::Cli, &new)?.expect("a new address"))
+        })
         .await
         .unwrap();
     Staff {

@@ -165,8 +165,7 @@ async fn status_page_shows_the_resolution_and_the_public_note(b: Backend) {
     let note = r#"La frappe a eu lieu le 4 octobre <b>"vérifié"</b> & corrigé."#;
     let case_id = receipt["case_id"].as_str().unwrap().to_string();
     app.app_state
-        .writer
-        .run(move |conn| {
+        .write(move |conn| {
             let n = diesel::update(cases::table.find(&case_id))
                 .set((
                     cases::status.eq("resolved"),
@@ -194,8 +193,7 @@ async fn status_page_shows_the_resolution_and_the_public_note(b: Backend) {
     // A case closed as spam is shown to its reader as not upheld.
     let case_id = receipt["case_id"].as_str().unwrap().to_string();
     app.app_state
-        .writer
-        .run(move |conn| {
+        .write(move |conn| {
             diesel::update(cases::table.find(&case_id))
                 .set(cases::resolution.eq(Some("spam")))
                 .execute(conn)?;

@@ -609,8 +609,7 @@ async fn audit_log_is_append_only(b: Backend) {
     ] {
         let refused = app
             .app_state
-            .writer
-            .run(move |conn| {
+            .write(move |conn| {
                 use diesel::{Connection, RunQueryDsl};
                 // In a savepoint: on PostgreSQL an error spoils the transaction.
                 Ok(conn

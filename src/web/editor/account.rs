@@ -14,12 +14,10 @@ use super::flash::{self, Flash};
 use super::i18n;
 use super::page;
 use super::session::{Editor, NoFields, Posted};
-use crate::auth::CurrentEditor;
-use crate::db::editors as store;
+use crate::app::AppState;
+use crate::app::accounts::{self, CreatedToken, NewToken, PasswordChange};
+use crate::auth::{CurrentEditor, client_ip};
 use crate::error::{FieldError, Problem};
-use crate::routes::auth::{PasswordChange, change_own_password};
-use crate::routes::tokens::{CreatedToken, NewToken, issue};
-use crate::state::AppState;
 
 pub const PATH: &str = "/editor/settings/account";
 
@@ -42,11 +40,8 @@ async fn account_page(
     editor: &CurrentEditor,
     shown: Shown,
 ) -> Result<HttpResponse, Problem> {
-    let id = editor.id.clone();
-    let tokens = state
-        .read(move |conn| Ok(store::list_tokens(conn, Some(&id))?))
-        .await?;
-    let now = crate::db::now();
+    let tokens = accounts::list_tokens(state, editor.actor(), false).await?;
+    let now = chrono::Utc::now().naive_utc();
     let tokens: Vec<_> = tokens
         .into_iter()
         .map(|t| {
@@ -161,7 +156,8 @@ pub async fn change_password(
             current_password: form.current_password,
             new_password: form.new_password,
         };
-        change_own_password(&req, &state, &editor, change).await
+        let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+        accounts::change_own_password(&state, editor.actor(), editor.session_id(), ip, change).await
     };
     match result {
         Ok(()) => Ok(page::see_other(&flash::with(
@@ -216,7 +212,8 @@ pub async fn create_token(
             name: form.name.clone(),
             expires_in_days,
         };
-        issue(&state, &editor, new).await
+        let from_session = editor.session_id().is_some();
+        accounts::issue_token(&state, editor.actor(), from_session, new).await
     }
     .await;
     let shown = match result {
@@ -246,11 +243,7 @@ pub async fn revoke_token(
     posted: Posted<NoFields>,
 ) -> Result<HttpResponse, Problem> {
     let editor = posted.editor;
-    let (id, owner, actor) = (path.into_inner(), editor.id.clone(), editor.actor());
-    let params = match state
-        .writer
-        .run(move |conn| store::revoke_token(conn, &actor, &id, Some(&owner)))
-        .await
+    let params = match accounts::revoke_token(&state, editor.actor(), path.into_inner(), true).await
     {
         Ok(()) => ("done", "token_revoked"),
         Err(p) if p.code == "token_not_found" => ("err", "token_not_found"),

@@ -9,12 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::i18n;
 use super::page::{self, see_other};
 use super::session::{Editor, Posted};
+use crate::app::AppState;
+use crate::app::accounts::{self, EditorPatch, NewEditor};
 use crate::auth::{CurrentEditor, password};
-use crate::db::editors::{self as store, EditorChanges, NewEditor};
 use crate::domain::editor::{EditorEmail, Password, Role, parse_desks, parse_name};
 use crate::error::{FieldError, Problem};
-use crate::routes::editors::{EditorPatch, checked_changes};
-use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct NewEditorForm {
@@ -56,8 +55,7 @@ async fn editors_page(
     errors: Vec<FieldError>,
     done: Option<String>,
 ) -> Result<HttpResponse, Problem> {
-    editor.require(Role::Admin)?;
-    let rows = state.read(|conn| Ok(store::list(conn)?)).await?;
+    let rows = accounts::editor_rows(state, editor.actor()).await?;
     let lang = page::lang_of(editor);
     let accounts: Vec<_> = rows
         .iter()
@@ -154,11 +152,7 @@ pub async fn create_editor(
         language,
         password_hash,
     };
-    let actor = editor.actor();
-    let created = state
-        .writer
-        .run(move |conn| store::create(conn, &actor, &new))
-        .await;
+    let created = accounts::create_account(&state, editor.actor().who.clone(), new).await;
     match created {
         Ok(_) => Ok(see_other("/editor/admin/editors?done=editor_added")),
         Err(p) if p.code == "editor_exists" => {
@@ -197,21 +191,15 @@ pub async fn set_disabled(
             "Admins cannot disable themselves; ask another admin.",
         ));
     }
-    let actor = editor.actor();
-    state
-        .writer
-        .run(move |conn| {
-            store::update(
-                conn,
-                &actor,
-                &id,
-                EditorChanges {
-                    disabled: Some(disabled),
-                    ..Default::default()
-                },
-            )
-        })
-        .await?;
+    let patch = EditorPatch {
+        name: None,
+        role: None,
+        desks: None,
+        language: None,
+        disabled: Some(disabled),
+        password: None,
+    };
+    accounts::update_editor(&state, editor.actor(), id, patch).await?;
     let done = if disabled {
         "editor_disabled"
     } else {
@@ -245,11 +233,7 @@ async fn edit_page(
     form: Option<EditEditorForm>,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, Problem> {
-    editor.require(Role::Admin)?;
-    let row = state
-        .read(move |conn| Ok(store::find(conn, &id)?))
-        .await?
-        .ok_or_else(|| Problem::not_found("editor_not_found", "No such editor."))?;
+    let row = accounts::find_editor(state, editor.actor(), id).await?;
     let form = form.unwrap_or_else(|| EditEditorForm {
         name: row.name.clone(),
         role: Some(row.role().as_str().to_string()),
@@ -293,7 +277,7 @@ pub async fn edit_editor(
 
 /// POST /editor/admin/editors/{id}: name, role, desks, language and,
 /// when given, a new password (which signs the account out everywhere).
-/// Checked by the API's own `checked_changes`.
+/// Checked by the same use case as the API's.
 pub async fn update_editor(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -309,7 +293,8 @@ pub async fn update_editor(
             .ok_or_else(|| FieldError::new("role", "invalid_value", "unknown role")),
     };
     let desks = desk_list(&form.desks);
-    let checked = match role {
+    let password_reset = !form.password.is_empty();
+    let updated = match role {
         Err(e) => Err(Problem::validation(vec![e])),
         Ok(role) => {
             let patch = EditorPatch {
@@ -318,25 +303,19 @@ pub async fn update_editor(
                 desks: Some(desks),
                 language: Some(form.language.clone()),
                 disabled: None,
-                password: (!form.password.is_empty()).then(|| form.password.clone()),
+                password: password_reset.then(|| form.password.clone()),
             };
-            checked_changes(&editor, &id, patch).await
+            accounts::update_editor(&state, editor.actor(), id.clone(), patch).await
         }
     };
-    let ch = match checked {
-        Ok(ch) => ch,
+    match updated {
+        Ok(_) => {}
         Err(p) if !p.errors.is_empty() => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             return edit_page(&state, &editor, id, status, Some(form), p.errors).await;
         }
         Err(p) => return Err(p),
-    };
-    let password_reset = ch.password_hash.is_some();
-    let actor = editor.actor();
-    state
-        .writer
-        .run(move |conn| store::update(conn, &actor, &id, ch))
-        .await?;
+    }
     let done = if password_reset {
         "editor_password_reset"
     } else {

@@ -7,18 +7,18 @@ use std::sync::LazyLock;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::error::Problem;
-use crate::web::assets::{Asset, respond};
+use crate::web::public::assets::{Asset, respond};
 
 const FILES: &[(&str, &str, &str)] = &[
     (
         "editor.css",
         "text/css; charset=utf-8",
-        include_str!("../static/editor.css"),
+        include_str!("static/editor.css"),
     ),
     (
         "editor.js",
         "text/javascript; charset=utf-8",
-        include_str!("../static/editor.js"),
+        include_str!("static/editor.js"),
     ),
 ];
 

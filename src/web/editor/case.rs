@@ -11,20 +11,17 @@ use super::flash::{self, Flash};
 use super::i18n::{self, Lang};
 use super::page;
 use super::session::{Editor, Posted};
+use crate::app::AppState;
+use crate::app::cases::{self, CaseAction, CasePage};
 use crate::auth::CurrentEditor;
-use crate::db::articles as article_store;
-use crate::db::case_detail;
-use crate::db::editors as store;
-use crate::db::workflow::{self, CaseAction};
 use crate::domain::editor::Role;
 use crate::domain::workflow::{Resolution, Resolve, parse_note};
 use crate::error::{FieldError, Problem};
-use crate::state::AppState;
 
 fn case_id(raw: &str) -> Result<String, Problem> {
     uuid::Uuid::parse_str(raw)
         .map(|_| raw.to_string())
-        .map_err(|_| workflow::case_not_found())
+        .map_err(|_| cases::case_not_found())
 }
 
 /// What a refused form left behind, to show it again.
@@ -43,42 +40,21 @@ async fn case_page(
     flash: Option<Value>,
     refusal: Refusal,
 ) -> Result<HttpResponse, Problem> {
-    let ed = editor.clone();
-    let (detail, article, paragraph, staff) = state
-        .read(move |conn| {
-            let detail = case_detail::detail(conn, &ed, &id)?;
-            let article =
-                article_store::find_by_external_id(conn, &detail.case.article.external_id)?
-                    .ok_or_else(|| Problem::internal("case without article"))?;
-            // The whole paragraph of the sentence as it now reads.
-            let paragraph = match &detail.context.sentence {
-                Some(s) => {
-                    article_store::revision_sentences(conn, &article.id, detail.context.revision)?
-                        .into_iter()
-                        .filter(|x| x.paragraph == s.paragraph)
-                        .collect()
-                }
-                None => Vec::new(),
-            };
-            Ok((detail, article, paragraph, store::list(conn)?))
-        })
-        .await?;
+    let CasePage {
+        detail,
+        article,
+        paragraph,
+        assignees,
+    } = cases::page(state, editor.actor().clone(), id).await?;
     let lang = page::lang_of(editor);
-    let article_lang = Lang::parse(&article.language);
+    let article_lang = Lang::parse(article.language.as_str());
     let highlighted = detail.context.sentence.as_ref().map(|s| s.id.clone());
     let paragraph: Vec<Value> = paragraph
         .iter()
         .map(|s| context! { text => s.text.clone(), hit => Some(&s.id) == highlighted.as_ref() })
         .collect();
-    let assignees: Vec<Value> = staff
+    let assignees: Vec<Value> = assignees
         .iter()
-        .filter(|r| !r.disabled && r.role() >= Role::Editor)
-        .filter(|r| {
-            let desks = r.desks();
-            r.role() == Role::Admin
-                || desks.is_empty()
-                || detail.case.desk.as_ref().is_some_and(|d| desks.contains(d))
-        })
         .map(|r| context! { id => r.id.clone(), name => r.name.clone() })
         .collect();
     let resolutions: Vec<Value> = Resolution::ALL
@@ -108,11 +84,12 @@ async fn case_page(
         corrections => Value::from_serialize(&detail.corrections),
         history => Value::from_serialize(&detail.history),
         paragraph,
-        article => context! { language => article.language.clone(), title => article.title.clone(),
+        article => context! { language => article.language, title => article.title.clone(),
             url => article.url.clone(), external_id => article.external_id.clone() },
         assignees, resolutions, allowed,
         mine => detail.case.assignee.as_ref().is_some_and(|a| a.id == editor.id),
-        sees_emails => editor.sees_reporter_emails(),
+        sees_emails => editor.actor().sees_reporter_emails()
+            && editor.actor().covers_desk(detail.case.desk.as_deref()),
         flash,
         refused => refusal.message,
         errors,
@@ -265,16 +242,9 @@ pub async fn act(
     let outcome = match parse_action(&action_name, &form, &editor) {
         Ok(action) => {
             let word = done_word(&action);
-            let (ed, case) = (editor.clone(), id.clone());
-            let notify = state.mailer.config.clone();
-            let done = state
-                .writer
-                .run(move |conn| workflow::act(conn, &ed, &case, action, &notify))
+            cases::act(&state, editor.actor().clone(), id.clone(), action)
                 .await
-                .map(|_| word);
-            // An assignment or a resolution may have queued emails with it.
-            state.mailer.wake();
-            done
+                .map(|_| word)
         }
         Err(p) => Err(p),
     };

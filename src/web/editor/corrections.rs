@@ -6,10 +6,9 @@ use minijinja::{Value, context};
 
 use super::page;
 use super::session::Editor;
-use crate::db::corrections;
+use crate::app::AppState;
+use crate::app::corrections::{self, PageQuery, decode_cursor};
 use crate::error::{FieldError, Problem};
-use crate::routes::corrections::{PageQuery, decode_cursor, encode_cursor};
-use crate::state::AppState;
 
 const PAGE: i64 = 50;
 
@@ -30,15 +29,11 @@ pub async fn list(
         })?),
     };
     let paged = after.is_some();
-    let mut items = state
-        .read(move |conn| Ok(corrections::page(conn, after, PAGE + 1)?))
-        .await?;
-    let more = items.len() as i64 > PAGE;
-    items.truncate(PAGE as usize);
-    let next = items
-        .last()
-        .filter(|_| more)
-        .map(|c| format!("/editor/corrections?cursor={}", encode_cursor(c)));
+    let listed = corrections::page(&state, PAGE, after).await?;
+    let items = listed.items;
+    let next = listed
+        .next_cursor
+        .map(|c| format!("/editor/corrections?cursor={c}"));
     let ctx = context! {
         items => Value::from_serialize(&items),
         next,

@@ -15,11 +15,11 @@ use serde::Deserialize;
 use super::i18n::{self, Lang};
 use super::page::{self, see_other};
 use super::session::{self, NoFields, Posted};
-use crate::auth::{Via, secret};
-use crate::db::editors::{self as store, EditorChanges};
+use crate::app::AppState;
+use crate::app::accounts;
+use crate::auth::{Via, client_ip, secret, secure_cookie, session_cookie};
+use crate::domain::article::Language;
 use crate::error::Problem;
-use crate::routes::auth::{open_session, secure_cookie, session_cookie};
-use crate::state::AppState;
 
 const LOGIN_CSRF_COOKIE: &str = "erratum_login_csrf";
 
@@ -163,8 +163,10 @@ pub async fn submit(
     let f: LoginForm = session::parse(&body)?;
     let lang = login_lang(&req, f.lang.as_deref());
     let next = safe_next(f.next.as_deref());
-    match open_session(&req, &state, f.email.clone(), f.password).await {
-        Ok((_, cookie)) => {
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+    match accounts::login(&state, ip, f.email.clone(), f.password).await {
+        Ok(login) => {
+            let cookie = session_cookie(login.token, login.hours, secure_cookie(&state, &req));
             let mut res = see_other(&next);
             res.add_cookie(&cookie)
                 .map_err(|e| Problem::internal(format!("cookie: {e}")))?;
@@ -205,10 +207,7 @@ pub async fn logout(
     posted: Posted<NoFields>,
 ) -> Result<HttpResponse, Problem> {
     if let Via::Session { session_id, .. } = posted.editor.via.clone() {
-        state
-            .writer
-            .run(move |conn| Ok(store::revoke_session(conn, &session_id)?))
-            .await?;
+        accounts::logout(&state, posted.editor.id.clone(), session_id, false).await?;
     }
     let lang = page::lang_of(&posted.editor);
     let mut res = see_other(&format!("/editor/login?bye=1&lang={}", lang.as_str()));
@@ -231,21 +230,8 @@ pub async fn language(
     posted: Posted<LanguageForm>,
 ) -> Result<HttpResponse, Problem> {
     let lang = Lang::parse(&posted.form.language);
-    let (id, actor) = (posted.editor.id.clone(), posted.editor.actor());
-    state
-        .writer
-        .run(move |conn| {
-            store::update(
-                conn,
-                &actor,
-                &id,
-                EditorChanges {
-                    language: Some(lang.as_str().to_string()),
-                    ..Default::default()
-                },
-            )
-        })
-        .await?;
+    let language = Language::parse(lang.as_str()).unwrap_or_default();
+    accounts::set_language(&state, posted.editor.actor(), language).await?;
     Ok(see_other(&back_to(&req)))
 }
 

@@ -24,75 +24,15 @@ pub mod settings;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
-use actix_web::{Error, HttpResponse, web};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse};
 
-/// The pages' Content-Security-Policy: this origin's own files only, no
-/// inline script or style, no framing, forms posting only here.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-     form-action 'self'";
-
-/// Mount `/editor/…`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/editor")
-            .wrap(from_fn(security_headers))
-            .route("", web::get().to(|| async { page::see_other("/editor/") }))
-            .route("/", web::get().to(queue::page))
-            .route("/queue/versions", web::get().to(queue::versions))
-            .route("/cases/bulk", web::post().to(queue::bulk))
-            .route("/cases/{id}", web::get().to(case::show))
-            .route("/cases/{id}/{action}", web::post().to(case::act))
-            .route("/corrections", web::get().to(corrections::list))
-            .route("/static/{file}", web::get().to(assets::serve))
-            .service(
-                web::resource("/login")
-                    .route(web::get().to(login::form))
-                    .route(web::post().to(login::submit)),
-            )
-            .route("/logout", web::post().to(login::logout))
-            .route("/language", web::post().to(login::language))
-            .route("/admin/editors", web::get().to(admin::editors))
-            .route("/admin/editors", web::post().to(admin::create_editor))
-            .service(
-                web::resource("/admin/editors/{id}")
-                    .route(web::get().to(admin::edit_editor))
-                    .route(web::post().to(admin::update_editor)),
-            )
-            .route(
-                "/admin/editors/{id}/status",
-                web::post().to(admin::set_disabled),
-            )
-            .service(
-                web::resource("/settings/notifications")
-                    .route(web::get().to(settings::notifications))
-                    .route(web::post().to(settings::save_notifications)),
-            )
-            .route("/settings/account", web::get().to(account::show))
-            .route(
-                "/settings/password",
-                web::post().to(account::change_password),
-            )
-            .route("/settings/tokens", web::post().to(account::create_token))
-            .route(
-                "/settings/tokens/{id}/revoke",
-                web::post().to(account::revoke_token),
-            )
-            .route("/admin/outbox", web::get().to(outbox::page))
-            .route(
-                "/admin/outbox/retry-dead",
-                web::post().to(outbox::retry_all),
-            )
-            .route("/admin/outbox/{id}/retry", web::post().to(outbox::retry))
-            .default_service(web::to(page::not_found)),
-    );
-}
+use super::CSP;
 
 /// Headers every response under /editor/ carries. Pages show readers'
 /// reports and addresses, so they are never stored by a cache; static files
 /// set their own caching.
-async fn security_headers(
+pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {

@@ -10,10 +10,10 @@ use minijinja::context;
 use super::flash::{self, Flash};
 use super::page;
 use super::session::{Editor, NoFields, Posted};
+use crate::app::AppState;
+use crate::app::notifications::{self, OutboxQuery};
 use crate::domain::editor::Role;
 use crate::error::Problem;
-use crate::notify::admin::{self, OutboxQuery};
-use crate::state::AppState;
 
 pub const PATH: &str = "/editor/admin/outbox";
 
@@ -29,10 +29,10 @@ pub async fn page(
 ) -> Result<HttpResponse, Problem> {
     editor.require(Role::Admin)?;
     let q = OutboxQuery {
-        status: Some(crate::db::outbox::DEAD.into()),
+        status: Some(notifications::DEAD.into()),
         limit: Some(SHOWN),
     };
-    let list = state.read(move |conn| admin::list(conn, &q)).await?;
+    let list = notifications::outbox(&state, editor.actor(), q).await?;
     page::render(
         StatusCode::OK,
         "outbox.html",
@@ -56,13 +56,12 @@ pub async fn retry(
 ) -> Result<HttpResponse, Problem> {
     posted.editor.require(Role::Admin)?;
     let id = path.into_inner();
-    let params = match state.writer.run(move |conn| admin::retry(conn, &id)).await {
+    let params = match notifications::retry_email(&state, posted.editor.actor(), id).await {
         Ok(_) => ("done", "email_retried"),
         Err(p) if p.code == "outbox_entry_final" => ("err", "outbox_entry_final"),
         Err(p) if p.code == "outbox_entry_not_found" => ("err", "outbox_entry_not_found"),
         Err(p) => return Err(p),
     };
-    state.mailer.wake();
     Ok(page::see_other(&flash::with(PATH, &[params])))
 }
 
@@ -71,9 +70,7 @@ pub async fn retry_all(
     state: web::Data<AppState>,
     posted: Posted<NoFields>,
 ) -> Result<HttpResponse, Problem> {
-    posted.editor.require(Role::Admin)?;
-    let done = state.writer.run(admin::retry_all_dead).await?;
-    state.mailer.wake();
+    let done = notifications::retry_dead(&state, posted.editor.actor()).await?;
     let n = done.retried.to_string();
     Ok(page::see_other(&flash::with(
         PATH,

@@ -23,43 +23,34 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env.add_filter("truncate", truncate);
     env.add_function("asset", |name: String| super::assets::url(&name));
     for (name, source) in [
-        ("base.html", include_str!("../templates/editor/base.html")),
-        ("login.html", include_str!("../templates/editor/login.html")),
-        ("error.html", include_str!("../templates/editor/error.html")),
-        (
-            "editors.html",
-            include_str!("../templates/editor/editors.html"),
-        ),
-        ("queue.html", include_str!("../templates/editor/queue.html")),
-        ("case.html", include_str!("../templates/editor/case.html")),
+        ("base.html", include_str!("templates/base.html")),
+        ("login.html", include_str!("templates/login.html")),
+        ("error.html", include_str!("templates/error.html")),
+        ("editors.html", include_str!("templates/editors.html")),
+        ("queue.html", include_str!("templates/queue.html")),
+        ("case.html", include_str!("templates/case.html")),
         (
             "corrections.html",
-            include_str!("../templates/editor/corrections.html"),
+            include_str!("templates/corrections.html"),
         ),
         (
             "notifications.html",
-            include_str!("../templates/editor/notifications.html"),
+            include_str!("templates/notifications.html"),
         ),
         (
             "_field_errors.html",
-            include_str!("../templates/editor/_field_errors.html"),
+            include_str!("templates/_field_errors.html"),
         ),
         (
             "_desks_language.html",
-            include_str!("../templates/editor/_desks_language.html"),
+            include_str!("templates/_desks_language.html"),
         ),
         (
             "editor_edit.html",
-            include_str!("../templates/editor/editor_edit.html"),
+            include_str!("templates/editor_edit.html"),
         ),
-        (
-            "account.html",
-            include_str!("../templates/editor/account.html"),
-        ),
-        (
-            "outbox.html",
-            include_str!("../templates/editor/outbox.html"),
-        ),
+        ("account.html", include_str!("templates/account.html")),
+        ("outbox.html", include_str!("templates/outbox.html")),
     ] {
         env.add_template(name, source)
             .expect("the embedded editor templates parse");

@@ -10,16 +10,13 @@ use serde::Deserialize;
 use super::flash::{self, Flash};
 use super::page;
 use super::session::{Editor, Posted};
-use crate::db::cases;
-use crate::db::editors as store;
-use crate::db::queue;
-use crate::db::workflow;
+use crate::app::AppState;
+use crate::app::queue::{self, QueueQuery};
+use crate::app::{accounts, cases};
 use crate::domain::editor::Role;
 use crate::domain::report::Category;
-use crate::domain::workflow::{Resolution, Resolve};
+use crate::domain::workflow::{Resolution, Resolve, Status};
 use crate::error::{FieldError, Problem};
-use crate::routes::queue::QueueQuery;
-use crate::state::AppState;
 
 /// The filter parameters, in the order the form shows them.
 const PARAMS: [&str; 9] = [
@@ -91,24 +88,14 @@ pub async fn page(
     let flash: Flash = web::Query::<Flash>::from_query(req.query_string())
         .map(|f| f.into_inner())
         .unwrap_or_default();
-    let (filter, sort, limit) = crate::routes::queue::parse(&query)?;
-    let cursor = query_value(&query, "cursor").map(str::to_string);
-    let (ed, st) = (editor.clone(), state.clone());
-    let (result, counts, staff) = state
-        .read(move |conn| {
-            let due = &st.settings.queue.due_hours;
-            let result = queue::page(conn, &ed, &filter, sort, cursor.as_deref(), limit, due)?;
-            let counts = queue::counts(conn, &ed, &filter)?;
-            let staff = store::list(conn)?;
-            Ok((result, counts, staff))
-        })
-        .await?;
+    let (result, counts) = queue::page_with_counts(&state, editor.actor().clone(), &query).await?;
+    let staff = accounts::list_editors(&state, editor.actor()).await?;
     let lang = page::lang_of(&editor);
     let status_now = query_value(&query, "status").unwrap_or("");
     let mut chips: Vec<Value> = Vec::new();
     let open: i64 = counts
         .iter()
-        .filter(|(s, _)| *s != crate::domain::workflow::Status::Resolved)
+        .filter(|(s, _)| *s != Status::Resolved)
         .map(|(_, n)| n)
         .sum();
     chips.push(
@@ -129,7 +116,7 @@ pub async fn page(
     );
     let assignees: Vec<Value> = staff
         .iter()
-        .filter(|r| !r.disabled && r.role() >= Role::Editor)
+        .filter(|r| !r.disabled && r.role >= Role::Editor)
         .map(|r| context! { id => r.id.clone(), name => r.name.clone() })
         .collect();
     let form = context! {
@@ -178,16 +165,8 @@ pub async fn versions(
     state: web::Data<AppState>,
     query: web::Query<VersionsQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let ids: Vec<String> = query
-        .ids
-        .split(',')
-        .filter(|id| uuid::Uuid::parse_str(id).is_ok())
-        .take(queue::MAX_PAGE as usize)
-        .map(str::to_string)
-        .collect();
-    let rows = state
-        .read(move |conn| Ok(cases::versions(conn, &ids)?))
-        .await?;
+    let ids: Vec<String> = query.ids.split(',').map(str::to_string).collect();
+    let rows = queue::versions(&state, ids).await?;
     let cases: Vec<_> = rows
         .into_iter()
         .map(|(id, version, status)| serde_json::json!({"id": id, "version": version, "status": status}))
@@ -227,7 +206,7 @@ pub async fn bulk(
         )));
     }
     let resolution = Resolution::parse(&form.resolution)
-        .filter(|r| workflow::bulk_allowed(*r))
+        .filter(|r| cases::bulk_allowed(*r))
         .ok_or_else(|| {
             Problem::validation(vec![FieldError::new(
                 "resolution",
@@ -235,7 +214,7 @@ pub async fn bulk(
                 "must be spam, duplicate, rejected or no_change",
             )])
         })?;
-    if ids.len() > crate::routes::cases::MAX_BULK {
+    if ids.len() > cases::MAX_BULK {
         return Ok(page::see_other(&flash::with(&back, &[("err", "too_many")])));
     }
     let duplicate_of = form
@@ -243,22 +222,22 @@ pub async fn bulk(
         .as_deref()
         .map(str::trim)
         .filter(|d| !d.is_empty());
-    let r = match Resolve::parse(resolution, None, duplicate_of) {
-        Ok(r) => r,
-        Err(_) => {
-            return Ok(page::see_other(&flash::with(
-                &back,
-                &[("err", "duplicate_of_required")],
-            )));
-        }
-    };
-    let notify = state.mailer.config.clone();
-    let results = state
-        .writer
-        .run(move |conn| workflow::bulk_resolve(conn, &editor, &ids, &r, &notify))
-        .await?;
-    state.mailer.wake();
-    let done = results.iter().filter(|r| r.outcome == "resolved").count();
+    if Resolve::parse(resolution, None, duplicate_of).is_err() {
+        return Ok(page::see_other(&flash::with(
+            &back,
+            &[("err", "duplicate_of_required")],
+        )));
+    }
+    let results = cases::bulk_resolve(
+        &state,
+        editor.actor().clone(),
+        &ids,
+        resolution,
+        None,
+        duplicate_of,
+    )
+    .await?;
+    let done = results.iter().filter(|r| r.resolved()).count();
     let failed = results.len() - done;
     tracing::info!(
         resolved = done,

@@ -20,9 +20,9 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use super::i18n::Lang;
+use crate::app::AppState;
 use crate::auth::{self, CurrentEditor, SESSION_COOKIE};
 use crate::error::{FieldError, Problem};
-use crate::state::AppState;
 
 /// Forms are small; a bulk action on a few hundred cases fits easily.
 pub const FORM_LIMIT: usize = 64 * 1024;
@@ -106,7 +106,7 @@ pub async fn read_form(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes
             )
         })?;
         if body.len() + chunk.len() > FORM_LIMIT {
-            return Err(crate::routes::extract::too_large(FORM_LIMIT));
+            return Err(Problem::too_large(FORM_LIMIT));
         }
         body.extend_from_slice(&chunk);
     }

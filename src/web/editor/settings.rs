@@ -9,9 +9,9 @@ use serde::Deserialize;
 use super::flash::{self, Flash};
 use super::page;
 use super::session::{Editor, Posted};
+use crate::app::AppState;
+use crate::app::notifications::{self, Delivery, NotificationKind, NotificationPrefsUpdate};
 use crate::error::{FieldError, Problem};
-use crate::notify::prefs::{self, Delivery, NotificationKind, NotificationPrefsUpdate};
-use crate::state::AppState;
 
 pub const PATH: &str = "/editor/settings/notifications";
 
@@ -21,8 +21,7 @@ pub async fn notifications(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, Problem> {
-    let id = editor.id.clone();
-    let current = state.read(move |conn| prefs::get(conn, &id)).await?;
+    let current = notifications::prefs(&state, editor.actor()).await?;
     let kinds: Vec<_> = NotificationKind::ALL
         .into_iter()
         .map(|k| context! { kind => k.as_str(), delivery => current.get(k).as_str() })
@@ -87,11 +86,7 @@ pub async fn save_notifications(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let id = editor.id.clone();
-    state
-        .writer
-        .run(move |conn| prefs::set(conn, &id, &update))
-        .await?;
+    notifications::set_prefs(&state, editor.actor(), update).await?;
     Ok(page::see_other(&flash::with(
         PATH,
         &[("done", "prefs_saved")],

@@ -3,30 +3,17 @@
 //! `List-Unsubscribe-Post` header. `GET` on the same link (the one in the
 //! email's footer) only shows a page with a button that posts, because mail
 //! scanners follow links: a GET must never unsubscribe anyone. No login: the
-//! signed token is the authority, and it names one notification only.
+//! signed token is the authority, and it names one notification only. A link
+//! that is not one answers 404 problem+json.
 
+use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
-use crate::db::now;
+use super::{Audience, html, render};
+use crate::app::AppState;
+use crate::app::notifications::{self, NotificationKind, Scope, Unsubscribe};
 use crate::error::Problem;
-use crate::notify::prefs::NotificationKind;
-use crate::notify::unsubscribe::{self, Scope, Unsubscribe};
-use crate::state::AppState;
-
-async fn verify(state: &AppState, token: String) -> Result<Unsubscribe, Problem> {
-    let invalid = || {
-        Problem::not_found(
-            "unsubscribe_link_invalid",
-            "This unsubscribe link is not valid; copy the whole link from the email.",
-        )
-    };
-    let secret = state
-        .read(|conn| Ok(unsubscribe::read_secret(conn)?))
-        .await?
-        .ok_or_else(invalid)?;
-    Unsubscribe::verify(&token, &secret).ok_or_else(invalid)
-}
 
 /// What the link turns off, in words.
 fn what(u: &Unsubscribe) -> &'static str {
@@ -60,25 +47,28 @@ fn what(u: &Unsubscribe) -> &'static str {
     }
 }
 
-/// A small self-contained page; every string in it is ours, none the reader's.
-fn page(lang: &str, title: &str, body: &str) -> HttpResponse {
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex\"><title>{title}</title>\
-         <style>body{{font-family:Georgia,serif;max-width:34rem;margin:4rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}}\
-         button{{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#1a4d8f;color:#fff;cursor:pointer}}</style>\
-         </head><body><h1>{title}</h1>{body}</body></html>"
+/// The page, asking (`done` false) or confirming.
+fn page(u: &Unsubscribe, done: bool) -> Result<HttpResponse, Problem> {
+    let en = u.lang == "en";
+    let title = match (done, en) {
+        (false, false) => "Se désabonner",
+        (false, true) => "Unsubscribe",
+        (true, false) => "Désabonnement confirmé",
+        (true, true) => "Unsubscribed",
+    };
+    let lang = if en { "en" } else { "fr" };
+    let ctx = minijinja::context! { lang, title, what => what(u), done };
+    let mut res = html(
+        StatusCode::OK,
+        render("unsubscribe.html", ctx)?,
+        Audience::Private,
     );
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .body(html)
+    // The link's token is a credential, like a status link's.
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
 }
 
 /// The page behind an unsubscribe link: says what it turns off, with a
@@ -93,17 +83,8 @@ pub async fn confirm(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let u = verify(&state, path.into_inner()).await?;
-    let (title, lead, button) = if u.lang == "en" {
-        ("Unsubscribe", "Stop receiving", "Unsubscribe")
-    } else {
-        ("Se désabonner", "Ne plus recevoir", "Me désabonner")
-    };
-    let body = format!(
-        "<p>{lead} {} ?</p><form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\"><button type=\"submit\">{button}</button></form>",
-        what(&u)
-    );
-    Ok(page(&u.lang, title, &body))
+    let u = notifications::verify_unsubscribe(&state, path.into_inner()).await?;
+    page(&u, false)
 }
 
 /// Unsubscribe in one click (RFC 8058): turns the notification named by the
@@ -119,25 +100,10 @@ pub async fn unsubscribe(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let u = verify(&state, path.into_inner()).await?;
-    let applied = u.clone();
-    state
-        .writer
-        .run(move |conn| Ok(unsubscribe::apply(conn, &applied, now())?))
-        .await?;
+    let u = notifications::verify_unsubscribe(&state, path.into_inner()).await?;
+    notifications::unsubscribe(&state, u.clone()).await?;
     tracing::info!(scope = scope_name(&u.scope), "unsubscribed");
-    let (title, body) = if u.lang == "en" {
-        (
-            "Unsubscribed",
-            format!("<p>Done: you will no longer receive {}.</p>", what(&u)),
-        )
-    } else {
-        (
-            "Désabonnement confirmé",
-            format!("<p>C'est fait : vous ne recevrez plus {}.</p>", what(&u)),
-        )
-    };
-    Ok(page(&u.lang, title, &body))
+    page(&u, true)
 }
 
 fn scope_name(s: &Scope) -> &'static str {

@@ -7,9 +7,13 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::{Audience, dates, error_page, html, render};
-use crate::db::articles as article_store;
+use crate::app::AppState;
+use crate::app::articles::{self, ArticlePage};
+use crate::app::corrections::{self as corrections_app, ArticleCorrections};
+use crate::app::intake;
+use crate::domain::article::{ExternalId, Language};
+use crate::domain::workflow::Resolution;
 use crate::error::Problem;
-use crate::state::AppState;
 
 /// `?hostile=1` adds a stylesheet that attacks the widget the way careless
 /// newsroom themes do, to show (and test) that it still works.
@@ -81,7 +85,7 @@ pub async fn article(
 struct ArticleContext {
     title: String,
     external_id: String,
-    language: String,
+    language: Language,
     desk: Option<String>,
 }
 
@@ -90,36 +94,30 @@ async fn article_page(
     external_id: String,
     hostile: bool,
 ) -> Result<HttpResponse, Problem> {
-    let external_id = crate::routes::external_id(&external_id)?;
-    let (article, sentences, corrections) = state
-        .read(move |conn| {
-            let article = article_store::find_by_external_id(conn, external_id.as_str())?
-                .ok_or_else(|| Problem::not_found("article_not_found", "No such article."))?;
-            let sentences =
-                article_store::revision_sentences(conn, &article.id, article.current_revision)?;
-            let corrections = crate::db::corrections::for_article(conn, &article.id)?;
-            Ok((article, sentences, corrections))
-        })
-        .await?;
+    let external_id = ExternalId::parse(&external_id)
+        .map_err(|_| Problem::not_found("article_not_found", "No such article."))?;
+    let ArticlePage {
+        article,
+        sentences,
+        corrections,
+    } = articles::page(state, external_id).await?;
     // The page carries its corrections twice: as text for readers, and as
     // schema.org markup for search engines and aggregators.
-    let json_ld = script_safe_json(&crate::routes::corrections::json_ld(
-        &crate::routes::corrections::ArticleCorrections {
-            article: crate::db::reports::ArticleRef {
-                external_id: article.external_id.clone(),
-                title: article.title.clone(),
-                url: article.url.clone(),
-            },
-            items: corrections.clone(),
+    let json_ld = script_safe_json(&corrections_app::json_ld(&ArticleCorrections {
+        article: crate::app::corrections::ArticleRef {
+            external_id: article.external_id.clone(),
+            title: article.title.clone(),
+            url: article.url.clone(),
         },
-    ));
+        items: corrections.clone(),
+    }));
     let corrections: Vec<PublishedCorrection> = corrections
         .iter()
         .map(|c| PublishedCorrection {
-            kind: c.kind.clone(),
+            kind: c.kind,
             text: c.text.clone(),
             sentence_before: c.sentence_before.clone(),
-            published_at: dates::day(c.published_at, &article.language),
+            published_at: dates::day(c.published_at, article.language.as_str()),
             published_at_iso: dates::iso(c.published_at),
         })
         .collect();
@@ -141,8 +139,10 @@ async fn article_page(
         .iter()
         .map(|p| p.split_whitespace().count())
         .sum();
-    let lang = article.language.clone();
-    let published = dates::day(article.published_at.unwrap_or(article.created_at), &lang);
+    let published = dates::day(
+        article.published_at.unwrap_or(article.created_at),
+        article.language.as_str(),
+    );
     let ctx = minijinja::context! {
         article => ArticleContext {
             title: article.title,
@@ -177,7 +177,7 @@ fn script_safe_json(value: &serde_json::Value) -> String {
 
 #[derive(Serialize)]
 struct PublishedCorrection {
-    kind: String,
+    kind: Resolution,
     text: String,
     sentence_before: String,
     published_at: String,
@@ -194,7 +194,7 @@ pub struct CorrectionsQuery {
 struct LogEntry {
     article_title: String,
     article_url: String,
-    kind: String,
+    kind: Resolution,
     text: String,
     sentence_before: String,
     published_at: String,
@@ -234,30 +234,25 @@ async fn corrections_page(
     };
     let after = match query.cursor.as_deref() {
         None | Some("") => None,
-        Some(c) => Some(crate::routes::corrections::decode_cursor(c).ok_or_else(|| {
+        Some(c) => Some(corrections_app::decode_cursor(c).ok_or_else(|| {
             Problem::not_found("not_found", "This page of the log does not exist.")
         })?),
     };
-    let mut items = state
-        .read(move |conn| Ok(crate::db::corrections::page(conn, after, LOG_PAGE + 1)?))
-        .await?;
-    let older = (items.len() as i64 > LOG_PAGE).then(|| {
-        items.truncate(LOG_PAGE as usize);
-        items.last().map(crate::routes::corrections::encode_cursor)
-    });
+    let page = corrections_app::page(state, LOG_PAGE, after).await?;
+    let (items, older) = (page.items, page.next_cursor);
     let entries: Vec<LogEntry> = items
         .iter()
         .map(|c| LogEntry {
             article_title: c.article.title.clone(),
             article_url: c.article.url.clone(),
-            kind: c.kind.clone(),
+            kind: c.kind,
             text: c.text.clone(),
             sentence_before: c.sentence_before.clone(),
             published_at: dates::day(c.published_at, lang),
             published_at_iso: dates::iso(c.published_at),
         })
         .collect();
-    let ctx = minijinja::context! { lang, entries, older => older.flatten() };
+    let ctx = minijinja::context! { lang, entries, older };
     Ok(html(
         StatusCode::OK,
         render("corrections.html", ctx)?,
@@ -292,15 +287,14 @@ pub async fn status(state: web::Data<AppState>, path: web::Path<String>) -> Http
 }
 
 async fn status_page(state: &AppState, token: String) -> Result<HttpResponse, Problem> {
-    let s = crate::routes::reports::lookup_status(state, token).await?;
-    let lang = if s.language == "en" { "en" } else { "fr" };
+    let s = intake::status(state, token).await?;
+    let lang = s.language.as_str();
     let ctx = minijinja::context! {
         lang,
         reference => s.reference,
         status => s.status,
-        // An editor's judgement of abuse is not something to tell a reader,
-        // who may well have meant well: spam reads as not upheld.
-        resolution => s.resolution.map(|r| if r == "spam" { "rejected".to_string() } else { r }),
+        // Spam already reads as not upheld (`Resolution::for_reader`).
+        resolution => s.resolution,
         public_note => s.public_note,
         correction => s.correction.map(|c| CorrectionContext {
             text: c.text,

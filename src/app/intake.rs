@@ -1,0 +1,532 @@
+//! A reader files a report, and later reads its status through the private
+//! link.
+//!
+//! Filing anchors the report to a sentence of the article's current revision
+//! (a read), counts it against the rate limits, then runs one writer job:
+//! replay an answered Idempotency-Key, answer a duplicate with its first
+//! reference, or store the report in its sentence's open case (a honeypot
+//! report in a closed spam case of its own), decide escalation, and record
+//! the events. A `Filed::Created` answer means all of it is committed.
+
+use std::net::IpAddr;
+
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use crate::auth::keys::{KeyCache, status_token};
+use crate::db::articles::{self as article_store, Article};
+use crate::db::cases::{self as case_store, NewCase};
+use crate::db::reports::{self as store, NewReportRow, StoredAnswer};
+use crate::db::{DbConn, events, new_id, now};
+use crate::domain::anchor::{self, Anchor};
+use crate::domain::article::{ExternalId, Language};
+use crate::domain::event::{EscalationReason, Event};
+use crate::domain::report::{Category, NewReport, new_reference, thanks_message};
+use crate::domain::text::sha256_hex;
+use crate::domain::workflow::{AnchorState, Resolution, Status};
+use crate::error::Problem;
+
+/// A report as the edge parsed it, with what it knows of the request.
+pub struct FileReport {
+    pub external_id: ExternalId,
+    pub report: NewReport,
+    pub idempotency: Option<Idempotency>,
+    pub client_ip: IpAddr,
+}
+
+/// The `Idempotency-Key` of a request and the hash of its body.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// What filing did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filed {
+    /// Stored now, or the replay of a request that stored it.
+    Created,
+    /// The same comment from the same client within the duplicate window:
+    /// the first report's reference.
+    Duplicate,
+}
+
+/// What the reader gets back.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ReportReceipt {
+    pub report_id: String,
+    pub case_id: String,
+    /// Short human reference, e.g. `ERR-7KQ2-MX`.
+    #[schema(example = "ERR-7KQ2-MX")]
+    pub reference: String,
+    /// Private link to follow the report (absent when answering a duplicate:
+    /// the first answer carried it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_url: Option<String>,
+    pub message: String,
+    /// True when this answers a duplicate of an earlier report.
+    #[serde(default)]
+    pub duplicate: bool,
+}
+
+pub async fn file_report(
+    state: &AppState,
+    input: FileReport,
+) -> Result<(Filed, ReportReceipt), Problem> {
+    let FileReport {
+        external_id,
+        report,
+        idempotency,
+        client_ip,
+    } = input;
+    // Anchor against the current revision (a read), then check limits before
+    // taking the writer's time.
+    let quote_of = report.clone();
+    let key = idempotency.as_ref().map(|i| i.key.clone());
+    let (article, anchor, replay) = state
+        .read(move |conn| {
+            let article = article_store::find_by_external_id(conn, external_id.as_str())?
+                .ok_or_else(|| super::articles::not_found(&external_id))?;
+            let sentences =
+                article_store::revision_sentences(conn, &article.id, article.current_revision)?;
+            let anchor =
+                anchor::resolve(&sentences, quote_of.sentence_id.as_deref(), &quote_of.quote)?;
+            let replay = match key {
+                Some(key) => {
+                    store::idempotency_key_exists(conn, &idempotency_key_hash(&article.id, &key))?
+                }
+                None => false,
+            };
+            Ok((article, anchor, replay))
+        })
+        .await?;
+    // A retry of an answered request replays its answer and is not counted again.
+    if !replay {
+        state
+            .intake
+            .check(client_ip, &article.id, &anchor.sentence_id)?;
+    }
+    let ctx = Submission {
+        article,
+        anchor,
+        report,
+        client_ip: client_ip.to_string(),
+        idempotency,
+        rules: Rules::from_state(state),
+    };
+    let (keys, public_url) = (state.keys.clone(), state.public_url.clone());
+    let (filed, receipt) = state
+        .write(move |conn| submit(conn, &ctx, &keys, &public_url))
+        .await?;
+    if filed == Filed::Created && !receipt.duplicate {
+        tracing::info!(reference = %receipt.reference, case_id = %receipt.case_id, "report stored");
+        state.committed();
+    }
+    Ok((filed, receipt))
+}
+
+/// The settings a submission follows, copied into the writer job.
+struct Rules {
+    due_hours: crate::config::DueHours,
+    duplicate_window_hours: u32,
+    report_threshold: i32,
+    fresh_article_hours: i64,
+}
+
+impl Rules {
+    fn from_state(state: &AppState) -> Rules {
+        let s = &state.settings;
+        Rules {
+            due_hours: s.queue.due_hours.clone(),
+            duplicate_window_hours: s.intake.duplicate_window_hours,
+            report_threshold: s.email.escalation.report_threshold as i32,
+            fresh_article_hours: s.email.escalation.fresh_article_hours as i64,
+        }
+    }
+
+    fn due(&self, category: Category, t: NaiveDateTime) -> NaiveDateTime {
+        t + Duration::hours(category.due_hours(&self.due_hours) as i64)
+    }
+}
+
+struct Submission {
+    article: Article,
+    anchor: Anchor,
+    report: NewReport,
+    client_ip: String,
+    idempotency: Option<Idempotency>,
+    rules: Rules,
+}
+
+fn idempotency_key_hash(article_id: &str, key: &str) -> String {
+    sha256_hex(format!("{article_id}\0{key}"))
+}
+
+fn status_url(public_url: &str, token: &str) -> String {
+    format!("{public_url}/r/{token}")
+}
+
+fn submit(
+    conn: &mut DbConn,
+    sub: &Submission,
+    keys: &KeyCache,
+    public_url: &str,
+) -> Result<(Filed, ReportReceipt), Problem> {
+    let t = now();
+    let secret = keys.status_secret(conn)?;
+    let key_hash = sub
+        .idempotency
+        .as_ref()
+        .map(|i| idempotency_key_hash(&sub.article.id, &i.key));
+    if let (Some(key_hash), Some(idem)) = (&key_hash, &sub.idempotency)
+        && let Some(stored) = store::stored_answer(conn, key_hash)?
+    {
+        if stored.request_hash != idem.request_hash {
+            return Err(Problem::field(
+                "idempotency_key_reused",
+                "Idempotency key reused",
+                "Idempotency-Key",
+                "was already used with a different request body",
+            ));
+        }
+        let mut receipt: ReportReceipt =
+            serde_json::from_str(&stored.response_body).map_err(Problem::internal)?;
+        if !receipt.duplicate {
+            receipt.status_url = Some(status_url(
+                public_url,
+                &status_token(&secret, Some(&idem.key), &receipt.report_id),
+            ));
+        }
+        let filed = if stored.status_code == 201 {
+            Filed::Created
+        } else {
+            Filed::Duplicate
+        };
+        return Ok((filed, receipt));
+    }
+
+    let (client_hash, old_client_hash) = keys.client_hashes(conn, &sub.client_ip, t)?;
+    let comment_hash = sha256_hex(sub.report.comment.to_lowercase());
+    let clients: Vec<&str> = std::iter::once(client_hash.as_str())
+        .chain(old_client_hash.as_deref())
+        .collect();
+    let since = t - Duration::hours(sub.rules.duplicate_window_hours as i64);
+    let first = store::first_with_comment(conn, &sub.article.id, &comment_hash, &clients, since)?;
+    let answer = match first {
+        Some((report_id, case_id, reference)) => (
+            Filed::Duplicate,
+            ReportReceipt {
+                report_id,
+                case_id,
+                reference,
+                status_url: None,
+                message: thanks_message(sub.article.language).to_string(),
+                duplicate: true,
+            },
+        ),
+        None => {
+            let receipt = insert(
+                conn,
+                sub,
+                &secret,
+                public_url,
+                &client_hash,
+                &comment_hash,
+                t,
+            )?;
+            (Filed::Created, receipt)
+        }
+    };
+    if let (Some(key_hash), Some(idem)) = (key_hash, &sub.idempotency) {
+        let mut kept = answer.1.clone();
+        kept.status_url = None; // the token is never stored, only re-derived
+        let stored = StoredAnswer {
+            request_hash: idem.request_hash.clone(),
+            status_code: match answer.0 {
+                Filed::Created => 201,
+                Filed::Duplicate => 200,
+            },
+            response_body: serde_json::to_string(&kept).map_err(Problem::internal)?,
+        };
+        store::store_answer(conn, &key_hash, &stored, t)?;
+    }
+    Ok(answer)
+}
+
+fn new_case(sub: &Submission, t: NaiveDateTime) -> NewCase {
+    NewCase {
+        id: new_id(),
+        article_id: sub.article.id.clone(),
+        sentence_id: sub.anchor.sentence_id.clone(),
+        open_key: None,
+        sentence_text: sub.anchor.sentence_text.clone(),
+        desk: sub.article.desk.clone(),
+        status: Status::New,
+        anchor_state: AnchorState::Current,
+        report_count: 0,
+        reporter_count: 0,
+        categories: "{}".into(),
+        first_reported_at: t,
+        last_reported_at: t,
+        due_at: sub.rules.due(sub.report.category, t),
+        version: 1,
+        created_at: t,
+        updated_at: t,
+        resolution: None,
+        resolved_at: None,
+    }
+}
+
+fn insert(
+    conn: &mut DbConn,
+    sub: &Submission,
+    secret: &str,
+    public_url: &str,
+    client_hash: &str,
+    comment_hash: &str,
+    t: NaiveDateTime,
+) -> Result<ReportReceipt, Problem> {
+    let report = &sub.report;
+    let mut case = new_case(sub, t);
+    let case_id = if report.is_spam {
+        // A honeypot report gets a case of its own, already resolved as
+        // spam, so it never reaches the queue nor counts in real cases.
+        case.status = Status::Resolved;
+        case.resolution = Some(Resolution::Spam);
+        case.resolved_at = Some(t);
+        case.report_count = 1;
+        case.reporter_count = 1;
+        case.categories = serde_json::json!({ report.category.as_str(): 1 }).to_string();
+        case_store::insert(conn, &case)?;
+        case.id
+    } else {
+        case.open_key = Some(case_store::open_key(
+            &sub.article.id,
+            &sub.anchor.sentence_id,
+        ));
+        case_store::find_or_open(conn, &case)?.0
+    };
+    let reporter_key = match &report.reporter {
+        Some((email, _)) => format!("email:{}", sha256_hex(email.as_str().to_lowercase())),
+        None => format!("client:{client_hash}"),
+    };
+    let new_reporter = !report.is_spam && !store::reporter_in_case(conn, &case_id, &reporter_key)?;
+
+    let report_id = new_id();
+    let token = status_token(
+        secret,
+        sub.idempotency.as_ref().map(|i| i.key.as_str()),
+        &report_id,
+    );
+    let row = NewReportRow {
+        id: &report_id,
+        case_id: &case_id,
+        article_id: &sub.article.id,
+        revision: sub.article.current_revision,
+        sentence_id: &sub.anchor.sentence_id,
+        span_sentence_ids: serde_json::to_string(&sub.anchor.span).unwrap_or_default(),
+        quote_exact: &report.quote.exact,
+        quote_prefix: report.quote.prefix.as_deref(),
+        quote_suffix: report.quote.suffix.as_deref(),
+        category: report.category,
+        comment: &report.comment,
+        suggested_correction: report.suggested_correction.as_deref(),
+        sources: serde_json::to_string(&report.sources).unwrap_or_default(),
+        reporter_email: report.reporter.as_ref().map(|(e, _)| e.as_str()),
+        notify: report.reporter.as_ref().is_some_and(|(_, n)| *n),
+        reporter_key: &reporter_key,
+        client_hash,
+        comment_hash,
+        status_token_hash: &sha256_hex(&token),
+        is_spam: report.is_spam,
+        created_at: t,
+    };
+    let reference = store::insert(conn, &row, new_reference)?;
+    if !report.is_spam {
+        let due = sub.rules.due(report.category, t);
+        let count =
+            case_store::count_report(conn, &case_id, report.category, new_reporter, due, t)?;
+        record_report(conn, sub, &report_id, &case_id, count, t)?;
+    }
+    Ok(ReportReceipt {
+        report_id,
+        case_id,
+        reference,
+        status_url: Some(status_url(public_url, &token)),
+        message: thanks_message(sub.article.language).to_string(),
+        duplicate: false,
+    })
+}
+
+/// Why a case with `report_count` reports, the latest of `category`, is
+/// escalated now, if it is: the report threshold, or a factual error on an
+/// article published less than `fresh_article_hours` ago.
+fn escalation(
+    rules: &Rules,
+    report_count: i32,
+    category: Category,
+    published_at: Option<NaiveDateTime>,
+    t: NaiveDateTime,
+) -> Option<EscalationReason> {
+    let fresh = published_at.is_some_and(|p| {
+        p <= t + Duration::minutes(5) && t - p < Duration::hours(rules.fresh_article_hours)
+    });
+    if report_count >= rules.report_threshold {
+        Some(EscalationReason::Threshold)
+    } else if category == Category::FactualError && fresh {
+        Some(EscalationReason::FreshFactualError)
+    } else {
+        None
+    }
+}
+
+/// Record the report's events: filed; the case opened (its first report);
+/// escalated (once per case, whichever instance gets there first).
+fn record_report(
+    conn: &mut DbConn,
+    sub: &Submission,
+    report_id: &str,
+    case_id: &str,
+    report_count: i32,
+    t: NaiveDateTime,
+) -> Result<(), Problem> {
+    let reason = escalation(
+        &sub.rules,
+        report_count,
+        sub.report.category,
+        sub.article.published_at,
+        t,
+    );
+    let escalated = match reason {
+        Some(_) => case_store::mark_escalated(conn, case_id, t)?,
+        None => false,
+    };
+    events::record(
+        conn,
+        &Event::ReportFiled {
+            report_id: report_id.to_string(),
+            case_id: case_id.to_string(),
+            article_id: sub.article.id.clone(),
+            category: sub.report.category,
+        },
+        t,
+    )?;
+    if report_count == 1 {
+        events::record(
+            conn,
+            &Event::CaseOpened {
+                case_id: case_id.to_string(),
+                article_id: sub.article.id.clone(),
+                escalated,
+            },
+            t,
+        )?;
+    }
+    if let (true, Some(reason)) = (escalated, reason) {
+        events::record(
+            conn,
+            &Event::CaseEscalated {
+                case_id: case_id.to_string(),
+                reason,
+                threshold: sub.rules.report_threshold,
+            },
+            t,
+        )?;
+    }
+    Ok(())
+}
+
+/// What a reader sees through the status link: nothing about other readers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReportStatus {
+    pub reference: String,
+    /// `received`, `in_review` or `resolved`.
+    pub status: String,
+    /// Once resolved: `corrected`, `clarified`, `updated`, `no_change`,
+    /// `rejected` or `duplicate`. (A case an editor marks as spam reads
+    /// `rejected`: readers are not told they were taken for spammers.)
+    pub resolution: Option<Resolution>,
+    pub public_note: Option<String>,
+    /// The published correction, when the case (or the case it duplicates)
+    /// was corrected, clarified or updated.
+    pub correction: Option<CorrectionSummary>,
+    pub updated_at: NaiveDateTime,
+    pub article: crate::db::reports::ArticleRef,
+    pub language: Language,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CorrectionSummary {
+    pub text: String,
+    pub kind: Resolution,
+    pub published_at: NaiveDateTime,
+}
+
+/// A report's status through its private link's token; 404 for any token
+/// that is not one.
+pub async fn status(state: &AppState, token: String) -> Result<ReportStatus, Problem> {
+    let unknown = || Problem::not_found("report_not_found", "No report has this status link.");
+    if token.is_empty() || token.len() > 128 {
+        return Err(unknown());
+    }
+    state
+        .read(move |conn| {
+            let row =
+                store::by_status_token_hash(conn, &sha256_hex(&token))?.ok_or_else(unknown)?;
+            reader_view(conn, row)
+        })
+        .await
+}
+
+fn reader_view(conn: &mut DbConn, row: store::StatusRow) -> Result<ReportStatus, Problem> {
+    // A honeypot report must look like any other to whoever filed it.
+    let (status, resolution, public_note, correction) = if row.is_spam {
+        ("received", None, None, None)
+    } else {
+        let shown = match row.status {
+            Status::InReview => "in_review",
+            Status::Resolved => "resolved",
+            Status::New | Status::Triaged => "received",
+        };
+        let resolution = row.resolution.filter(|_| row.status == Status::Resolved);
+        // A correction is shown for the case's own resolution, or for the
+        // case it duplicates: that is where this reader's error was fixed.
+        let corrected_in = match resolution {
+            Some(r) if r.publishes_correction() => Some(row.case_id.as_str()),
+            Some(Resolution::Duplicate) => row.duplicate_of.as_deref(),
+            _ => None,
+        };
+        let correction = match corrected_in {
+            Some(case_id) => {
+                store::latest_correction(conn, case_id)?.map(|(text, kind, published_at)| {
+                    CorrectionSummary {
+                        text,
+                        kind,
+                        published_at,
+                    }
+                })
+            }
+            None => None,
+        };
+        (
+            shown,
+            // Spam is shown as rejected, without a note.
+            resolution.map(Resolution::for_reader),
+            row.public_note
+                .clone()
+                .filter(|_| resolution.is_some_and(|r| r != Resolution::Spam)),
+            correction,
+        )
+    };
+    Ok(ReportStatus {
+        reference: row.reference,
+        status: status.to_string(),
+        resolution,
+        public_note,
+        correction,
+        updated_at: row.updated_at,
+        article: row.article,
+        language: row.language,
+    })
+}

@@ -1,0 +1,59 @@
+//! The kinds of email Erratum sends.
+
+/// The kinds of email, as stored in `outbox.kind` and named by the template
+/// folders.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailKind {
+    NewCase,
+    Escalation,
+    Assigned,
+    Overdue,
+    Digest,
+    ReaderReceipt,
+    ReaderOutcome,
+}
+
+impl EmailKind {
+    pub const ALL: [EmailKind; 7] = [
+        EmailKind::NewCase,
+        EmailKind::Escalation,
+        EmailKind::Assigned,
+        EmailKind::Overdue,
+        EmailKind::Digest,
+        EmailKind::ReaderReceipt,
+        EmailKind::ReaderOutcome,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailKind::NewCase => "new_case",
+            EmailKind::Escalation => "escalation",
+            EmailKind::Assigned => "assigned",
+            EmailKind::Overdue => "overdue",
+            EmailKind::Digest => "digest",
+            EmailKind::ReaderReceipt => "reader_receipt",
+            EmailKind::ReaderOutcome => "reader_outcome",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EmailKind> {
+        EmailKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn is_for_reader(self) -> bool {
+        matches!(self, EmailKind::ReaderReceipt | EmailKind::ReaderOutcome)
+    }
+}

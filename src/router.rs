@@ -1,0 +1,495 @@
+//! The one route table: every path the server answers — health, the API
+//! documentation, the JSON API, the readers' pages and the editors' pages —
+//! is mounted here and nowhere else, so the whole surface reads in one
+//! place. `configure` also returns the table as data; a test checks it
+//! against the OpenAPI description, so no API route can go undocumented.
+
+use actix_web::http::Method;
+use actix_web::middleware::from_fn;
+use actix_web::{Route, web};
+
+use crate::config::CorsSettings;
+use crate::routes::extract::BodyLimit;
+use crate::routes::{
+    articles, audit, auth, cases, corrections, editors, health, notifications, public_cors, queue,
+    reports, tokens,
+};
+use crate::web::editor::{self as ed, page as editor_page};
+use crate::web::public::{self as pages, assets, unsubscribe};
+
+/// One mounted route: a method on a path (in actix's `{param}` syntax,
+/// which is OpenAPI's too).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Entry {
+    pub method: String,
+    pub path: String,
+}
+
+/// Request body limits of the two public write endpoints.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub ingest: usize,
+    pub intake: usize,
+}
+
+/// Who may call a JSON resource from a browser on another origin.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Only this origin (the API for staff and the CMS).
+    Own,
+    /// Any configured newsroom origin (`cors.public_origins`): what the
+    /// widget and newsroom pages call.
+    Newsroom,
+}
+
+/// The table being mounted and written down.
+struct Table<'a> {
+    cfg: &'a mut web::ServiceConfig,
+    cors: &'a CorsSettings,
+    entries: Vec<Entry>,
+}
+
+impl Table<'_> {
+    fn note(&mut self, method: &Method, path: &str) {
+        self.entries.push(Entry {
+            method: method.as_str().to_string(),
+            path: path.to_string(),
+        });
+    }
+
+    /// A JSON resource with its routes, allowed from `origin`, with an
+    /// optional body limit.
+    fn api(
+        &mut self,
+        path: &str,
+        origin: Origin,
+        limit: Option<usize>,
+        routes: Vec<(Method, Route)>,
+    ) {
+        let mut resource = web::resource(path);
+        if let Some(limit) = limit {
+            resource = resource.app_data(BodyLimit(limit));
+        }
+        for (method, route) in routes {
+            self.note(&method, path);
+            resource = resource.route(route.method(method));
+        }
+        match origin {
+            Origin::Own => self.cfg.service(resource),
+            Origin::Newsroom => self.cfg.service(resource.wrap(public_cors(self.cors))),
+        };
+    }
+
+    /// A page or file for readers' browsers (GET and HEAD).
+    fn page(&mut self, path: &str, route: Route) {
+        self.note(&Method::GET, path);
+        self.cfg.service(pages::resource(path, route));
+    }
+}
+
+fn get() -> Method {
+    Method::GET
+}
+
+fn post() -> Method {
+    Method::POST
+}
+
+/// Mount everything; returns the table.
+pub fn configure(
+    cfg: &mut web::ServiceConfig,
+    cors: &CorsSettings,
+    limits: BodyLimits,
+) -> Vec<Entry> {
+    use Origin::{Newsroom, Own};
+    let mut t = Table {
+        cfg,
+        cors,
+        entries: Vec::new(),
+    };
+
+    // Operations and documentation.
+    t.api(
+        "/health/live",
+        Own,
+        None,
+        vec![(get(), web::to(health::live))],
+    );
+    t.api(
+        "/health/ready",
+        Own,
+        None,
+        vec![(get(), web::to(health::ready))],
+    );
+    t.cfg.service(crate::openapi::swagger());
+
+    // Readers and the CMS (public).
+    t.api(
+        "/api/v1/articles",
+        Newsroom,
+        None,
+        vec![(get(), web::to(articles::find_by_url))],
+    );
+    t.api(
+        "/api/v1/articles/{external_id}",
+        Newsroom,
+        Some(limits.ingest),
+        vec![
+            (get(), web::to(articles::get)),
+            (Method::PUT, web::to(articles::put)),
+        ],
+    );
+    t.api(
+        "/api/v1/articles/{external_id}/reports",
+        Newsroom,
+        Some(limits.intake),
+        vec![(post(), web::to(reports::submit))],
+    );
+    t.api(
+        "/api/v1/reports/status/{token}",
+        Newsroom,
+        None,
+        vec![(get(), web::to(reports::status))],
+    );
+    t.api(
+        "/api/v1/corrections",
+        Newsroom,
+        None,
+        vec![(get(), web::to(corrections::list))],
+    );
+    t.api(
+        "/corrections.atom",
+        Own,
+        None,
+        vec![(get(), web::to(corrections::atom))],
+    );
+    t.api(
+        "/api/v1/articles/{external_id}/corrections",
+        Newsroom,
+        None,
+        vec![(get(), web::to(corrections::for_article))],
+    );
+    t.api(
+        "/api/v1/articles/{external_id}/corrections.jsonld",
+        Newsroom,
+        None,
+        vec![(get(), web::to(corrections::for_article_jsonld))],
+    );
+
+    // Staff: sessions, tokens, accounts, the queue and the workflow.
+    t.api(
+        "/api/v1/auth/login",
+        Own,
+        None,
+        vec![(post(), web::to(auth::login))],
+    );
+    t.api(
+        "/api/v1/auth/logout",
+        Own,
+        None,
+        vec![(post(), web::to(auth::logout))],
+    );
+    t.api(
+        "/api/v1/auth/me",
+        Own,
+        None,
+        vec![(get(), web::to(auth::me))],
+    );
+    t.api(
+        "/api/v1/auth/password",
+        Own,
+        None,
+        vec![(post(), web::to(auth::change_password))],
+    );
+    t.api(
+        "/api/v1/tokens",
+        Own,
+        None,
+        vec![
+            (get(), web::to(tokens::list)),
+            (post(), web::to(tokens::create)),
+        ],
+    );
+    t.api(
+        "/api/v1/tokens/{id}",
+        Own,
+        None,
+        vec![(Method::DELETE, web::to(tokens::revoke))],
+    );
+    t.api(
+        "/api/v1/editors",
+        Own,
+        None,
+        vec![
+            (get(), web::to(editors::list)),
+            (post(), web::to(editors::create)),
+        ],
+    );
+    t.api(
+        "/api/v1/editors/{id}",
+        Own,
+        None,
+        vec![(Method::PATCH, web::to(editors::update))],
+    );
+    t.api(
+        "/api/v1/audit",
+        Own,
+        None,
+        vec![(get(), web::to(audit::list))],
+    );
+    t.api(
+        "/api/v1/queue",
+        Own,
+        None,
+        vec![(get(), web::to(queue::list))],
+    );
+    // Before /cases/{id}, which would otherwise take "resolve" for an id.
+    t.api(
+        "/api/v1/cases/resolve",
+        Own,
+        None,
+        vec![(post(), web::to(cases::bulk_resolve))],
+    );
+    t.api(
+        "/api/v1/cases/{id}",
+        Own,
+        None,
+        vec![(get(), web::to(cases::get))],
+    );
+    for (action, route) in [
+        ("triage", web::to(cases::triage)),
+        ("claim", web::to(cases::claim)),
+        ("assign", web::to(cases::assign)),
+        ("unassign", web::to(cases::unassign)),
+        ("note", web::to(cases::note)),
+        ("priority", web::to(cases::priority)),
+        ("resolve", web::to(cases::resolve)),
+        ("reopen", web::to(cases::reopen)),
+    ] {
+        t.api(
+            &format!("/api/v1/cases/{{id}}/{action}"),
+            Own,
+            None,
+            vec![(post(), route)],
+        );
+    }
+    t.api(
+        "/api/v1/me/notifications",
+        Own,
+        None,
+        vec![
+            (get(), web::to(notifications::get_prefs)),
+            (Method::PUT, web::to(notifications::put_prefs)),
+        ],
+    );
+    t.api(
+        "/api/v1/admin/outbox",
+        Own,
+        None,
+        vec![(get(), web::to(notifications::list_outbox))],
+    );
+    t.api(
+        "/api/v1/admin/outbox/retry-dead",
+        Own,
+        None,
+        vec![(post(), web::to(notifications::retry_dead))],
+    );
+    t.api(
+        "/api/v1/admin/outbox/{id}/retry",
+        Own,
+        None,
+        vec![(post(), web::to(notifications::retry_one))],
+    );
+
+    // One-click unsubscribe (RFC 8058): mail providers POST here.
+    t.note(&get(), "/unsubscribe/{token}");
+    t.note(&post(), "/unsubscribe/{token}");
+    t.cfg.service(
+        web::resource("/unsubscribe/{token}")
+            .route(web::get().to(unsubscribe::confirm))
+            .route(web::post().to(unsubscribe::unsubscribe)),
+    );
+
+    // Readers' pages and the widget's files.
+    for (path, _, _) in assets::FILES {
+        t.page(path, web::route().to(assets::serve));
+    }
+    t.page("/", web::route().to(pages::pages::root));
+    t.page("/demo", web::route().to(pages::pages::demo));
+    t.page(
+        "/articles/{external_id}",
+        web::route().to(pages::pages::article),
+    );
+    t.page("/r/{token}", web::route().to(pages::pages::status));
+    t.page("/corrections", web::route().to(pages::pages::corrections));
+
+    // The editors' pages, under one scope with their security headers.
+    let editor: Vec<(Method, &str, Route)> = vec![
+        (
+            get(),
+            "",
+            web::get().to(|| async { editor_page::see_other("/editor/") }),
+        ),
+        (get(), "/", web::get().to(ed::queue::page)),
+        (get(), "/queue/versions", web::get().to(ed::queue::versions)),
+        (post(), "/cases/bulk", web::post().to(ed::queue::bulk)),
+        (get(), "/cases/{id}", web::get().to(ed::case::show)),
+        (
+            post(),
+            "/cases/{id}/{action}",
+            web::post().to(ed::case::act),
+        ),
+        (get(), "/corrections", web::get().to(ed::corrections::list)),
+        (get(), "/static/{file}", web::get().to(ed::assets::serve)),
+        (get(), "/login", web::get().to(ed::login::form)),
+        (post(), "/login", web::post().to(ed::login::submit)),
+        (post(), "/logout", web::post().to(ed::login::logout)),
+        (post(), "/language", web::post().to(ed::login::language)),
+        (get(), "/admin/editors", web::get().to(ed::admin::editors)),
+        (
+            post(),
+            "/admin/editors",
+            web::post().to(ed::admin::create_editor),
+        ),
+        (
+            get(),
+            "/admin/editors/{id}",
+            web::get().to(ed::admin::edit_editor),
+        ),
+        (
+            post(),
+            "/admin/editors/{id}",
+            web::post().to(ed::admin::update_editor),
+        ),
+        (
+            post(),
+            "/admin/editors/{id}/status",
+            web::post().to(ed::admin::set_disabled),
+        ),
+        (
+            get(),
+            "/settings/notifications",
+            web::get().to(ed::settings::notifications),
+        ),
+        (
+            post(),
+            "/settings/notifications",
+            web::post().to(ed::settings::save_notifications),
+        ),
+        (get(), "/settings/account", web::get().to(ed::account::show)),
+        (
+            post(),
+            "/settings/password",
+            web::post().to(ed::account::change_password),
+        ),
+        (
+            post(),
+            "/settings/tokens",
+            web::post().to(ed::account::create_token),
+        ),
+        (
+            post(),
+            "/settings/tokens/{id}/revoke",
+            web::post().to(ed::account::revoke_token),
+        ),
+        (get(), "/admin/outbox", web::get().to(ed::outbox::page)),
+        (
+            post(),
+            "/admin/outbox/retry-dead",
+            web::post().to(ed::outbox::retry_all),
+        ),
+        (
+            post(),
+            "/admin/outbox/{id}/retry",
+            web::post().to(ed::outbox::retry),
+        ),
+    ];
+    let mut scope = web::scope("/editor").wrap(from_fn(ed::security_headers));
+    for (method, path, route) in editor {
+        t.note(&method, &format!("/editor{path}"));
+        scope = scope.route(path, route);
+    }
+    t.cfg
+        .service(scope.default_service(web::to(editor_page::not_found)));
+    t.entries
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use utoipa::OpenApi;
+
+    use super::*;
+
+    /// The table, mounted on a throw-away app.
+    fn table() -> Vec<Entry> {
+        let mut entries = Vec::new();
+        let cors = CorsSettings {
+            public_origins: vec!["*".into()],
+        };
+        let _app = actix_web::App::new().configure(|cfg| {
+            entries = configure(
+                cfg,
+                &cors,
+                BodyLimits {
+                    ingest: 1,
+                    intake: 1,
+                },
+            )
+        });
+        entries
+    }
+
+    /// Paths the OpenAPI description leaves out on purpose: the editors'
+    /// HTML forms (a browser interface, not an API), the widget's static
+    /// files and the home page.
+    fn undocumented(e: &Entry) -> bool {
+        (e.path.starts_with("/editor") && e.path != "/editor/queue/versions")
+            || assets::FILES.iter().any(|(p, _, _)| *p == e.path)
+            || e.path == "/"
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_documented_route_exists() {
+        let doc = crate::openapi::ApiDoc::openapi();
+        let documented: BTreeSet<Entry> = doc
+            .paths
+            .paths
+            .iter()
+            .flat_map(|(path, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ];
+                methods
+                    .into_iter()
+                    .filter(|(_, present)| *present)
+                    .map(|(m, _)| Entry {
+                        method: m.to_string(),
+                        path: path.clone(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mounted: BTreeSet<Entry> = table().into_iter().filter(|e| !undocumented(e)).collect();
+        let missing: Vec<_> = mounted.difference(&documented).collect();
+        assert!(
+            missing.is_empty(),
+            "mounted but not in the OpenAPI description: {missing:?}"
+        );
+        let ghosts: Vec<_> = documented.difference(&mounted).collect();
+        assert!(ghosts.is_empty(), "documented but not mounted: {ghosts:?}");
+    }
+
+    #[test]
+    fn the_table_lists_each_route_once() {
+        let all = table();
+        let unique: BTreeSet<&Entry> = all.iter().collect();
+        assert_eq!(unique.len(), all.len());
+        assert!(all.len() > 60, "{} routes", all.len());
+    }
+}
