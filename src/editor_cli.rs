@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::db::DbConn;
 use crate::db::editors::{self as store, EditorChanges, EditorRow, NewEditor};
 use crate::domain::actor::Who;
+use crate::domain::article::Language;
 use crate::domain::editor::{EditorEmail, Password, Role, parse_desks, parse_name};
 use crate::error::Problem;
 
@@ -141,7 +142,8 @@ fn execute(
                 name: parse_name(&name).map_err(field)?,
                 role,
                 desks: parse_desks(&desks).map_err(field)?,
-                language,
+                // clap already allows fr and en only.
+                language: Language::from_tag(&language),
                 password_hash: password_hash.unwrap_or_default(),
             };
             let row = store::create(conn, &actor, &new)?.ok_or_else(|| {

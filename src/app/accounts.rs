@@ -266,7 +266,7 @@ pub async fn create_editor(
         name,
         role: b.role,
         desks,
-        language: language.as_str().to_string(),
+        language,
         password_hash,
     };
     create_account(state, actor.who.clone(), new).await
@@ -342,10 +342,7 @@ async fn checked_changes(
         ch.desks = parse_desks(d).map_err(|e| errors.push(e)).ok();
     }
     if let Some(l) = &b.language {
-        ch.language = parse_language(l)
-            .map(|l| l.as_str().to_string())
-            .map_err(|e| errors.push(e))
-            .ok();
+        ch.language = parse_language(l).map_err(|e| errors.push(e)).ok();
     }
     let password = match &b.password {
         Some(p) => Password::parse(p).map_err(|e| errors.push(e)).ok(),
@@ -379,7 +376,7 @@ pub async fn set_language(
                 &who,
                 &id,
                 EditorChanges {
-                    language: Some(language.as_str().to_string()),
+                    language: Some(language),
                     ..Default::default()
                 },
             )?

@@ -55,7 +55,7 @@ pub struct CurrentEditor {
     pub role: Role,
     /// Desks this editor triages; empty means every desk.
     pub desks: Vec<String>,
-    pub language: String,
+    pub language: crate::domain::article::Language,
     pub via: Via,
     actor: Actor,
     row: EditorRow,
@@ -69,7 +69,7 @@ impl CurrentEditor {
             name: row.name.clone(),
             role: row.role,
             desks: row.desks(),
-            language: row.language.clone(),
+            language: row.language,
             via,
             actor: Actor::editor(row.id.clone(), row.role, row.desks()),
             row,

@@ -9,6 +9,7 @@ use super::dialect::is_unique_violation;
 use super::schema::{api_tokens, editor_sessions, editors};
 use super::{DbConn, new_id, now};
 use crate::domain::actor::Who;
+use crate::domain::article::Language;
 use crate::domain::editor::{EditorEmail, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -21,7 +22,7 @@ pub struct EditorRow {
     pub desks: String,
     pub password_hash: String,
     pub disabled: bool,
-    pub language: String,
+    pub language: Language,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -43,7 +44,7 @@ impl EditorRow {
             name: self.name.clone(),
             role: self.role(),
             desks: self.desks(),
-            language: self.language.clone(),
+            language: self.language,
             disabled: self.disabled,
             created_at: self.created_at,
         }
@@ -62,7 +63,7 @@ pub struct EditorView {
     /// Desks whose cases this editor triages; empty means every desk.
     pub desks: Vec<String>,
     /// `fr` or `en`: the language of the editor's emails and pages.
-    pub language: String,
+    pub language: Language,
     pub disabled: bool,
     pub created_at: NaiveDateTime,
 }
@@ -73,7 +74,7 @@ pub struct NewEditor {
     pub name: String,
     pub role: Role,
     pub desks: Vec<String>,
-    pub language: String,
+    pub language: Language,
     pub password_hash: String,
 }
 
@@ -114,7 +115,7 @@ pub fn create(conn: &mut DbConn, actor: &Who, e: &NewEditor) -> QueryResult<Opti
                 editors::desks.eq(serde_json::to_string(&e.desks).unwrap_or_default()),
                 editors::password_hash.eq(&e.password_hash),
                 editors::disabled.eq(false),
-                editors::language.eq(&e.language),
+                editors::language.eq(e.language),
                 editors::created_at.eq(t),
                 editors::updated_at.eq(t),
             ))
@@ -151,7 +152,7 @@ pub struct EditorChanges {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub desks: Option<Vec<String>>,
-    pub language: Option<String>,
+    pub language: Option<Language>,
     pub disabled: Option<bool>,
     pub password_hash: Option<String>,
     /// The session that made a password change, which stays open.
@@ -177,7 +178,7 @@ pub fn update(
         desks: ch.desks.map_or(before.desks.clone(), |d| {
             serde_json::to_string(&d).unwrap_or_default()
         }),
-        language: ch.language.unwrap_or(before.language.clone()),
+        language: ch.language.unwrap_or(before.language),
         disabled: ch.disabled.unwrap_or(before.disabled),
         password_hash: ch
             .password_hash
@@ -191,7 +192,7 @@ pub fn update(
             editors::name.eq(&after.name),
             editors::role.eq(after.role),
             editors::desks.eq(&after.desks),
-            editors::language.eq(&after.language),
+            editors::language.eq(after.language),
             editors::disabled.eq(after.disabled),
             editors::password_hash.eq(&after.password_hash),
             editors::updated_at.eq(t),

@@ -37,6 +37,32 @@ pub enum Language {
 }
 
 impl Language {
+    pub const ALL: [Language; 2] = [Language::Fr, Language::En];
+
+    /// A language tag (`en`, `en-GB`, `fr-CA`, …) read leniently: English is
+    /// English, anything else (an article in German) French, the newsroom's
+    /// language.
+    pub fn from_tag(s: &str) -> Language {
+        match s.get(..2).map(|p| p.to_ascii_lowercase()).as_deref() {
+            Some("en") => Language::En,
+            _ => Language::Fr,
+        }
+    }
+
+    /// The first of `fr`/`en` in an Accept-Language header (before login).
+    pub fn from_accept_language(header: Option<&str>) -> Language {
+        header
+            .unwrap_or_default()
+            .split(',')
+            .map(|part| part.split(';').next().unwrap_or_default().trim())
+            .find_map(|tag| match tag.get(..2).map(|p| p.to_ascii_lowercase()) {
+                Some(p) if p == "fr" => Some(Language::Fr),
+                Some(p) if p == "en" => Some(Language::En),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Language::Fr => "fr",

@@ -58,7 +58,7 @@ pub async fn account(app: &TestApp, role: Role, name: &str) -> Account {
         name: name.to_string(),
         role,
         desks: vec![],
-        language: "fr".into(),
+        language: erratum::domain::article::Language::Fr,
         password_hash: hash,
     };
     let row = app

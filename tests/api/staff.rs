@@ -49,7 +49,7 @@ pub async fn add(app: &TestApp, role: Role, desks: &[&str]) -> Staff {
         name: format!("{} {n}", role.as_str()),
         role,
         desks: desks.iter().map(|d| d.to_string()).collect(),
-        language: "fr".into(),
+        language: erratum::domain::article::Language::Fr,
         password_hash: hash,
     };
     let row = app

@@ -12,6 +12,7 @@ use super::session::{Editor, Posted};
 use crate::app::AppState;
 use crate::app::accounts::{self, EditorPatch, NewEditor};
 use crate::auth::{CurrentEditor, password};
+use crate::domain::article::Language;
 use crate::domain::editor::{EditorEmail, Password, Role, parse_desks, parse_name};
 use crate::error::{FieldError, Problem};
 
@@ -62,7 +63,7 @@ async fn editors_page(
         .map(|r| {
             context! {
                 id => r.id.clone(), email => r.email.clone(), name => r.name.clone(),
-                role => r.role().as_str(), desks => r.desks(), language => r.language.clone(),
+                role => r.role().as_str(), desks => r.desks(), language => r.language,
                 disabled => r.disabled, created_at => r.created_at.to_string(),
                 is_me => r.id == editor.id,
             }
@@ -90,7 +91,7 @@ pub async fn editors(
 ) -> Result<HttpResponse, Problem> {
     let form = NewEditorForm {
         role: "editor".into(),
-        language: editor.language.clone(),
+        language: editor.language.as_str().to_string(),
         ..Default::default()
     };
     editors_page(
@@ -121,9 +122,9 @@ pub async fn create_editor(
         .ok();
     let desk_list = desk_list(&form.desks);
     let desks = parse_desks(&desk_list).map_err(|e| errors.push(e)).ok();
-    let language = match form.language.as_str() {
-        "fr" | "en" => Some(form.language.clone()),
-        _ => {
+    let language = match Language::parse(&form.language) {
+        Some(l) => Some(l),
+        None => {
             errors.push(FieldError::new(
                 "language",
                 "invalid_value",
@@ -238,7 +239,7 @@ async fn edit_page(
         name: row.name.clone(),
         role: Some(row.role().as_str().to_string()),
         desks: row.desks().join(", "),
-        language: row.language.clone(),
+        language: row.language.as_str().to_string(),
         password: String::new(),
     });
     let errors = page::field_errors(&errors);

@@ -47,7 +47,7 @@ async fn case_page(
         assignees,
     } = cases::page(state, editor.actor().clone(), id).await?;
     let lang = page::lang_of(editor);
-    let article_lang = Lang::parse(article.language.as_str());
+    let article_lang = Lang::from_tag(article.language.as_str());
     let highlighted = detail.context.sentence.as_ref().map(|s| s.id.clone());
     let paragraph: Vec<Value> = paragraph
         .iter()

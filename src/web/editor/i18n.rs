@@ -7,47 +7,8 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-/// A language of the interface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Lang {
-    #[default]
-    Fr,
-    En,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::Fr, Lang::En];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::En => "en",
-        }
-    }
-
-    /// `fr` or `en`; anything else (an article in German) is French, the
-    /// newsroom's language.
-    pub fn parse(s: &str) -> Lang {
-        match s.get(..2).map(|p| p.to_ascii_lowercase()).as_deref() {
-            Some("en") => Lang::En,
-            _ => Lang::Fr,
-        }
-    }
-
-    /// The first of `fr`/`en` in an Accept-Language header (before login).
-    pub fn from_accept_language(header: Option<&str>) -> Lang {
-        header
-            .unwrap_or_default()
-            .split(',')
-            .map(|part| part.split(';').next().unwrap_or_default().trim())
-            .find_map(|tag| match tag.get(..2).map(|p| p.to_ascii_lowercase()) {
-                Some(p) if p == "fr" => Some(Lang::Fr),
-                Some(p) if p == "en" => Some(Lang::En),
-                _ => None,
-            })
-            .unwrap_or_default()
-    }
-}
+/// The interface speaks the articles' languages: one type for both.
+pub use crate::domain::article::Language as Lang;
 
 static TABLES: LazyLock<BTreeMap<&'static str, toml::Table>> = LazyLock::new(|| {
     [
@@ -140,9 +101,9 @@ mod tests {
 
     #[test]
     fn languages_come_from_tags_and_headers() {
-        assert_eq!(Lang::parse("en"), Lang::En);
-        assert_eq!(Lang::parse("en-GB"), Lang::En);
-        assert_eq!(Lang::parse("de"), Lang::Fr);
+        assert_eq!(Lang::from_tag("en"), Lang::En);
+        assert_eq!(Lang::from_tag("en-GB"), Lang::En);
+        assert_eq!(Lang::from_tag("de"), Lang::Fr);
         assert_eq!(
             Lang::from_accept_language(Some("de-DE, en-US;q=0.8, fr;q=0.5")),
             Lang::En

@@ -18,7 +18,6 @@ use super::session::{self, NoFields, Posted};
 use crate::app::AppState;
 use crate::app::accounts;
 use crate::auth::{Via, client_ip, secret, secure_cookie, session_cookie};
-use crate::domain::article::Language;
 use crate::error::Problem;
 
 const LOGIN_CSRF_COOKIE: &str = "erratum_login_csrf";
@@ -44,7 +43,7 @@ fn safe_next(next: Option<&str>) -> String {
 
 fn login_lang(req: &HttpRequest, explicit: Option<&str>) -> Lang {
     match explicit {
-        Some(l) => Lang::parse(l),
+        Some(l) => Lang::from_tag(l),
         None => Lang::from_accept_language(
             req.headers()
                 .get(header::ACCEPT_LANGUAGE)
@@ -229,9 +228,8 @@ pub async fn language(
     state: web::Data<AppState>,
     posted: Posted<LanguageForm>,
 ) -> Result<HttpResponse, Problem> {
-    let lang = Lang::parse(&posted.form.language);
-    let language = Language::parse(lang.as_str()).unwrap_or_default();
-    accounts::set_language(&state, posted.editor.actor(), language).await?;
+    let lang = Lang::from_tag(&posted.form.language);
+    accounts::set_language(&state, posted.editor.actor(), lang).await?;
     Ok(see_other(&back_to(&req)))
 }
 

@@ -102,7 +102,7 @@ pub fn field_errors(errors: &[crate::error::FieldError]) -> Vec<Value> {
 
 /// The language of an editor's pages.
 pub fn lang_of(editor: &CurrentEditor) -> Lang {
-    Lang::parse(&editor.language)
+    editor.language
 }
 
 /// What every signed-in page's template gets: `t`, `lang`, `me`, `csrf`,

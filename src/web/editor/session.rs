@@ -19,7 +19,6 @@ use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use super::i18n::Lang;
 use crate::app::AppState;
 use crate::auth::{self, CurrentEditor, SESSION_COOKIE};
 use crate::error::{FieldError, Problem};
@@ -54,7 +53,7 @@ async fn authenticate(
         Some(token) => (false, token),
     };
     let editor = auth::from_session(&state, token, safe, csrf).await?;
-    req.extensions_mut().insert(Lang::parse(&editor.language));
+    req.extensions_mut().insert(editor.language);
     req.extensions_mut().insert(editor.clone());
     Ok(editor)
 }
