@@ -15,6 +15,7 @@ pub mod editor_cli;
 pub mod error;
 pub mod notify;
 pub mod routes;
+pub mod segment_cli;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -154,8 +154,20 @@ fn body_hash(paragraphs: &[Vec<String>]) -> String {
 }
 
 /// Create or update an article. A body identical to the current revision's
-/// makes no new revision (metadata such as url or desk is still updated).
+/// makes no new revision (metadata such as url or desk is still updated),
+/// and so does one whose text is unchanged but that newer segmentation rules
+/// split differently: sentence ids stay until the text changes (or a resplit).
 pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertOutcome), Problem> {
+    upsert_split(conn, input, false)
+}
+
+/// [`upsert`]; with `resplit`, unchanged text split anew makes a revision
+/// (`erratum article resplit`, in `super::resplit`).
+pub(crate) fn upsert_split(
+    conn: &mut DbConn,
+    input: &NewArticle,
+    resplit: bool,
+) -> Result<(Article, UpsertOutcome), Problem> {
     let hash = body_hash(&input.paragraphs);
     let t = now();
     let existing = find_by_external_id(conn, input.external_id.as_str())?;
@@ -186,7 +198,8 @@ pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertO
                 .select(article_revisions::body_hash)
                 .first(conn)
                 .optional()?;
-            let changed = current_hash.as_deref() != Some(hash.as_str());
+            let changed = current_hash.as_deref() != Some(hash.as_str())
+                && (resplit || !super::resplit::same_text_older_rules(conn, &article, input)?);
             let metadata_changed = article.url != input.url
                 || article.desk != input.desk
                 || article.language != input.language.as_str()
@@ -237,6 +250,7 @@ pub fn upsert(conn: &mut DbConn, input: &NewArticle) -> Result<(Article, UpsertO
             article_revisions::title.eq(&input.title),
             article_revisions::body_hash.eq(&hash),
             article_revisions::created_at.eq(t),
+            article_revisions::rules_version.eq(crate::domain::segment::rules_version()),
         ))
         .execute(conn)?;
 
