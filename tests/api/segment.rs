@@ -181,8 +181,9 @@ async fn resplit_moves_open_cases_and_reports_the_others(b: Backend) {
                 published_at: None,
                 paragraphs: old_split(),
             };
-            erratum::db::articles::upsert(conn, &article)?;
+            let (stored, _) = erratum::db::articles::upsert(conn, &article)?;
             diesel::update(article_revisions::table)
+                .filter(article_revisions::article_id.eq(&stored.id))
                 .set(article_revisions::rules_version.eq(1))
                 .execute(conn)?;
             Ok(())
@@ -257,7 +258,11 @@ async fn resplit_moves_open_cases_and_reports_the_others(b: Backend) {
         .app_state
         .read(|conn| {
             use diesel::prelude::*;
-            use erratum::db::schema::{article_revisions, cases};
+            use erratum::db::schema::{article_revisions, articles, cases};
+            let article_id: String = articles::table
+                .filter(articles::external_id.eq("r-1"))
+                .select(articles::id)
+                .first(conn)?;
             let cases = cases::table
                 .order(cases::created_at.asc())
                 .select((
@@ -267,6 +272,7 @@ async fn resplit_moves_open_cases_and_reports_the_others(b: Backend) {
                 ))
                 .load::<(String, String, String)>(conn)?;
             let versions = article_revisions::table
+                .filter(article_revisions::article_id.eq(&article_id))
                 .order(article_revisions::revision.asc())
                 .select(article_revisions::rules_version)
                 .load::<i32>(conn)?;
