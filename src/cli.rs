@@ -1,5 +1,6 @@
 //! The command line: `serve` (default), `migrate`, `article import`,
-//! `editor …` (in `editor_cli`), `worker`, `outbox list|retry`.
+//! `editor …` (in `editor_cli`), `worker`, `outbox list|retry`, `segment`
+//! and `article resplit` (in `segment_cli`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +53,9 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Print how a text or HTML article body is split: one sentence per line,
+    /// as `paragraph<TAB>sentence`.
+    Segment(crate::segment_cli::SegmentArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -93,6 +97,16 @@ pub enum ArticleCommand {
         #[arg(long)]
         desk: Option<String>,
     },
+    /// Split stored articles again with the current segmentation rules; open
+    /// cases follow their quote to the new sentences.
+    Resplit {
+        /// The article to re-split.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        external_id: Option<String>,
+        /// Every article split with other rules than the current ones.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -128,6 +142,10 @@ pub fn run() -> ExitCode {
                         desk,
                     },
             } => import(settings, file, external_id, lang, url, title, desk).await,
+            Command::Article {
+                command: ArticleCommand::Resplit { external_id, all },
+            } => crate::segment_cli::resplit(settings, external_id, all).await,
+            Command::Segment(args) => crate::segment_cli::segment(args),
             Command::Editor { command } => crate::editor_cli::run(settings, command).await,
             Command::Worker { drain } => crate::notify::cli::worker(settings, drain).await,
             Command::Outbox {

@@ -18,6 +18,7 @@ pub mod notify;
 pub mod openapi;
 pub mod router;
 pub mod routes;
+pub mod segment_cli;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -163,10 +163,22 @@ pub struct Touched {
 }
 
 /// Create or update an article. A body identical to the current revision's
-/// makes no new revision (metadata such as url or desk is still updated).
+/// makes no new revision (metadata such as url or desk is still updated),
+/// and so does one whose text is unchanged but that newer segmentation rules
+/// split differently: sentence ids stay until the text changes (or a resplit).
 pub fn upsert(
     conn: &mut DbConn,
     input: &NewArticle,
+) -> QueryResult<(Article, UpsertOutcome, Touched)> {
+    upsert_split(conn, input, false)
+}
+
+/// [`upsert`]; with `resplit`, unchanged text split anew makes a revision
+/// (`erratum article resplit`, in `super::resplit`).
+pub(crate) fn upsert_split(
+    conn: &mut DbConn,
+    input: &NewArticle,
+    resplit: bool,
 ) -> QueryResult<(Article, UpsertOutcome, Touched)> {
     let hash = body_hash(&input.paragraphs);
     let t = now();
@@ -198,7 +210,8 @@ pub fn upsert(
                 .select(article_revisions::body_hash)
                 .first(conn)
                 .optional()?;
-            let changed = current_hash.as_deref() != Some(hash.as_str());
+            let changed = current_hash.as_deref() != Some(hash.as_str())
+                && (resplit || !super::resplit::same_text_older_rules(conn, &article, input)?);
             let metadata_changed = article.url != input.url
                 || article.desk != input.desk
                 || article.language != input.language
@@ -249,6 +262,7 @@ pub fn upsert(
             article_revisions::title.eq(&input.title),
             article_revisions::body_hash.eq(&hash),
             article_revisions::created_at.eq(t),
+            article_revisions::rules_version.eq(crate::domain::segment::rules_version()),
         ))
         .execute(conn)?;
 

@@ -16,6 +16,7 @@ pub mod events;
 pub mod outbox;
 pub mod queue;
 pub mod reports;
+pub mod resplit;
 pub mod retention;
 pub mod schema;
 pub mod secrets;

@@ -26,6 +26,7 @@ diesel::table! {
         title -> Text,
         body_hash -> Text,
         created_at -> Timestamp,
+        rules_version -> Integer,
     }
 }
 

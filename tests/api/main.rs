@@ -30,6 +30,7 @@ mod reports;
 mod retention;
 mod roles;
 mod schema;
+mod segment;
 mod staff;
 mod web;
 mod workflow;

@@ -22,12 +22,16 @@
 
 mod footer;
 mod html;
+mod lists;
 mod rules;
 mod sentences;
+mod shapes;
 mod text;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_families;
 #[cfg(test)]
 mod tests_html;
 
@@ -46,6 +50,13 @@ pub enum Lang {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paragraph {
     pub sentences: Vec<String>,
+}
+
+/// The `version` of the rules in rules.toml. Each article revision records
+/// the version it was split with, so a change of rules is visible and applied
+/// on purpose (next revision, or `erratum article resplit`).
+pub fn rules_version() -> i32 {
+    rules::RULES.version
 }
 
 /// Convenience: paragraphs → `Vec<Paragraph>` after [`strip_footer`].

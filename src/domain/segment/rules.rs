@@ -24,13 +24,18 @@ pub(crate) enum AbbrevKind {
     NeverFinal,
     FinalBeforeCapital,
     BeforeNumber,
+    FinalBeforeStarter,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
+    version: i32,
     behaviour: Behaviour,
     punctuation: Punctuation,
+    lists: Lists,
+    starters: PerLang,
+    introductory: PerLang,
     abbreviations: AbbreviationFile,
     footer: FooterFile,
     html: HtmlRules,
@@ -43,6 +48,32 @@ pub(crate) struct Behaviour {
     pub merge_after_initials: bool,
     pub break_requires_space: bool,
     pub merge_letterless: bool,
+    pub break_glued_sentences: bool,
+    pub spaced_ellipsis_ends_sentence: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Lists {
+    pub bullets: Vec<char>,
+    pub number_suffixes: Vec<String>,
+    pub letter_suffixes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PerLang {
+    en: HashSet<String>,
+    fr: HashSet<String>,
+}
+
+impl PerLang {
+    fn get(&self, lang: Lang) -> &HashSet<String> {
+        match lang {
+            Lang::Fr => &self.fr,
+            Lang::En => &self.en,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +92,7 @@ struct AbbrevLists {
     never_final: Vec<String>,
     final_before_capital: Vec<String>,
     before_number: Vec<String>,
+    final_before_starter: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,7 +118,11 @@ pub(crate) struct HtmlRules {
 }
 
 pub(crate) struct Rules {
+    pub version: i32,
     pub behaviour: Behaviour,
+    pub lists: Lists,
+    starters: PerLang,
+    introductory: PerLang,
     pub punctuation: Punctuation,
     pub html: HtmlRules,
     fr: HashMap<String, AbbrevKind>,
@@ -104,7 +140,11 @@ impl Rules {
             fr: index(&[&abbr.shared, &abbr.fr]),
             en: index(&[&abbr.shared, &abbr.en]),
             footers: footers.map(|f| match_key(f)).collect(),
+            version: file.version,
             behaviour: file.behaviour,
+            lists: file.lists,
+            starters: file.starters,
+            introductory: file.introductory,
             punctuation: file.punctuation,
             html: file.html,
         })
@@ -131,6 +171,20 @@ impl Rules {
             .copied()
     }
 
+    /// `word` as it starts the next sentence; an elided word ("C'est",
+    /// "L’accord") is given with its apostrophe, straight.
+    pub(crate) fn is_starter(&self, lang: Lang, word: &str) -> bool {
+        self.starters.get(lang).contains(word)
+    }
+
+    pub(crate) fn is_introductory(&self, lang: Lang, word: &str) -> bool {
+        self.introductory.get(lang).contains(word)
+    }
+
+    pub(crate) fn is_bullet(&self, c: char) -> bool {
+        self.lists.bullets.contains(&c)
+    }
+
     pub(crate) fn is_footer_key(&self, key: &str) -> bool {
         self.footers.contains(key)
     }
@@ -154,8 +208,8 @@ impl Rules {
 
 /// Entries are stored without their final "." so that "M." and "M" are one
 /// entry. Later lists override earlier ones, giving the precedence
-/// never_final > before_number > final_before_capital when a word is listed
-/// twice (e.g. shared "fig" vs a language list).
+/// never_final > final_before_starter > before_number > final_before_capital
+/// when a word is listed twice (e.g. shared "fig" vs a language list).
 fn index(lists: &[&AbbrevLists]) -> HashMap<String, AbbrevKind> {
     let mut map = HashMap::new();
     let mut add = |entries: &[String], kind: AbbrevKind| {
@@ -168,6 +222,9 @@ fn index(lists: &[&AbbrevLists]) -> HashMap<String, AbbrevKind> {
     }
     for list in lists {
         add(&list.before_number, AbbrevKind::BeforeNumber);
+    }
+    for list in lists {
+        add(&list.final_before_starter, AbbrevKind::FinalBeforeStarter);
     }
     for list in lists {
         add(&list.never_final, AbbrevKind::NeverFinal);

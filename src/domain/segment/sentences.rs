@@ -3,17 +3,22 @@
 //!
 //! 1. The paragraph is cleaned (NFC, one ASCII space per whitespace run).
 //! 2. Candidates = UAX#29 sentence boundaries, plus every "terminator,
-//!    closers, space" position UAX#29 does not propose: it treats "…" as
-//!    ordinary punctuation and never breaks before a dash ("— Oui.").
+//!    closers, space" position UAX#29 does not propose (it treats "…" as
+//!    ordinary punctuation and never breaks before a dash: "— Oui."), plus
+//!    the starts of inline list items (lists.rs) and sentences glued without
+//!    a space (shapes.rs).
 //! 3. Each candidate is first moved past closing quotes/brackets that French
 //!    spacing separated from their sentence ("Je viens. » Puis" → the cut goes
-//!    after "»"), then kept only if no rule says "not a sentence end".
+//!    after "»") and past a source in parentheses ("… fin. (AFP) Puis"), then
+//!    kept only if no rule says "not a sentence end".
 //! 4. A letterless tail (say a lone "?!") joins the previous sentence.
 
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::Lang;
+use super::lists::ListItems;
 use super::rules::{AbbrevKind, RULES, Rules};
+use super::shapes::{self, AfterCitation};
 use super::text::clean;
 
 /// Split one paragraph into sentences (trimmed, internal whitespace collapsed
@@ -30,9 +35,19 @@ pub fn split_sentences(paragraph: &str, lang: Lang) -> Vec<String> {
         if candidate <= judged_until {
             continue;
         }
+        if splitter.lists.is_start(candidate) {
+            // The marker itself decides: no punctuation ends an inline item.
+            judged_until = candidate;
+            if splitter.has_letter(start, candidate) && !splitter.is_marker_piece(start, candidate)
+            {
+                cuts.push(candidate);
+                start = candidate;
+            }
+            continue;
+        }
         let cut = splitter.absorb_closers(start, candidate);
         judged_until = cut;
-        if cut < text.len() && splitter.is_sentence_end(start, cut) {
+        if cut < text.len() && splitter.is_sentence_end(start, candidate, cut) {
             cuts.push(cut);
             start = cut;
         }
@@ -68,6 +83,9 @@ struct Splitter<'a> {
     /// `terminated[i]`: `text[..i]`, ignoring trailing spaces, closers and
     /// straight quotes, ends with a terminator ("fin.", "fin. »", "(…)").
     terminated: Vec<bool>,
+    lists: ListItems,
+    /// Sorted offsets after a "." glued to the next sentence ("world.Today").
+    glued: Vec<usize>,
 }
 
 impl<'a> Splitter<'a> {
@@ -102,6 +120,11 @@ impl<'a> Splitter<'a> {
             previous = Some(c);
         }
         terminated[text.len()] = ends_with_terminator;
+        let glued = if rules.behaviour.break_glued_sentences {
+            shapes::glued_breaks(text)
+        } else {
+            Vec::new()
+        };
         Splitter {
             text,
             lang,
@@ -109,6 +132,8 @@ impl<'a> Splitter<'a> {
             letters,
             quotes,
             terminated,
+            lists: ListItems::find(text, rules),
+            glued,
         }
     }
 
@@ -125,6 +150,8 @@ impl<'a> Splitter<'a> {
                 found.push(i + 1);
             }
         }
+        found.extend(&self.lists.starts);
+        found.extend(&self.glued);
         found.retain(|&i| i > 0 && i < text.len());
         found.sort_unstable();
         found.dedup();
@@ -132,8 +159,13 @@ impl<'a> Splitter<'a> {
     }
 
     /// Move a cut forward over closing quotes/brackets (and the spaces
-    /// around them) that belong to the sentence before it. Straight quotes
-    /// only count as closing when the sentence so far has an unmatched one.
+    /// around them) that belong to the sentence before it, and over a source
+    /// in parentheses before a new sentence ("(AFP) Le lendemain"). A
+    /// straight quote closes when the sentence so far has an unmatched one,
+    /// or when the paragraph so far has one and this quote stands before a
+    /// space or the end: a quotation that spans sentences ("« Je viens.
+    /// Tu restes. » Puis", written with straight quotes) closes after the
+    /// last of them.
     fn absorb_closers(&self, start: usize, candidate: usize) -> usize {
         let mut cut = candidate;
         loop {
@@ -142,8 +174,20 @@ impl<'a> Splitter<'a> {
             let Some(c) = after_spaces.chars().next() else {
                 return cut;
             };
-            let closes = self.rules.is_closer(c)
-                || (self.rules.is_symmetric_quote(c) && self.quote_is_open(c, start, cut));
+            if c == '('
+                && let Some((len, AfterCitation::Text, true)) = shapes::citation(rest, self.rules)
+            {
+                let following = &self.text[cut + len..];
+                cut += len + (following.len() - following.trim_start_matches(' ').len());
+                continue;
+            }
+            let quote_closes = || {
+                let after_quote = after_spaces[c.len_utf8()..].chars().next();
+                self.quote_is_open(c, start, cut)
+                    || (self.quote_is_open(c, 0, cut) && after_quote.is_none_or(|n| n == ' '))
+            };
+            let closes =
+                self.rules.is_closer(c) || (self.rules.is_symmetric_quote(c) && quote_closes());
             if !closes {
                 return cut;
             }
@@ -154,22 +198,28 @@ impl<'a> Splitter<'a> {
     }
 
     /// The rules of rules.toml, applied to a candidate boundary at `cut`
-    /// for the sentence that started at `start`.
-    fn is_sentence_end(&self, start: usize, cut: usize) -> bool {
+    /// (`candidate` moved past closers and a citation) for the sentence that
+    /// started at `start`.
+    fn is_sentence_end(&self, start: usize, candidate: usize, cut: usize) -> bool {
         let (rules, behaviour) = (self.rules, &self.rules.behaviour);
         let left = &self.text[start..cut];
         let core = left.trim_end_matches(' ');
-        if behaviour.break_requires_space && core.len() == left.len() {
+        let glued = self.glued.binary_search(&cut).is_ok();
+        if behaviour.break_requires_space && core.len() == left.len() && !glued {
             return false;
         }
         // UAX#29 also knows terminators outside our list; we only end on ours.
-        if !self.terminated[cut] {
+        if !self.terminated[candidate] {
             return false;
         }
         if behaviour.merge_letterless && !self.has_letter(start, cut) {
             return false;
         }
-        let next = NextWord::of(&self.text[cut..], self.lang, rules);
+        if self.is_marker_piece(start, cut) {
+            return false;
+        }
+        let rest = &self.text[cut..];
+        let next = NextWord::of(rest, self.lang, rules);
         if behaviour.merge_before_lowercase && next.lowercase {
             return false;
         }
@@ -177,15 +227,65 @@ impl<'a> Splitter<'a> {
         if markers.iter().any(|m| core.ends_with(m.as_str())) {
             return false;
         }
+        let dots = shapes::trailing_dots(core);
+        // "… compounds. . . . The practice": the period ends the sentence and
+        // the ellipsis opens the next one.
+        if dots.count == 1
+            && dots.attached
+            && shapes::starts_with_spaced_ellipsis_then_capital(rest, rules)
+        {
+            return true;
+        }
+        // More punctuation follows ("... !", ". . . ."): the end comes after it.
+        if rest
+            .trim_start_matches(' ')
+            .starts_with(|c| rules.is_terminator(c))
+        {
+            return false;
+        }
+        if !behaviour.spaced_ellipsis_ends_sentence
+            && dots.count == 3
+            && dots.spaced
+            && !dots.attached
+        {
+            return false;
+        }
+        // "(Smith 55)." and a final "(AFP)" belong to this sentence.
+        if let Some((_, AfterCitation::EndOrStop, _)) = shapes::citation(rest, rules) {
+            return false;
+        }
         let Some(word) = word_before_period(core, rules) else {
             return true;
         };
-        match lookup(word, self.lang, rules) {
+        let kind = lookup(word, self.lang, rules);
+        if kind.is_some() && self.is_introductory_phrase(core) {
+            return false;
+        }
+        match kind {
             Some(AbbrevKind::NeverFinal) => false,
             Some(AbbrevKind::FinalBeforeCapital) => next.uppercase,
             Some(AbbrevKind::BeforeNumber) => next.uppercase && !next.number,
-            None => !(behaviour.merge_after_initials && is_initials(word)),
+            Some(AbbrevKind::FinalBeforeStarter) => next.starter,
+            None => !(behaviour.merge_after_initials && is_initials(word)) || next.starter,
         }
+    }
+
+    /// At most three words, the first one introductory ("At 5 a.m.").
+    fn is_introductory_phrase(&self, core: &str) -> bool {
+        let mut words = core.split(' ');
+        let first = words
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches(|c| self.rules.is_opener(c));
+        words.take(3).count() < 3 && self.rules.is_introductory(self.lang, first)
+    }
+
+    /// The piece `start..end` is only an inline list marker ("1.", "b)").
+    fn is_marker_piece(&self, start: usize, end: usize) -> bool {
+        let piece = &self.text[start..end];
+        let from = start + (piece.len() - piece.trim_start_matches(' ').len());
+        let to = start + piece.trim_end_matches(' ').len();
+        self.lists.is_marker(from, to)
     }
 
     fn has_letter(&self, start: usize, end: usize) -> bool {
@@ -245,6 +345,8 @@ struct NextWord {
     lowercase: bool,
     /// Digits, or a Roman numeral (II, XIV, L before "."), for "vol. II".
     number: bool,
+    /// One of the `[starters]` of rules.toml ("The", "Il", "C'est").
+    starter: bool,
 }
 
 impl NextWord {
@@ -260,10 +362,18 @@ impl NextWord {
         let pronoun = lang == Lang::En && word == "I";
         let roman =
             !word.is_empty() && word.chars().all(|c| "IVXLCDM".contains(c)) && !elided && !pronoun;
+        let token = rest.split(' ').next().unwrap_or_default().replace('’', "'");
+        let token = token.trim_end_matches(|c: char| !c.is_alphanumeric());
+        let starter = if elided {
+            rules.is_starter(lang, &format!("{word}'"))
+        } else {
+            rules.is_starter(lang, word)
+        } || rules.is_starter(lang, token);
         NextWord {
             uppercase: first.is_some_and(char::is_uppercase),
             lowercase: first.is_some_and(char::is_lowercase),
             number: first.is_some_and(char::is_numeric) || roman,
+            starter,
         }
     }
 }
