@@ -6,6 +6,7 @@
 //! and publish corrections.
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -17,5 +18,6 @@ pub mod notify;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod subjects_cli;
 pub mod telemetry;
 pub mod web;

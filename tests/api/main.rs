@@ -9,6 +9,7 @@ mod smtp;
 
 mod articles;
 mod auth;
+mod backup;
 mod cli;
 mod corrections;
 mod cors;
@@ -29,5 +30,6 @@ mod retention;
 mod roles;
 mod schema;
 mod staff;
+mod subjects;
 mod web;
 mod workflow;
