@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod notifications;
 pub mod queue;
 pub mod reports;
+pub mod subjects;
 pub mod tokens;
 pub mod unsubscribe;
 
@@ -64,6 +65,7 @@ pub fn configure(
     .configure(|cfg| editorial::configure(cfg, cors))
     .configure(notifications::configure::<crate::auth::CurrentEditor>)
     .configure(crate::web::editor::configure)
+    .configure(|cfg| subjects::configure(cfg, cors))
     // Public endpoints, callable from any configured origin.
     .service(
         web::resource("/api/v1/articles")

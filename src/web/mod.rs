@@ -9,6 +9,7 @@ pub mod dates;
 /// `routes::configure`).
 pub mod editor;
 pub mod pages;
+pub mod subject_requests;
 
 use std::sync::LazyLock;
 
@@ -35,6 +36,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     for (name, source) in [
         ("demo.html", include_str!("templates/demo.html")),
         ("status.html", include_str!("templates/status.html")),
+        (
+            "data_requests.html",
+            include_str!("templates/data_requests.html"),
+        ),
         ("error.html", include_str!("templates/error.html")),
         ("index.html", include_str!("templates/index.html")),
         (
@@ -69,6 +74,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::route().to(pages::article),
     );
     mount(cfg, "/r/{token}", web::route().to(pages::status));
+    subject_requests::configure(cfg);
     mount(cfg, "/corrections", web::route().to(pages::corrections));
 }
 

@@ -292,10 +292,12 @@ pub async fn status(state: web::Data<AppState>, path: web::Path<String>) -> Http
 }
 
 async fn status_page(state: &AppState, token: String) -> Result<HttpResponse, Problem> {
-    let s = crate::routes::reports::lookup_status(state, token).await?;
+    let s = crate::routes::reports::lookup_status(state, token.clone()).await?;
     let lang = if s.language == "en" { "en" } else { "fr" };
     let ctx = minijinja::context! {
         lang,
+        // For the data-request form's address (the page is private already).
+        token,
         reference => s.reference,
         status => s.status,
         // An editor's judgement of abuse is not something to tell a reader,

@@ -20,6 +20,7 @@ pub mod page;
 pub mod queue;
 pub mod session;
 pub mod settings;
+pub mod subjects;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -85,6 +86,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(outbox::retry_all),
             )
             .route("/admin/outbox/{id}/retry", web::post().to(outbox::retry))
+            .route("/admin/subject-requests", web::get().to(subjects::page))
+            .route(
+                "/admin/subject-requests/erase",
+                web::post().to(subjects::erase),
+            )
             .default_service(web::to(page::not_found)),
     );
 }

@@ -60,6 +60,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "outbox.html",
             include_str!("../templates/editor/outbox.html"),
         ),
+        (
+            "subjects.html",
+            include_str!("../templates/editor/subjects.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the embedded editor templates parse");
