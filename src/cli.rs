@@ -18,8 +18,9 @@ use crate::domain::article::{ArticleUpsert, Language, NewArticle, split_text_fil
 )]
 pub struct Cli {
     /// A TOML file whose settings override the defaults (environment variables
-    /// ERRATUM__SECTION__KEY override both).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// ERRATUM__SECTION__KEY override both). The Docker image sets
+    /// ERRATUM_CONFIG, so every command run in the container reads its file.
+    #[arg(long, global = true, value_name = "FILE", env = "ERRATUM_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -30,7 +31,21 @@ pub enum Command {
     /// Serve the API, the pages and the background worker (the default).
     Serve,
     /// Apply pending database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Apply nothing: list the pending migrations and exit with 1 when
+        /// there are some, 0 when the database is up to date (2 on error).
+        #[arg(long)]
+        check: bool,
+    },
+    /// Copy the live SQLite database to FILE, consistently, while it serves.
+    Backup { file: PathBuf },
+    /// Put a backup in place of the (stopped) SQLite database, after checking it.
+    Restore { file: PathBuf },
+    /// Data-subject requests: everything held about a reader's email address.
+    Subject {
+        #[command(subcommand)]
+        command: crate::subjects_cli::SubjectCommand,
+    },
     /// Manage articles.
     Article {
         #[command(subcommand)]
@@ -127,10 +142,16 @@ pub fn run() -> ExitCode {
         }
     };
     crate::telemetry::init(&settings.log);
+    if let Some(Command::Migrate { check: true }) = cli.command {
+        return actix_web::rt::System::new().block_on(migrate_check(settings));
+    }
     let result = actix_web::rt::System::new().block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
-            Command::Migrate => migrate(settings).await,
+            Command::Migrate { .. } => migrate(settings).await,
+            Command::Backup { file } => crate::backup::backup(settings, file).await,
+            Command::Restore { file } => crate::backup::restore(settings, file).await,
+            Command::Subject { command } => crate::subjects_cli::run(settings, command).await,
             Command::Article {
                 command:
                     ArticleCommand::Import {
@@ -167,13 +188,7 @@ pub fn run() -> ExitCode {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = crate::startup::Application::build(settings).await?;
-    let state = app.state();
-    tracing::info!(
-        url = %state.public_url,
-        database = state.backend.name(),
-        "erratum is listening; the demo article is at {}/demo",
-        state.public_url
-    );
+    crate::demo::welcome(&app.state()).await;
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())
@@ -194,6 +209,40 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `erratum migrate --check`: exit code 0 when up to date, 1 when migrations
+/// are pending (named on stdout), 2 when the database cannot be read, so a
+/// deployment script can tell "must migrate" from "cannot tell".
+async fn migrate_check(settings: Settings) -> ExitCode {
+    let url = settings.database.url.clone();
+    let pending = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
+        let (pool, _) = crate::db::connect(&url, 1, std::time::Duration::from_secs(10))?;
+        crate::db::pending_migrations(&mut *pool.get()?)
+    })
+    .await
+    .map_err(anyhow::Error::from)
+    .and_then(|r| r);
+    match pending {
+        Ok(names) if names.is_empty() => {
+            println!("the database is up to date");
+            ExitCode::SUCCESS
+        }
+        Ok(names) => {
+            for name in &names {
+                println!("pending {name}");
+            }
+            println!(
+                "{} migration(s) pending: run `erratum migrate` (once, from one instance)",
+                names.len()
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("erratum: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 async fn import(

@@ -31,3 +31,56 @@ pub async fn import(state: &AppState) -> Result<(), Problem> {
         .await
         .map(|_| ())
 }
+
+/// The start-up lines a newcomer needs: where to report as a reader, where
+/// the editors' pages are, and, while no account exists, the exact command
+/// that creates the first admin (accounts are created from the shell only,
+/// so there is no default password to leave behind).
+pub async fn welcome(state: &AppState) {
+    let url = &state.public_url;
+    tracing::info!(
+        database = state.backend.name(),
+        "erratum is listening on {url}"
+    );
+    if state.settings.demo.enabled {
+        tracing::info!("report an error as a reader on the demo article: {url}/demo");
+    }
+    tracing::info!("the editors' pages: {url}/editor/");
+    let editors = state
+        .read(|conn| {
+            use diesel::prelude::*;
+            Ok(crate::db::schema::editors::table
+                .count()
+                .get_result::<i64>(conn)?)
+        })
+        .await;
+    if let Ok(0) = editors {
+        tracing::warn!(
+            "no editor account yet: create the first admin (it asks for a password), then sign in at {url}/editor/login: {}",
+            first_admin_command()
+        );
+    }
+    if matches!(
+        state.settings.email.transport,
+        crate::config::EmailTransport::File
+    ) {
+        tracing::info!(
+            "emails are written as .eml files to {}/ (email.transport = \"file\")",
+            state.settings.email.file.dir.display()
+        );
+    }
+}
+
+/// `cargo run -- editor add …` when started by cargo (cargo sets
+/// CARGO_MANIFEST_DIR for the program it runs), `erratum editor add …`
+/// otherwise.
+pub fn first_admin_command() -> String {
+    let program = if std::env::var_os("CARGO_MANIFEST_DIR").is_some() {
+        "cargo run --"
+    } else {
+        "erratum"
+    };
+    format!(
+        "{program} editor add --email you@example.org --name \"Your Name\" --role admin --language en"
+    )
+}

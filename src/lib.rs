@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -21,5 +22,6 @@ pub mod routes;
 pub mod segment_cli;
 pub mod startup;
 pub mod state;
+pub mod subjects_cli;
 pub mod telemetry;
 pub mod web;

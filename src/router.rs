@@ -12,10 +12,10 @@ use crate::config::CorsSettings;
 use crate::routes::extract::BodyLimit;
 use crate::routes::{
     articles, audit, auth, cases, corrections, editors, health, notifications, public_cors, queue,
-    reports, tokens,
+    reports, subjects, tokens,
 };
 use crate::web::editor::{self as ed, page as editor_page};
-use crate::web::public::{self as pages, assets, unsubscribe};
+use crate::web::public::{self as pages, assets, subject_requests, unsubscribe};
 
 /// One mounted route: a method on a path (in actix's `{param}` syntax,
 /// which is OpenAPI's too).
@@ -301,6 +301,33 @@ pub fn configure(
         vec![(post(), web::to(notifications::retry_one))],
     );
 
+    // Data-subject requests: admins export and erase; readers ask with their
+    // status link.
+    t.api(
+        "/api/v1/admin/subjects",
+        Own,
+        None,
+        vec![(get(), web::to(subjects::export))],
+    );
+    t.api(
+        "/api/v1/admin/subjects/erase",
+        Own,
+        None,
+        vec![(post(), web::to(subjects::erase))],
+    );
+    t.api(
+        "/api/v1/admin/subject-requests",
+        Own,
+        None,
+        vec![(get(), web::to(subjects::requests))],
+    );
+    t.api(
+        "/api/v1/reports/status/{token}/data-requests",
+        Newsroom,
+        None,
+        vec![(post(), web::to(subjects::file))],
+    );
+
     // One-click unsubscribe (RFC 8058): mail providers POST here.
     t.note(&get(), "/unsubscribe/{token}");
     t.note(&post(), "/unsubscribe/{token}");
@@ -321,6 +348,13 @@ pub fn configure(
         web::route().to(pages::pages::article),
     );
     t.page("/r/{token}", web::route().to(pages::pages::status));
+    t.note(&get(), "/r/{token}/data-requests");
+    t.note(&post(), "/r/{token}/data-requests");
+    t.cfg.service(
+        web::resource("/r/{token}/data-requests")
+            .route(web::get().to(subject_requests::page))
+            .route(web::post().to(subject_requests::submit)),
+    );
     t.page("/corrections", web::route().to(pages::pages::corrections));
 
     // The editors' pages, under one scope with their security headers.
@@ -446,6 +480,7 @@ mod tests {
     /// files and the home page.
     fn undocumented(e: &Entry) -> bool {
         (e.path.starts_with("/editor") && e.path != "/editor/queue/versions")
+            || e.path == "/r/{token}/data-requests"
             || assets::FILES.iter().any(|(p, _, _)| *p == e.path)
             || e.path == "/"
     }

@@ -20,5 +20,6 @@ pub mod health;
 pub mod intake;
 pub mod notifications;
 pub mod queue;
+pub mod subjects;
 
 pub use crate::state::AppState;

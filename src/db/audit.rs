@@ -18,6 +18,9 @@ pub enum Subject<'a> {
     Case(&'a str),
     Editor(&'a str),
     Token(&'a str),
+    /// A data-subject request (export or erasure), by the request's own id:
+    /// never the reader's address, which the erasure removes everywhere else.
+    DataSubject(&'a str),
 }
 
 impl Subject<'_> {
@@ -26,6 +29,7 @@ impl Subject<'_> {
             Subject::Case(id) => ("case", id),
             Subject::Editor(id) => ("editor", id),
             Subject::Token(id) => ("token", id),
+            Subject::DataSubject(id) => ("data_subject", id),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod resplit;
 pub mod retention;
 pub mod schema;
 pub mod secrets;
+pub mod subjects;
 pub mod writer;
 
 use std::path::PathBuf;
@@ -178,6 +179,48 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Names of the embedded migrations this database has not applied yet,
+/// applying none (`erratum migrate --check`). Diesel creates its own
+/// bookkeeping table when it is missing, which changes no data.
+pub fn pending_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    let names: diesel::migration::Result<Vec<String>> = match conn {
+        DbConn::Pg(c) => c
+            .pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|m| m.iter().map(|m| m.name().to_string()).collect()),
+        DbConn::Sqlite(c) => c
+            .pending_migrations(SQLITE_MIGRATIONS)
+            .map(|m| m.iter().map(|m| m.name().to_string()).collect()),
+    };
+    names.map_err(|e| anyhow::anyhow!("cannot read the applied migrations: {e}"))
+}
+
+/// Versions this database has applied that this build does not know: a
+/// database written by a newer release, which this one must not run on
+/// (`erratum restore` refuses such a backup).
+pub fn unknown_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    use diesel::migration::{Migration, MigrationSource, MigrationVersion};
+    type Found = diesel::migration::Result<Vec<String>>;
+    fn versions(v: Vec<MigrationVersion<'_>>) -> Vec<String> {
+        v.iter().map(|v| v.to_string()).collect()
+    }
+    fn known<DB: diesel::backend::Backend>(m: Vec<Box<dyn Migration<DB>>>) -> Vec<String> {
+        m.iter().map(|m| m.name().version().to_string()).collect()
+    }
+    let (applied, known): (Found, Found) = match conn {
+        DbConn::Pg(c) => (
+            c.applied_migrations().map(versions),
+            MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS).map(known),
+        ),
+        DbConn::Sqlite(c) => (
+            c.applied_migrations().map(versions),
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).map(known),
+        ),
+    };
+    let read = |e| anyhow::anyhow!("cannot read the applied migrations: {e}");
+    let (applied, known) = (applied.map_err(read)?, known.map_err(read)?);
+    Ok(applied.into_iter().filter(|v| !known.contains(v)).collect())
 }
 
 /// A new time-ordered id: UUID v7 keeps inserts append-only in the b-tree,

@@ -10,6 +10,7 @@ mod smtp;
 
 mod articles;
 mod auth;
+mod backup;
 mod cli;
 mod corrections;
 mod cors;
@@ -32,5 +33,6 @@ mod roles;
 mod schema;
 mod segment;
 mod staff;
+mod subjects;
 mod web;
 mod workflow;

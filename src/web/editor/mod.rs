@@ -20,6 +20,7 @@ pub mod page;
 pub mod queue;
 pub mod session;
 pub mod settings;
+pub mod subjects;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};

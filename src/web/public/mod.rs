@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod dates;
 pub mod pages;
+pub mod subject_requests;
 pub mod unsubscribe;
 
 use std::sync::LazyLock;
@@ -34,6 +35,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         (
             "corrections.html",
             include_str!("templates/corrections.html"),
+        ),
+        (
+            "data_requests.html",
+            include_str!("templates/data_requests.html"),
         ),
         (
             "unsubscribe.html",

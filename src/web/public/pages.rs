@@ -287,10 +287,12 @@ pub async fn status(state: web::Data<AppState>, path: web::Path<String>) -> Http
 }
 
 async fn status_page(state: &AppState, token: String) -> Result<HttpResponse, Problem> {
-    let s = intake::status(state, token).await?;
+    let s = intake::status(state, token.clone()).await?;
     let lang = s.language.as_str();
     let ctx = minijinja::context! {
         lang,
+        // For the data-request form's address (the page is private already).
+        token,
         reference => s.reference,
         status => s.status,
         // Spam already reads as not upheld (`Resolution::for_reader`).

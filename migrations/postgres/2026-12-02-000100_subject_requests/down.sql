@@ -1,0 +1,2 @@
+DROP INDEX reports_reporter_key_idx;
+DROP TABLE subject_requests;

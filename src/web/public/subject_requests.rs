@@ -1,0 +1,73 @@
+//! The reader's side of data-subject requests: the status page's form posts
+//! here, and the page it leads to lists what the reader asked and whether the
+//! newsroom answered. The status token in the path is the only credential,
+//! as for the status page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{Audience, dates, error_page, html, render};
+use crate::app::AppState;
+use crate::app::{intake, subjects};
+use crate::error::Problem;
+
+/// POST /r/{token}/data-requests (`kind=export|erase`): record, then show
+/// the list (303, so a reload does not post again).
+pub async fn submit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let token = path.into_inner();
+    let filed = async {
+        let mut inner = payload.into_inner();
+        let body = crate::web::editor::session::read_form(&req, &mut inner).await?;
+        let kind = crate::web::editor::session::field(&body, "kind").unwrap_or_default();
+        subjects::file_request(&state, token.clone(), kind).await
+    }
+    .await;
+    match filed {
+        Ok(_) => HttpResponse::SeeOther()
+            .insert_header(("Location", format!("/r/{token}/data-requests")))
+            .insert_header(("Referrer-Policy", "no-referrer"))
+            .insert_header(("Cache-Control", "no-store"))
+            .finish(),
+        Err(p) => error_page(&p, Audience::Private),
+    }
+}
+
+/// GET /r/{token}/data-requests
+pub async fn page(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    shown(&state, path.into_inner())
+        .await
+        .unwrap_or_else(|p| error_page(&p, Audience::Private))
+}
+
+async fn shown(state: &AppState, token: String) -> Result<HttpResponse, Problem> {
+    let status = intake::status(state, token.clone()).await?;
+    let lang = status.language.as_str();
+    let requests = subjects::for_token(state, token.clone()).await?;
+    let requests: Vec<minijinja::Value> = requests
+        .into_iter()
+        .map(|r| {
+            minijinja::context! {
+                kind => r.kind,
+                created_at => dates::moment(r.created_at, lang),
+                created_at_iso => dates::iso(r.created_at),
+                handled => r.handled_at.is_some(),
+            }
+        })
+        .collect();
+    let ctx = minijinja::context! {
+        lang,
+        token,
+        reference => status.reference,
+        requests,
+    };
+    Ok(html(
+        StatusCode::OK,
+        render("data_requests.html", ctx)?,
+        Audience::Private,
+    ))
+}
