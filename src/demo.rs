@@ -38,7 +38,9 @@ pub async fn import(state: &AppState) -> Result<(), Problem> {
 /// so there is no default password to leave behind).
 pub async fn welcome(state: &AppState) {
     let url = &state.public_url;
+    // The `url` field is what scripts (and tests/api/durability.rs) read.
     tracing::info!(
+        url = %url,
         database = state.backend.name(),
         "erratum is listening on {url}"
     );
