@@ -21,6 +21,7 @@ pub struct PageQuery {
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Page size, 1–100 (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
 }
 
@@ -260,7 +261,9 @@ pub async fn for_article_jsonld(
     Ok(HttpResponse::Ok()
         .content_type("application/ld+json")
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .body(json_ld(&a).to_string()))
+        // Escaped like the JSON-LD in our own pages: the answer is meant to
+        // be pasted into a <script>, and a public note may hold `</script>`.
+        .body(crate::domain::text::script_safe_json(&json_ld(&a))))
 }
 
 #[cfg(test)]

@@ -42,7 +42,9 @@ pub async fn list(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEditorRequest {
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub role: Role,
     /// Desks whose cases the editor triages; empty or absent: every desk.
@@ -51,6 +53,7 @@ pub struct NewEditorRequest {
     /// `fr` (default) or `en`.
     pub language: Option<String>,
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
 }
 
@@ -111,6 +114,7 @@ pub async fn create(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditorPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub role: Option<Role>,
     pub desks: Option<Vec<String>>,
@@ -118,6 +122,7 @@ pub struct EditorPatch {
     /// Disabling revokes every session and API token of the account.
     pub disabled: Option<bool>,
     /// A new password (revokes the account's sessions).
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
 }
 

@@ -56,9 +56,10 @@ pub fn configure(
     intake_limit: usize,
 ) {
     cfg.service(
+        // Resources, not `.route`, so other methods answer 405 with Allow.
         web::scope("/health")
-            .route("/live", web::get().to(health::live))
-            .route("/ready", web::get().to(health::ready)),
+            .service(web::resource("/live").route(web::get().to(health::live)))
+            .service(web::resource("/ready").route(web::get().to(health::ready))),
     )
     .service(docs::swagger())
     .configure(|cfg| editorial::configure(cfg, cors))

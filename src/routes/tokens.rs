@@ -16,9 +16,10 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What the token is for, e.g. "CMS ingestion".
-    #[schema(example = "CMS ingestion")]
+    #[schema(example = "CMS ingestion", min_length = 1, max_length = 100)]
     pub name: String,
     /// Days until it expires; absent: never (unless `auth.token_max_days`).
+    #[schema(minimum = 1)]
     pub expires_in_days: Option<u32>,
 }
 

@@ -103,7 +103,7 @@ async fn article_page(
         .await?;
     // The page carries its corrections twice: as text for readers, and as
     // schema.org markup for search engines and aggregators.
-    let json_ld = script_safe_json(&crate::routes::corrections::json_ld(
+    let json_ld = crate::domain::text::script_safe_json(&crate::routes::corrections::json_ld(
         &crate::routes::corrections::ArticleCorrections {
             article: crate::db::reports::ArticleRef {
                 external_id: article.external_id.clone(),
@@ -163,16 +163,6 @@ async fn article_page(
         render("demo.html", ctx)?,
         Audience::Public,
     ))
-}
-
-/// JSON for a `<script type="application/ld+json">` block: `<`, `>` and `&`
-/// escaped so that no text (a title holding `</script>`) can end the block.
-fn script_safe_json(value: &serde_json::Value) -> String {
-    value
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
 }
 
 #[derive(Serialize)]

@@ -121,7 +121,7 @@ async fn an_email_that_always_fails_is_dead_lettered_and_can_be_retried(b: Backe
     let app = spawn_smtp(
         b,
         smtp.port,
-        "[email]\nmax_attempts = 3\nretry_base_secs = 0\nretry_max_secs = 0\n",
+        "[email]\nmax_attempts = 3\ndead_after_hours = 0\nretry_base_secs = 0\nretry_max_secs = 0\n",
     )
     .await;
     app.insert_editor("ed@news.example", &[], "fr").await;
