@@ -230,9 +230,12 @@ impl Mailer {
     /// that fail are rescheduled for later, so a pass always ends.
     pub async fn run_once(self: &Arc<Self>) -> Result<RunStats, Problem> {
         let mut stats = RunStats::default();
-        // Bounded, in case retries are set to happen at once (0 s).
+        // Only rows due when the pass began: a row retried at once (0 s
+        // delays) waits for the next pass, so a pass always ends, even now
+        // that a young email is never dead-lettered.
+        let due_by = now();
         for _ in 0..10_000 {
-            let (rows, skipped) = self.claim_with_retries().await?;
+            let (rows, skipped) = self.claim_with_retries(due_by).await?;
             stats.skipped += skipped;
             self.metrics
                 .tries
@@ -294,10 +297,13 @@ impl Mailer {
 
     /// A claim that meets a busy database (another process writing) is
     /// tried again before the pass gives up.
-    async fn claim_with_retries(&self) -> Result<(Vec<OutboxRow>, usize), Problem> {
+    async fn claim_with_retries(
+        &self,
+        due_by: NaiveDateTime,
+    ) -> Result<(Vec<OutboxRow>, usize), Problem> {
         let mut last = None;
         for attempt in 0..5u64 {
-            match self.claim().await {
+            match self.claim(due_by).await {
                 Ok(claimed) => return Ok(claimed),
                 Err(p) if p.status.as_u16() == 503 => {
                     last = Some(p);
@@ -311,14 +317,14 @@ impl Mailer {
 
     /// Claim a batch; rows whose address is now suppressed are marked
     /// skipped instead (their count is returned beside the batch).
-    async fn claim(&self) -> Result<(Vec<OutboxRow>, usize), Problem> {
+    async fn claim(&self, due_by: NaiveDateTime) -> Result<(Vec<OutboxRow>, usize), Problem> {
         let token = format!("{}/{}", self.worker_id, new_id());
         let lease = chrono::Duration::seconds(self.settings.worker.lease_secs as i64);
         let limit = self.settings.worker.batch_size as i64;
         self.writer
             .run(move |conn| {
                 let t = now();
-                let rows = outbox::claim(conn, &token, t, t + lease, limit)?;
+                let rows = outbox::claim(conn, &token, due_by.min(t), t + lease, limit)?;
                 // An address may have bounced since the row was written.
                 let mut keep = Vec::with_capacity(rows.len());
                 let mut skipped = 0;
