@@ -57,7 +57,11 @@ pub fn too_large(limit: usize) -> Problem {
     .with("limit_bytes", limit)
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+/// Bodies larger than this are parsed on the blocking pool: a megabyte of
+/// JSON must not hold an HTTP worker (and the health checks behind it).
+const PARSE_INLINE_MAX: usize = 64 * 1024;
+
+impl<T: DeserializeOwned + Send + 'static> FromRequest for ApiJson<T> {
     type Error = Problem;
     type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
 
@@ -99,6 +103,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                     return Err(too_large(limit));
                 }
                 body.extend_from_slice(&chunk);
+            }
+            if body.len() > PARSE_INLINE_MAX {
+                let body = body.freeze();
+                return actix_web::web::block(move || parse_json(&body))
+                    .await?
+                    .map(ApiJson);
             }
             parse_json(&body).map(ApiJson)
         })
