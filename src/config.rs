@@ -158,6 +158,9 @@ pub struct EmailSettings {
     pub transport: EmailTransport,
     pub from: String,
     pub max_attempts: u32,
+    /// An email is dead-lettered only once it is this old as well as out of
+    /// tries, so an outage shorter than this never loses mail.
+    pub dead_after_hours: u32,
     pub retry_base_secs: u64,
     pub retry_max_secs: u64,
     pub reader_daily_limit: u32,
@@ -222,6 +225,9 @@ pub enum SmtpSecurity {
 #[serde(deny_unknown_fields)]
 pub struct WorkerSettings {
     pub enabled: bool,
+    /// This worker's name in the outbox's leases; empty: derived from the
+    /// host name and the configuration, stable across restarts.
+    pub id: String,
     pub poll_secs: u64,
     pub scan_secs: u64,
     pub batch_size: u32,
@@ -451,6 +457,17 @@ impl EmailSettings {
         }
         if w.batch_size == 0 {
             return bad("email.worker.batch_size", "must be at least 1");
+        }
+        if w.id.len() > 100
+            || !w
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return bad(
+                "email.worker.id",
+                "must be at most 100 letters, digits, '-', '_' or '.'",
+            );
         }
         // A lease shorter than a slow send would let a second worker take the
         // row while the first is still talking to the server: a double send.

@@ -54,14 +54,13 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::routes::notifications::list_outbox,
         crate::routes::notifications::retry_one,
         crate::routes::notifications::retry_dead,
-        crate::web::editor::queue::versions,
         crate::routes::subjects::export,
         crate::routes::subjects::erase,
         crate::routes::subjects::requests,
         crate::routes::subjects::file,
     ),
     components(schemas(crate::error::ProblemBody, crate::error::FieldError)),
-    modifiers(&Security),
+    modifiers(&Security, &BoundaryResponses, &TextAndTimes),
     tags(
         (name = "articles", description = "Articles from the CMS, split into sentences with stable ids"),
         (name = "reports", description = "Readers' error reports"),
@@ -92,6 +91,237 @@ impl utoipa::Modify for Security {
                 crate::auth::SESSION_COOKIE,
             ))),
         );
+    }
+}
+
+/// The answers every operation can give whatever its handler does, added
+/// where an annotation leaves them out, so the description matches the
+/// server: a JSON body can be malformed (400), too large (413), not JSON
+/// (415) or of the wrong shape (422); a path or query can hold a control
+/// character (422, `extract::refuse_controls_in_url`).
+struct BoundaryResponses;
+
+impl utoipa::Modify for BoundaryResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    crate::error::PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ProblemBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                let mut add = Vec::new();
+                if op.request_body.is_some() {
+                    add.extend([
+                        ("400", "Malformed JSON"),
+                        ("413", "Body too large"),
+                        ("415", "Not JSON"),
+                        ("422", "Invalid fields"),
+                    ]);
+                }
+                let has_params = op.parameters.iter().flatten().any(|p| match p {
+                    RefOr::T(p) => matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query),
+                    RefOr::Ref(_) => true,
+                });
+                if has_params {
+                    add.push(("422", "A parameter is invalid or holds a control character"));
+                }
+                for p in op.parameters.iter_mut().flatten() {
+                    if let RefOr::T(p) = p
+                        && let Some(RefOr::T(schema)) = &mut p.schema
+                    {
+                        walk(schema, &mut |o| forbid_controls(o, PARAM_TEXT));
+                    }
+                }
+                for (status, description) in add {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| RefOr::T(problem(description)));
+                }
+            }
+        }
+    }
+}
+
+/// What `extract` lets through: no control character in a path or query…
+const PARAM_TEXT: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+/// …and none but tab, LF and CR in a body.
+const BODY_TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+/// Times the server writes: UTC, RFC 3339 with or without the `Z` (most
+/// are stored without an offset and written as such).
+const UTC_TIME: &str = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z?$";
+
+fn is_string(t: &utoipa::openapi::schema::SchemaType) -> bool {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    match t {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(ts) => ts.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    }
+}
+
+/// A free-text string (not an enum, no pattern of its own) gets `pattern`.
+fn forbid_controls(o: &mut utoipa::openapi::schema::Object, pattern: &str) {
+    if is_string(&o.schema_type) && o.enum_values.is_none() && o.pattern.is_none() {
+        o.pattern = Some(pattern.to_string());
+    }
+}
+
+/// Apply `f` to every object schema inside `schema` (not through `$ref`s).
+fn walk(
+    schema: &mut utoipa::openapi::schema::Schema,
+    f: &mut dyn FnMut(&mut utoipa::openapi::schema::Object),
+) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    let inner = |items: &mut Vec<RefOr<Schema>>, f: &mut dyn FnMut(&mut _)| {
+        for item in items {
+            if let RefOr::T(s) = item {
+                walk(s, f);
+            }
+        }
+    };
+    match schema {
+        Schema::Object(o) => {
+            f(o);
+            for p in o.properties.values_mut() {
+                if let RefOr::T(s) = p {
+                    walk(s, f);
+                }
+            }
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(item) = &mut a.items
+                && let RefOr::T(s) = item.as_mut()
+            {
+                walk(s, f);
+            }
+        }
+        Schema::OneOf(o) => inner(&mut o.items, f),
+        Schema::AllOf(o) => inner(&mut o.items, f),
+        Schema::AnyOf(o) => inner(&mut o.items, f),
+        _ => {}
+    }
+}
+
+/// The names of the component schemas a schema refers to, directly.
+fn refs_in(schema: &utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>) -> Vec<String> {
+    let json = serde_json::to_value(schema).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut stack = vec![&json];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::String(r)) = m.get("$ref")
+                    && let Some(name) = r.strip_prefix("#/components/schemas/")
+                {
+                    out.push(name.to_string());
+                }
+                stack.extend(m.values());
+            }
+            serde_json::Value::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Schemas say what the server does with text and times: request bodies'
+/// free-text strings carry `BODY_TEXT` (control characters are refused at
+/// the boundary), and the times of responses are described as the server
+/// writes them (`UTC_TIME`: mostly without an offset, which `date-time`
+/// would require).
+struct TextAndTimes;
+
+impl utoipa::Modify for TextAndTimes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        // Every schema a request body reaches, through $refs.
+        let mut requests: Vec<String> = Vec::new();
+        for item in openapi.paths.paths.values() {
+            for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(utoipa::openapi::RefOr::T(body)) = &op.request_body {
+                    for content in body.content.values() {
+                        if let utoipa::openapi::RefOr::T(content) = content
+                            && let Some(schema) = &content.schema
+                        {
+                            requests.extend(refs_in(schema));
+                        }
+                    }
+                }
+            }
+        }
+        let mut i = 0;
+        while i < requests.len() {
+            if let Some(schema) = components.schemas.get(&requests[i]) {
+                for name in refs_in(schema) {
+                    if !requests.contains(&name) {
+                        requests.push(name);
+                    }
+                }
+            }
+            i += 1;
+        }
+        for (name, schema) in components.schemas.iter_mut() {
+            let utoipa::openapi::RefOr::T(schema) = schema else {
+                continue;
+            };
+            if requests.contains(name) {
+                walk(schema, &mut |o| forbid_controls(o, BODY_TEXT));
+            } else {
+                walk(schema, &mut |o| {
+                    if o.format == Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)) {
+                        o.format = None;
+                        o.pattern = Some(UTC_TIME.to_string());
+                    }
+                });
+            }
+        }
+        // Request bodies given inline, not by $ref.
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if let Some(utoipa::openapi::RefOr::T(body)) = &mut op.request_body {
+                    for content in body.content.values_mut() {
+                        if let utoipa::openapi::RefOr::T(content) = content
+                            && let Some(utoipa::openapi::RefOr::T(schema)) = &mut content.schema
+                        {
+                            walk(schema, &mut |o| forbid_controls(o, BODY_TEXT));
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -437,6 +437,16 @@ pub fn configure(
             "/admin/outbox/{id}/retry",
             web::post().to(ed::outbox::retry),
         ),
+        (
+            get(),
+            "/admin/subject-requests",
+            web::get().to(ed::subjects::page),
+        ),
+        (
+            post(),
+            "/admin/subject-requests/erase",
+            web::post().to(ed::subjects::erase),
+        ),
     ];
     let mut scope = web::scope("/editor").wrap(from_fn(ed::security_headers));
     for (method, path, route) in editor {
@@ -476,10 +486,11 @@ mod tests {
     }
 
     /// Paths the OpenAPI description leaves out on purpose: the editors'
-    /// HTML forms (a browser interface, not an API), the widget's static
-    /// files and the home page.
+    /// pages and their helpers (a browser interface, not an API), the
+    /// readers' data-request form, the widget's static files and the home
+    /// page.
     fn undocumented(e: &Entry) -> bool {
-        (e.path.starts_with("/editor") && e.path != "/editor/queue/versions")
+        e.path.starts_with("/editor")
             || e.path == "/r/{token}/data-requests"
             || assets::FILES.iter().any(|(p, _, _)| *p == e.path)
             || e.path == "/"

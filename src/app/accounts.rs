@@ -220,12 +220,18 @@ pub async fn find_editor(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEditorRequest {
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub role: Role,
+    /// Desks whose cases the editor triages; empty or absent: every desk.
     #[serde(default)]
     pub desks: Vec<String>,
+    /// `fr` (default) or `en`.
     pub language: Option<String>,
+    /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
 }
 
@@ -291,11 +297,15 @@ pub async fn create_account(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditorPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub role: Option<Role>,
     pub desks: Option<Vec<String>>,
     pub language: Option<String>,
+    /// Disabling revokes every session and API token of the account.
     pub disabled: Option<bool>,
+    /// A new password (revokes the account's sessions).
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
 }
 
@@ -389,13 +399,17 @@ pub async fn set_language(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
-    #[schema(example = "CMS ingestion")]
+    /// What the token is for, e.g. "CMS ingestion".
+    #[schema(example = "CMS ingestion", min_length = 1, max_length = 100)]
     pub name: String,
+    /// Days until it expires; absent: never (unless `auth.token_max_days`).
+    #[schema(minimum = 1)]
     pub expires_in_days: Option<u32>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedToken {
+    /// The secret: shown this once, stored only as a hash.
     pub token: String,
     #[serde(flatten)]
     pub info: TokenView,

@@ -38,6 +38,7 @@ pub struct QueueQuery {
     /// `me`, `none` or an editor id.
     pub assignee: Option<String>,
     /// Only cases with at least this many reports.
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 2147483647)]
     pub min_reports: Option<String>,
     /// Words to find in the sentence or the readers' comments (case-insensitive).
     pub q: Option<String>,
@@ -49,6 +50,7 @@ pub struct QueueQuery {
     /// From the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Page size, 1–100 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
 }
 

@@ -210,6 +210,54 @@ pub fn claim(
         .load(conn)
 }
 
+/// Extend the lease of the rows `token` still holds (pending ones: a row is
+/// released when its try is recorded), while they are being sent.
+pub fn renew_lease(
+    conn: &mut DbConn,
+    token: &str,
+    lease_until: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::locked_by.eq(token))
+            .filter(outbox::status.eq(PENDING)),
+    )
+    .set(outbox::locked_until.eq(lease_until))
+    .execute(conn)
+}
+
+/// Release every pending row leased by a claim of `worker_id` (claim tokens
+/// are `<worker_id>/<claim id>`): a restarted worker takes back at once what
+/// it held when it stopped, instead of waiting for the leases to end. The
+/// id's `%`, `_` and `\` are escaped, so none is a wildcard (a range
+/// comparison would depend on PostgreSQL's collation).
+pub fn release_claims_of(
+    conn: &mut DbConn,
+    worker_id: &str,
+    t: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::expression_methods::EscapeExpressionMethods;
+    let mut pattern = String::with_capacity(worker_id.len() + 2);
+    for c in worker_id.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push_str("/%");
+    diesel::update(
+        outbox::table
+            .filter(outbox::status.eq(PENDING))
+            .filter(outbox::locked_by.like(pattern).escape('\\')),
+    )
+    .set((
+        outbox::locked_by.eq(None::<String>),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+        outbox::updated_at.eq(t),
+    ))
+    .execute(conn)
+}
+
 /// The earliest time a pending row becomes due (for the worker's sleep).
 pub fn next_due(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
     outbox::table

@@ -148,11 +148,14 @@ pub fn parse_http_url(field: &str, s: &str) -> Result<String, FieldError> {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleUpsert {
-    /// Canonical URL of the article page.
+    /// Canonical URL of the article page (http or https).
+    #[schema(min_length = 1, max_length = 2048)]
     pub url: String,
+    #[schema(min_length = 1, max_length = 500)]
     pub title: String,
     pub language: Language,
     /// The desk (section) that owns the article, for routing cases to editors.
+    #[schema(max_length = 100)]
     pub desk: Option<String>,
     /// Publication time (RFC 3339); defaults to the first import.
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -175,8 +178,39 @@ pub struct NewArticle {
     pub paragraphs: Vec<Vec<String>>,
 }
 
+/// 422 `html_too_complex`: the body nests deeper or holds more elements than
+/// an article can, or took too long to read.
+pub fn html_too_complex(detail: impl Into<String>) -> Problem {
+    Problem::field(
+        "html_too_complex",
+        "HTML too complex",
+        "body_html",
+        detail.into(),
+    )
+    .with("max_depth", segment::MAX_HTML_DEPTH)
+    .with("max_elements", segment::MAX_HTML_ELEMENTS)
+}
+
 impl NewArticle {
+    /// Validate and segment. The work is linear in the body's size: HTML
+    /// that nests too deeply or has too many elements is refused by a
+    /// pre-scan (`segment::check_complexity`) before it reaches the parser.
     pub fn parse(external_id: &str, input: ArticleUpsert) -> Result<NewArticle, Problem> {
+        if let Some(html) = &input.body_html {
+            match segment::check_complexity(html) {
+                Ok(()) => {}
+                Err(segment::TooComplex::Depth { max }) => {
+                    return Err(html_too_complex(format!(
+                        "elements nest more than {max} deep"
+                    )));
+                }
+                Err(segment::TooComplex::Elements { max }) => {
+                    return Err(html_too_complex(format!(
+                        "the body has more than {max} elements"
+                    )));
+                }
+            }
+        }
         let mut errors = Vec::new();
         let external_id = ExternalId::parse(external_id)
             .map_err(|e| errors.push(e))

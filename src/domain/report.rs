@@ -136,17 +136,20 @@ impl ReporterEmail {
 #[serde(deny_unknown_fields)]
 pub struct QuoteInput {
     /// The selected text, as it appears in the article.
-    #[schema(example = "le 3 octobre")]
+    #[schema(example = "le 3 octobre", min_length = 1, max_length = 5000)]
     pub exact: String,
     /// Up to 200 characters just before the selection (disambiguates repeats).
+    #[schema(max_length = 200)]
     pub prefix: Option<String>,
     /// Up to 200 characters just after the selection.
+    #[schema(max_length = 200)]
     pub suffix: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReporterInput {
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
     /// Consent to be told the outcome by email.
     #[serde(default)]
@@ -170,9 +173,12 @@ pub struct ReportSubmission {
     pub quote: QuoteInput,
     pub category: Category,
     /// What is wrong: 1 to 2000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
     pub comment: String,
+    #[schema(max_length = 1000)]
     pub suggested_correction: Option<String>,
     /// Up to 5 http(s) URLs.
+    #[schema(max_items = 5)]
     pub sources: Option<Vec<String>>,
     pub reporter: Option<ReporterInput>,
     /// Leave empty. (A honeypot for bots.)

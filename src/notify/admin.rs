@@ -35,11 +35,14 @@ pub struct OutboxEntry {
 
 /// `GET /api/v1/admin/outbox` query.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
     /// `pending`, `sent`, `dead` or `skipped`; all when absent.
+    #[param(pattern = "^(pending|sent|dead|skipped)$")]
     pub status: Option<String>,
     /// At most this many rows, newest first (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

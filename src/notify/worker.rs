@@ -2,12 +2,21 @@
 //! each try. It runs inside `erratum serve` and alone as `erratum worker`;
 //! any number of workers may share one PostgreSQL database.
 //!
-//! A row is claimed under a lease (`email.worker.lease_secs`) in one writer
-//! job, sent, and marked in another: a crash between sending and marking is
-//! the only way an email goes out twice. A failed try is retried after an
-//! exponential delay with jitter; after `email.max_attempts` tries, or at
-//! once for a permanent refusal, the row is dead-lettered. A recipient the
-//! server refuses for good (550/551/553) is put on the suppression list.
+//! A few rows (`email.worker.batch_size`) are claimed under a short lease
+//! (`email.worker.lease_secs`, renewed while they are being sent) in one
+//! writer job; each is marked sent as soon as the server accepts it. A crash
+//! between acceptance and marking is the only way an email goes out twice,
+//! and then with the same `Message-ID` (derived from the row's id), so the
+//! receiving side can drop the repeat. Each worker has a stable identity
+//! (`email.worker.id`, or host name and configuration): restarted, it takes
+//! back at once the rows its previous run held, instead of leaving them
+//! until their lease ends.
+//!
+//! A failed try is retried after an exponential delay with jitter; a row
+//! is dead-lettered once it has had `email.max_attempts` tries *and* is
+//! `email.dead_after_hours` old (so a short outage never dead-letters mail),
+//! or at once for a permanent refusal. A recipient the server refuses for
+//! good (550/551/553) is put on the suppression list.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -132,7 +141,7 @@ impl Mailer {
             retention,
             from,
             public_url,
-            worker_id: format!("{}-{}", std::process::id(), &new_id()[24..]),
+            worker_id: worker_identity(settings),
             wake: Notify::new(),
             secret: OnceCell::new(),
         }))
@@ -140,6 +149,29 @@ impl Mailer {
 
     pub fn transport(&self) -> &Transport {
         &self.transport
+    }
+
+    /// This worker's name in the outbox's leases (stable across restarts).
+    pub fn worker_id(&self) -> &str {
+        &self.worker_id
+    }
+
+    /// Release the rows an earlier run of this worker still holds: it
+    /// stopped (or died) while sending them. Called when the worker starts.
+    pub async fn take_back_own_claims(&self) -> Result<usize, Problem> {
+        let id = self.worker_id.clone();
+        let n = self
+            .writer
+            .run(move |conn| Ok(outbox::release_claims_of(conn, &id, now())?))
+            .await?;
+        if n > 0 {
+            tracing::warn!(
+                emails = n,
+                worker = %self.worker_id,
+                "email: taking back the emails this worker was sending when it stopped; each may go out again, with the same Message-ID"
+            );
+        }
+        Ok(n)
     }
 
     /// Tell the worker that rows were committed (call after the commit).
@@ -215,9 +247,12 @@ impl Mailer {
     pub async fn run_once(self: &Arc<Self>) -> Result<RunStats, Problem> {
         self.consume_events().await?;
         let mut stats = RunStats::default();
-        // Bounded, in case retries are set to happen at once (0 s).
+        // Only rows due when the pass began: a row retried at once (0 s
+        // delays) waits for the next pass, so a pass always ends, even now
+        // that a young email is never dead-lettered.
+        let due_by = now();
         for _ in 0..10_000 {
-            let (rows, skipped) = self.claim_with_retries().await?;
+            let (rows, skipped) = self.claim_with_retries(due_by).await?;
             stats.skipped += skipped;
             self.metrics
                 .tries
@@ -226,6 +261,10 @@ impl Mailer {
             if rows.is_empty() && skipped == 0 {
                 break;
             }
+            let renewal = rows.first().and_then(|r| r.locked_by.clone()).map(|token| {
+                let me = self.clone();
+                tokio::spawn(async move { me.keep_lease(token).await })
+            });
             let mut tasks = tokio::task::JoinSet::new();
             for row in rows {
                 let me = self.clone();
@@ -243,16 +282,45 @@ impl Mailer {
                     Err(e) => tracing::error!(error = %e, "email: a send task failed"),
                 }
             }
+            if let Some(renewal) = renewal {
+                renewal.abort();
+            }
         }
         Ok(stats)
     }
 
+    /// Renew the claim's lease every third of `lease_secs` for as long as
+    /// its rows are being sent (the caller aborts this when they are done).
+    /// The lease can then be short: a dead worker's rows are free again
+    /// soon, a live one's are never taken over in the middle of a send.
+    async fn keep_lease(&self, token: String) {
+        let lease = self.settings.worker.lease_secs;
+        let every = Duration::from_millis(lease * 1000 / 3);
+        loop {
+            tokio::time::sleep(every).await;
+            let token = token.clone();
+            let until = now() + chrono::Duration::seconds(lease as i64);
+            match self
+                .writer
+                .run(move |conn| Ok(outbox::renew_lease(conn, &token, until)?))
+                .await
+            {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(p) => tracing::warn!(error = %p, "email: cannot renew a lease"),
+            }
+        }
+    }
+
     /// A claim that meets a busy database (another process writing) is
     /// tried again before the pass gives up.
-    async fn claim_with_retries(&self) -> Result<(Vec<OutboxRow>, usize), Problem> {
+    async fn claim_with_retries(
+        &self,
+        due_by: NaiveDateTime,
+    ) -> Result<(Vec<OutboxRow>, usize), Problem> {
         let mut last = None;
         for attempt in 0..5u64 {
-            match self.claim().await {
+            match self.claim(due_by).await {
                 Ok(claimed) => return Ok(claimed),
                 Err(p) if p.status.as_u16() == 503 => {
                     last = Some(p);
@@ -266,14 +334,14 @@ impl Mailer {
 
     /// Claim a batch; rows whose address is now suppressed are marked
     /// skipped instead (their count is returned beside the batch).
-    async fn claim(&self) -> Result<(Vec<OutboxRow>, usize), Problem> {
+    async fn claim(&self, due_by: NaiveDateTime) -> Result<(Vec<OutboxRow>, usize), Problem> {
         let token = format!("{}/{}", self.worker_id, new_id());
         let lease = chrono::Duration::seconds(self.settings.worker.lease_secs as i64);
         let limit = self.settings.worker.batch_size as i64;
         self.writer
             .run(move |conn| {
                 let t = now();
-                let rows = outbox::claim(conn, &token, t, t + lease, limit)?;
+                let rows = outbox::claim(conn, &token, due_by.min(t), t + lease, limit)?;
                 // An address may have bounced since the row was written.
                 let mut keep = Vec::with_capacity(rows.len());
                 let mut skipped = 0;
@@ -357,6 +425,7 @@ impl Mailer {
     /// but is not marked sent would go out again once its lease ends.
     async fn record(&self, row: OutboxRow, outcome: Outcome) -> Result<Recorded, Problem> {
         let max = self.settings.max_attempts as i32;
+        let min_age = chrono::Duration::hours(self.settings.dead_after_hours as i64);
         let base = self.settings.retry_base_secs;
         let cap = self.settings.retry_max_secs;
         let (id, kind, attempts) = (row.id.clone(), row.kind.clone(), row.attempts + 1);
@@ -384,7 +453,11 @@ impl Mailer {
                                     t,
                                 )?;
                             }
-                            let retry = (e.failure == Failure::Transient && attempts < max)
+                            // Out of tries and old enough, both: an outage
+                            // shorter than `dead_after_hours` costs retries,
+                            // never the email.
+                            let exhausted = attempts >= max && t - row.created_at >= min_age;
+                            let retry = (e.failure == Failure::Transient && !exhausted)
                                 .then(|| t + backoff(attempts, base, cap));
                             outbox::mark_failed(conn, &row.id, &detail, retry, t)?;
                             if retry.is_some() {
@@ -438,7 +511,10 @@ impl Mailer {
         let scan_every = Duration::from_secs(self.settings.worker.scan_secs);
         let mut last_scan: Option<tokio::time::Instant> = None;
         let mut last_gauges: Option<tokio::time::Instant> = None;
-        tracing::info!(transport = %self.transport.describe(), "email worker started");
+        tracing::info!(transport = %self.transport.describe(), worker = %self.worker_id, "email worker started");
+        if let Err(p) = self.take_back_own_claims().await {
+            tracing::warn!(error = %p, "email: cannot take back this worker's earlier claims");
+        }
         loop {
             if *shutdown.borrow() {
                 break;
@@ -509,6 +585,36 @@ enum Recorded {
     Sent,
     Retry,
     Dead,
+}
+
+/// The worker's name in leases: `email.worker.id`, or the host name and a
+/// hash of what tells this worker from another on the same host (working
+/// folder, command line, email folder). The same after a restart, so the
+/// worker recognises its own leases (`take_back_own_claims`).
+fn worker_identity(settings: &EmailSettings) -> String {
+    if !settings.worker.id.is_empty() {
+        return settings.worker.id.clone();
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    let host: String = host
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+        .take(64)
+        .collect();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seed = format!(
+        "{}\n{}\n{}",
+        cwd.display(),
+        args.join("\0"),
+        settings.file.dir.display()
+    );
+    format!("{host}-{}", &crate::domain::text::sha256_hex(seed)[..10])
 }
 
 /// The wait before try `attempts + 1`: `base · 2^(attempts-1)`, at most

@@ -69,7 +69,8 @@ async fn authorize_ingest(state: &AppState, given: Option<String>) -> Result<Ing
         (status = 403, description = "A viewer's API token", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or HTML nested too deeply or with too many elements (`html_too_complex`)", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "Too many imports at once, or the database is unavailable; retry after Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn put(
     _auth: IngestAuth,
@@ -77,12 +78,45 @@ pub async fn put(
     path: web::Path<String>,
     body: ApiJson<ArticleUpsert>,
 ) -> Result<HttpResponse, Problem> {
-    let article = NewArticle::parse(&path.into_inner(), body.0)?;
+    let article = parse_off_the_workers(path.into_inner(), body.0).await?;
     let ingested = articles::ingest(&state, article).await?;
     Ok(match ingested.outcome {
         UpsertOutcome::Created => HttpResponse::Created().json(ingested.view),
         UpsertOutcome::Revised | UpsertOutcome::Unchanged => HttpResponse::Ok().json(ingested.view),
     })
+}
+
+/// Articles parsed at once, on the blocking pool: a few large bodies keep
+/// the cores busy, the HTTP workers stay free (health checks, reports).
+const PARSE_SLOTS: usize = 2;
+static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(PARSE_SLOTS);
+/// The longest an ingest may wait for a slot and parse.
+const PARSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Parse and segment an article body on the blocking pool, at most
+/// `PARSE_SLOTS` at a time, within `PARSE_TIMEOUT`. The slot travels with the
+/// parse, so a parse that outlives its request still holds it: the pool
+/// stays bounded whatever clients do.
+async fn parse_off_the_workers(
+    external_id: String,
+    body: ArticleUpsert,
+) -> Result<NewArticle, Problem> {
+    let deadline = tokio::time::Instant::now() + PARSE_TIMEOUT;
+    let permit = tokio::time::timeout_at(deadline, PARSING.acquire())
+        .await
+        .map_err(|_| Problem::unavailable("Too many articles are being imported; please retry."))?
+        .map_err(Problem::internal)?;
+    let parse = web::block(move || {
+        let _slot = permit;
+        NewArticle::parse(&external_id, body)
+    });
+    match tokio::time::timeout_at(deadline, parse).await {
+        Ok(parsed) => parsed?,
+        Err(_) => Err(crate::domain::article::html_too_complex(format!(
+            "the body took more than {} seconds to read",
+            PARSE_TIMEOUT.as_secs()
+        ))),
+    }
 }
 
 /// An article's current revision with its sentences.
@@ -104,6 +138,7 @@ pub async fn get(
 #[into_params(parameter_in = Query)]
 pub struct ByUrl {
     /// The article page's URL (fragment and, failing an exact match, query ignored).
+    #[param(min_length = 1, max_length = 2048)]
     pub url: Option<String>,
 }
 

@@ -141,6 +141,7 @@ case_action! { "/api/v1/cases/{id}/assign", AssignRequest;
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
     /// 1–5000 characters.
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: String,
 }
 
@@ -161,6 +162,7 @@ case_action! { "/api/v1/cases/{id}/note", NoteRequest;
 #[serde(deny_unknown_fields)]
 pub struct PriorityRequest {
     /// 0–100; null clears it.
+    #[schema(minimum = 0, maximum = 100)]
     pub priority: Option<i32>,
 }
 
@@ -191,6 +193,7 @@ pub struct ResolveRequest {
     pub resolution: Resolution,
     /// The public text: required for corrected, clarified and updated (it is
     /// the published correction); shown to the reporters otherwise.
+    #[schema(max_length = 2000)]
     pub public_note: Option<String>,
     /// The case this one duplicates (resolution `duplicate` only).
     pub duplicate_of: Option<String>,
@@ -219,6 +222,7 @@ case_action! { "/api/v1/cases/{id}/resolve", ResolveRequest;
 #[serde(deny_unknown_fields)]
 pub struct BulkResolveRequest {
     /// 1–200 case ids.
+    #[schema(min_items = 1, max_items = 200)]
     pub case_ids: Vec<String>,
     /// Any resolution but those that publish a correction (corrections are
     /// written one case at a time).

@@ -146,7 +146,11 @@ pub async fn for_article_jsonld(
     Ok(HttpResponse::Ok()
         .content_type("application/ld+json")
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .body(corrections::json_ld(&a).to_string()))
+        // Escaped like the JSON-LD in our own pages: the answer is meant to
+        // be pasted into a <script>, and a public note may hold `</script>`.
+        .body(crate::domain::text::script_safe_json(
+            &corrections::json_ld(&a),
+        )))
 }
 
 #[cfg(test)]

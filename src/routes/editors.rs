@@ -23,6 +23,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(views))
 }
 
+/// Create an account (admins).
 #[utoipa::path(post, path = "/api/v1/editors", tag = "editors",
     request_body = NewEditorRequest,
     security(("bearer" = []), ("session" = [])),
@@ -42,6 +43,8 @@ pub async fn create(
     Ok(HttpResponse::Created().json(view))
 }
 
+/// Change an account (admins). Admins cannot demote or disable themselves,
+/// so a newsroom cannot lock itself out by mistake.
 #[utoipa::path(patch, path = "/api/v1/editors/{id}", tag = "editors",
     params(("id" = String, Path, description = "The editor's id")),
     request_body = EditorPatch,

@@ -2,6 +2,13 @@
 //! error model for bodies: 415 for a wrong content type, 413 over the limit,
 //! 400 with line and column for malformed JSON, and 422 naming the field for
 //! JSON of the wrong shape (via serde_path_to_error).
+//!
+//! It is also the boundary every text crosses on its way in: no string in a
+//! JSON body, a form (`refuse_controls_in_form`, called by the editors'
+//! form reader) or a path or query (`refuse_controls_in_url`, middleware)
+//! may hold a control character other than tab, LF and CR (none at all in a
+//! path or query): 422 `validation` naming the field, code
+//! `control_character`, on both backends alike.
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -44,7 +51,11 @@ pub fn too_large(limit: usize) -> Problem {
     Problem::too_large(limit)
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+/// Bodies larger than this are parsed on the blocking pool: a megabyte of
+/// JSON must not hold an HTTP worker (and the health checks behind it).
+const PARSE_INLINE_MAX: usize = 64 * 1024;
+
+impl<T: DeserializeOwned + Send + 'static> FromRequest for ApiJson<T> {
     type Error = Problem;
     type Future = LocalBoxFuture<'static, Result<Self, Problem>>;
 
@@ -87,6 +98,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
+            if body.len() > PARSE_INLINE_MAX {
+                let body = body.freeze();
+                return actix_web::web::block(move || parse_json(&body))
+                    .await?
+                    .map(ApiJson);
+            }
             parse_json(&body).map(ApiJson)
         })
     }
@@ -94,6 +111,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 
 /// Parse a JSON body, mapping every failure to the error model.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    if may_hold_control(body) {
+        // Rare: find the string at fault by its path.
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+        let mut path = String::new();
+        if let Some(field) = control_in_value(&value, &mut path) {
+            return Err(control_character(field));
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
@@ -102,6 +127,112 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     })?;
     de.end().map_err(|e| malformed(&e))?;
     Ok(value)
+}
+
+/// Whether a JSON text may decode to a string with a control character. Raw
+/// C0 bytes are invalid JSON already; the rest come as `\u` escapes, as DEL,
+/// or as C1 characters (UTF-8 `C2 80`–`C2 9F`). A cheap scan keeps the
+/// common body to one parse.
+fn may_hold_control(body: &[u8]) -> bool {
+    body.windows(2)
+        .any(|w| w == b"\\u" || w[0] == 0x7F || (w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1])))
+        || body.last() == Some(&0x7F)
+}
+
+/// The path of the first key or string holding a forbidden control.
+fn control_in_value(value: &serde_json::Value, path: &mut String) -> Option<String> {
+    use crate::domain::text::has_forbidden_control;
+    use serde_json::Value;
+    let here = |path: &String| {
+        if path.is_empty() {
+            "body".to_string()
+        } else {
+            path.clone()
+        }
+    };
+    match value {
+        Value::String(s) if has_forbidden_control(s, true) => Some(here(path)),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = control_in_value(v, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(k);
+            let found = if has_forbidden_control(k, false) {
+                Some(here(path))
+            } else {
+                control_in_value(v, path)
+            };
+            path.truncate(len);
+            found
+        }),
+        _ => None,
+    }
+}
+
+pub use crate::domain::text::{control_character, refuse_controls_in_form};
+
+/// Decode `%XX` escapes, for checking (never for routing).
+fn percent_decoded(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|b| hex(*b)),
+                bytes.get(i + 2).and_then(|b| hex(*b)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The path and query boundary: no control character at all (no id, token
+/// or filter holds one). The query parameter at fault is named; a path is
+/// `path`.
+pub fn control_in_url(path: &str, query: &str) -> Option<String> {
+    use crate::domain::text::has_forbidden_control;
+    if has_forbidden_control(&percent_decoded(path), false) {
+        return Some("path".into());
+    }
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, v)| has_forbidden_control(k, false) || has_forbidden_control(v, false))
+        .map(|(k, _)| {
+            if has_forbidden_control(&k, false) {
+                "query".to_string()
+            } else {
+                k.into_owned()
+            }
+        })
+}
+
+/// Middleware: refuse a request whose path or query holds a control
+/// character, before any extractor or handler sees it.
+pub async fn refuse_controls_in_url(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if let Some(field) = control_in_url(req.path(), req.query_string()) {
+        let (req, _) = req.into_parts();
+        let res = actix_web::ResponseError::error_response(&control_character(field));
+        return Ok(actix_web::dev::ServiceResponse::new(req, res));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 fn malformed(e: &serde_json::Error) -> Problem {
@@ -205,6 +336,53 @@ mod tests {
         assert_eq!(
             (p.errors[0].field.as_str(), p.errors[0].code),
             ("extra", "unknown_field")
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_by_field() {
+        for (body, field) in [
+            (r#"{"comment": "a\u0000b"}"#, "comment"),
+            (
+                r#"{"comment": "x", "sources": ["ok", "\u001b[2J"]}"#,
+                "sources[1]",
+            ),
+            (
+                r#"{"comment": "x", "reporter": {"email": "a\u007f@b.c"}}"#,
+                "reporter.email",
+            ),
+            ("{\"comment\": \"a\u{85}b\"}", "comment"),
+            ("{\"comment\": \"a\u{7f}\"}", "comment"),
+        ] {
+            let p = err(body);
+            assert_eq!(p.errors[0].field, field, "{body}");
+            assert_eq!(p.errors[0].code, "control_character", "{body}");
+        }
+        // Newlines and tabs, escaped or not, and other escapes pass.
+        assert!(parse_json::<Body>(br#"{"comment": "a\nb\tc \u00e9"}"#).is_ok());
+        // An escaped backslash before "u" is text, not an escape.
+        assert!(parse_json::<Body>(br#"{"comment": "C:\\u0000"}"#).is_ok());
+    }
+
+    #[test]
+    fn control_characters_in_forms_and_urls() {
+        assert!(refuse_controls_in_form(b"email=a%00b&password=x").is_err());
+        assert!(refuse_controls_in_form(b"note=a%0D%0Ab").is_ok());
+        assert_eq!(
+            control_in_url("/api/v1/queue", "desk=a%00&limit=2"),
+            Some("desk".into())
+        );
+        assert_eq!(
+            control_in_url("/api/v1/editors/a%07b", ""),
+            Some("path".into())
+        );
+        assert_eq!(
+            control_in_url("/editor/login", "next=%2Feditor%2F%0D%0A"),
+            Some("next".into())
+        );
+        assert_eq!(
+            control_in_url("/api/v1/articles/x", "q=%C3%A9t%C3%A9+ok"),
+            None
         );
     }
 

@@ -10,6 +10,10 @@ use crate::app::accounts::{self, CreatedToken, NewToken, TokenView};
 use crate::auth::CurrentEditor;
 use crate::error::Problem;
 
+/// Create a personal API token for oneself.
+///
+/// Only from a login session: a token cannot mint more tokens, so a leaked
+/// one cannot make itself permanent.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "auth",
     request_body = NewToken,
     responses(

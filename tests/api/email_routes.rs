@@ -73,7 +73,12 @@ impl Call {
 async fn settings_and_outbox_routes_behind_authentication(b: Backend) {
     let smtp = SmtpServer::start();
     smtp.set_mode(Mode::TempFail);
-    let app: TestApp = crate::mail::spawn_smtp(b, smtp.port, "[email]\nmax_attempts = 1\n").await;
+    let app: TestApp = crate::mail::spawn_smtp(
+        b,
+        smtp.port,
+        "[email]\nmax_attempts = 1\ndead_after_hours = 0\n",
+    )
+    .await;
     let ed = app.insert_editor("ed@news.example", &[], "fr").await;
     let admin = app
         .insert_staff("boss@news.example", &[], "fr", "admin")

@@ -55,6 +55,8 @@ async fn setup(b: Backend) -> (TestApp, Session, Vec<Value>) {
         )
         .await,
     );
+    // The receipts are written by the email consumer from the reports' events.
+    app.app_state.mailer.consume_events().await.unwrap();
     let key = outbox::address_key(READER);
     app.write(move |conn| {
         outbox::suppress(conn, &key, outbox::UNSUBSCRIBED, None, erratum::db::now())?;

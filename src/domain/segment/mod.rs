@@ -36,7 +36,9 @@ mod tests_families;
 mod tests_html;
 
 pub use footer::strip_footer;
-pub use html::paragraphs_from_html;
+pub use html::{
+    MAX_HTML_DEPTH, MAX_HTML_ELEMENTS, TooComplex, check_complexity, paragraphs_from_html,
+};
 pub use sentences::split_sentences;
 pub use text::paragraphs_from_text;
 

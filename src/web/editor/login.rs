@@ -31,10 +31,16 @@ pub struct LoginQuery {
 }
 
 /// Where to go after signing in: only a path of these pages (never another
-/// site, never `//host`).
+/// site, never `//host`), made of printable ASCII alone: it becomes the
+/// `Location` header, where CR, LF, DEL or a raw non-ASCII byte would be
+/// refused (or split the header).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/editor/") && !n.starts_with("//") && !n.contains('\\') => {
+        Some(n)
+            if n.starts_with("/editor/")
+                && n.len() <= 2048
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
             n.to_string()
         }
         _ => "/editor/".to_string(),
@@ -259,6 +265,11 @@ mod tests {
             "//evil.example",
             "/editor/\\evil",
             "/api/v1/x",
+            "/editor/\r\nSet-Cookie: x=1",
+            "/editor/\n",
+            "/editor/\u{7f}",
+            "/editor/ a",
+            "/editor/é",
         ] {
             assert_eq!(safe_next(Some(bad)), "/editor/", "{bad}");
         }

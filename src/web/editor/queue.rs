@@ -153,13 +153,9 @@ pub struct VersionsQuery {
 }
 
 /// Each listed case's version and status, for the editors' queue page to
-/// mark cases that changed since it was drawn (session cookie only).
-#[utoipa::path(get, path = "/editor/queue/versions", tag = "pages",
-    params(("ids" = String, Query, description = "Comma-separated case ids (at most 100)")),
-    responses(
-        (status = 200, description = "`{\"cases\": [{\"id\", \"version\", \"status\"}]}`", body = Object),
-        (status = 401, description = "Not signed in", body = crate::error::ProblemBody, content_type = "application/problem+json"),
-    ))]
+/// mark cases that changed since it was drawn (session cookie only). A
+/// helper of that page, not part of the API: it is left out of the OpenAPI
+/// description (scripts use `GET /api/v1/queue`).
 pub async fn versions(
     Editor(_editor): Editor,
     state: web::Data<AppState>,

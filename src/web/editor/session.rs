@@ -109,6 +109,7 @@ pub async fn read_form(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes
         }
         body.extend_from_slice(&chunk);
     }
+    crate::domain::text::refuse_controls_in_form(&body)?;
     Ok(body)
 }
 

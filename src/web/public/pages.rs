@@ -103,14 +103,15 @@ async fn article_page(
     } = articles::page(state, external_id).await?;
     // The page carries its corrections twice: as text for readers, and as
     // schema.org markup for search engines and aggregators.
-    let json_ld = script_safe_json(&corrections_app::json_ld(&ArticleCorrections {
-        article: crate::app::corrections::ArticleRef {
-            external_id: article.external_id.clone(),
-            title: article.title.clone(),
-            url: article.url.clone(),
-        },
-        items: corrections.clone(),
-    }));
+    let json_ld =
+        crate::domain::text::script_safe_json(&corrections_app::json_ld(&ArticleCorrections {
+            article: crate::app::corrections::ArticleRef {
+                external_id: article.external_id.clone(),
+                title: article.title.clone(),
+                url: article.url.clone(),
+            },
+            items: corrections.clone(),
+        }));
     let corrections: Vec<PublishedCorrection> = corrections
         .iter()
         .map(|c| PublishedCorrection {
@@ -163,16 +164,6 @@ async fn article_page(
         render("demo.html", ctx)?,
         Audience::Public,
     ))
-}
-
-/// JSON for a `<script type="application/ld+json">` block: `<`, `>` and `&`
-/// escaped so that no text (a title holding `</script>`) can end the block.
-fn script_safe_json(value: &serde_json::Value) -> String {
-    value
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
 }
 
 #[derive(Serialize)]
