@@ -118,7 +118,7 @@ impl Application {
                 s.intake.max_body_bytes,
             );
             App::new()
-                .wrap(from_fn(routes::extract::refuse_controls_in_url))
+                .wrap(from_fn(crate::routes::extract::refuse_controls_in_url))
                 .wrap(ErrorHandlers::new().default_handler(middleware::problemize))
                 .wrap(prometheus.clone())
                 .wrap(from_fn(middleware::request_id_and_log))

@@ -162,7 +162,9 @@ impl Mailer {
         let id = self.worker_id.clone();
         let n = self
             .writer
-            .run(move |conn| Ok(outbox::release_claims_of(conn, &id, now())?))
+            .run(move |conn| -> Result<_, Problem> {
+                Ok(outbox::release_claims_of(conn, &id, now())?)
+            })
             .await?;
         if n > 0 {
             tracing::warn!(
@@ -302,7 +304,9 @@ impl Mailer {
             let until = now() + chrono::Duration::seconds(lease as i64);
             match self
                 .writer
-                .run(move |conn| Ok(outbox::renew_lease(conn, &token, until)?))
+                .run(move |conn| -> Result<_, Problem> {
+                    Ok(outbox::renew_lease(conn, &token, until)?)
+                })
                 .await
             {
                 Ok(0) => break,
