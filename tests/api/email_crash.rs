@@ -25,9 +25,11 @@ backend_tests!(
     a_short_outage_never_dead_letters_mail,
 );
 
+/// A report whose new-case email the email consumer writes to the outbox.
 async fn one_email(app: &TestApp, quote: &str) {
     app.report_on(quote, "typo", &format!("Coquille : {quote}."), None)
         .await;
+    app.app_state.mailer.consume_events().await.unwrap();
 }
 
 async fn claim_as(app: &TestApp, token: &str, limit: i64) -> usize {
