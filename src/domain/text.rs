@@ -86,7 +86,7 @@ pub fn clean(input: &str, max_chars: usize, multiline: bool) -> Result<String, T
 pub fn normalize_ws(input: &str) -> String {
     input
         .nfc()
-        .filter(|c| !is_invisible(*c) && !(c.is_control() && !c.is_whitespace()))
+        .filter(|c| !is_invisible(*c) && (!c.is_control() || c.is_whitespace()))
         .collect::<String>()
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -110,6 +110,23 @@ pub fn script_safe_json(value: &serde_json::Value) -> String {
 pub fn sha256_hex(data: impl AsRef<[u8]>) -> String {
     use sha2::{Digest, Sha256};
     data_encoding::HEXLOWER.encode(&Sha256::digest(data.as_ref()))
+}
+
+/// 422 naming the field that holds a control character.
+pub fn control_character(field: impl Into<String>) -> Problem {
+    let e = TextError::ControlCharacter;
+    Problem::validation(vec![FieldError::new(field, e.code(), e.message())])
+}
+
+/// The form boundary: every field of an urlencoded body, names and values
+/// (tab, LF and CR allowed in values, for text areas).
+pub fn refuse_controls_in_form(body: &[u8]) -> Result<(), Problem> {
+    for (k, v) in url::form_urlencoded::parse(body) {
+        if has_forbidden_control(&k, false) || has_forbidden_control(&v, true) {
+            return Err(control_character(k.into_owned()));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -173,21 +190,4 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<serde_json::Value>(&s).unwrap(), v);
     }
-}
-
-/// 422 naming the field that holds a control character.
-pub fn control_character(field: impl Into<String>) -> Problem {
-    let e = TextError::ControlCharacter;
-    Problem::validation(vec![FieldError::new(field, e.code(), e.message())])
-}
-
-/// The form boundary: every field of an urlencoded body, names and values
-/// (tab, LF and CR allowed in values, for text areas).
-pub fn refuse_controls_in_form(body: &[u8]) -> Result<(), Problem> {
-    for (k, v) in url::form_urlencoded::parse(body) {
-        if has_forbidden_control(&k, false) || has_forbidden_control(&v, true) {
-            return Err(control_character(k.into_owned()));
-        }
-    }
-    Ok(())
 }
