@@ -47,10 +47,6 @@ fn is_json(req: &HttpRequest) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-pub fn too_large(limit: usize) -> Problem {
-    Problem::too_large(limit)
-}
-
 /// Bodies larger than this are parsed on the blocking pool: a megabyte of
 /// JSON must not hold an HTTP worker (and the health checks behind it).
 const PARSE_INLINE_MAX: usize = 64 * 1024;
@@ -81,7 +77,7 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for ApiJson<T> {
                 ));
             }
             if declared.is_some_and(|len| len > limit) {
-                return Err(too_large(limit));
+                return Err(Problem::too_large(limit));
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
@@ -94,7 +90,7 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for ApiJson<T> {
                     )
                 })?;
                 if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
+                    return Err(Problem::too_large(limit));
                 }
                 body.extend_from_slice(&chunk);
             }
