@@ -306,3 +306,14 @@ async fn import(
     );
     Ok(())
 }
+
+/// A use case's refusal as one line for the shell: its detail and the
+/// fields at fault.
+pub fn shell_error(p: crate::error::Problem) -> anyhow::Error {
+    let fields: Vec<String> = p
+        .errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
+}

@@ -15,7 +15,7 @@ use crate::db::editors::{self as store, EditorChanges, EditorRow, NewEditor};
 use crate::domain::actor::Who;
 use crate::domain::article::Language;
 use crate::domain::editor::{EditorEmail, Password, Role, parse_desks, parse_name};
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 #[derive(Debug, Subcommand)]
 pub enum EditorCommand {
@@ -71,19 +71,10 @@ pub async fn run(settings: Settings, command: EditorCommand) -> anyhow::Result<(
     };
     let url = settings.database.url.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let (pool, _) = crate::db::connect(&url, 1, std::time::Duration::from_secs(10))?;
-        let mut conn = pool.get()?;
-        crate::db::migrate(&mut conn)?;
+        let mut conn = crate::db::open_migrated(&url)?;
         let out = conn
             .transaction::<_, Problem, _>(|c| execute(c, command, password_hash))
-            .map_err(|p| {
-                let fields: Vec<String> = p
-                    .errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
-            })?;
+            .map_err(crate::cli::shell_error)?;
         print!("{out}");
         Ok(())
     })
@@ -111,7 +102,8 @@ fn find(conn: &mut DbConn, key: &str) -> Result<EditorRow, Problem> {
         Some(r) => Some(r),
         None => store::find(conn, key)?,
     };
-    found.ok_or_else(|| Problem::not_found("editor_not_found", format!("No editor {key:?}.")))
+    found
+        .ok_or_else(|| Problem::not_found(ErrorCode::EditorNotFound, format!("No editor {key:?}.")))
 }
 
 fn field(e: crate::error::FieldError) -> Problem {
@@ -126,8 +118,9 @@ fn execute(
     let actor = Who::Cli;
     let set = |conn: &mut DbConn, key: &str, ch: EditorChanges| -> Result<EditorRow, Problem> {
         let row = find(conn, key)?;
-        store::update(conn, &actor, &row.id, ch)?
-            .ok_or_else(|| Problem::not_found("editor_not_found", format!("No editor {key:?}.")))
+        store::update(conn, &actor, &row.id, ch)?.ok_or_else(|| {
+            Problem::not_found(ErrorCode::EditorNotFound, format!("No editor {key:?}."))
+        })
     };
     Ok(match command {
         EditorCommand::Add {
@@ -147,7 +140,10 @@ fn execute(
                 password_hash: password_hash.unwrap_or_default(),
             };
             let row = store::create(conn, &actor, &new)?.ok_or_else(|| {
-                Problem::conflict("editor_exists", "An editor with this email already exists.")
+                Problem::conflict(
+                    ErrorCode::EditorExists,
+                    "An editor with this email already exists.",
+                )
             })?;
             format!("created {} {} ({})\n", row.role.as_str(), row.email, row.id)
         }

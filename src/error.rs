@@ -11,6 +11,9 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use std::fmt;
 
+mod code;
+pub use code::ErrorCode;
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One field at fault in a validation error.
@@ -37,7 +40,7 @@ impl FieldError {
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub title: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
@@ -63,7 +66,7 @@ pub struct ProblemBody {
 impl Problem {
     pub fn new(
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
@@ -79,7 +82,7 @@ impl Problem {
     }
 
     pub fn type_uri(&self) -> String {
-        format!("urn:erratum:problem:{}", self.code)
+        format!("urn:erratum:problem:{}", self.code.as_str())
     }
 
     pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
@@ -97,7 +100,7 @@ impl Problem {
         };
         let mut p = Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
+            ErrorCode::Validation,
             "Invalid request",
             detail,
         );
@@ -108,7 +111,7 @@ impl Problem {
     /// 422 for one field, with its own stable code as the problem type, for
     /// errors a client is expected to handle specifically (quote not found, …).
     pub fn field(
-        code: &'static str,
+        code: ErrorCode,
         title: &'static str,
         field: &str,
         message: impl Into<String>,
@@ -120,46 +123,51 @@ impl Problem {
             title,
             format!("{field}: {message}"),
         );
-        p.errors = vec![FieldError::new(field, code, message)];
+        p.errors = vec![FieldError::new(field, code.as_str(), message)];
         p
     }
 
-    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, detail: impl Into<String>) -> Self {
         Problem::new(StatusCode::NOT_FOUND, code, "Not found", detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Problem::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "Authentication required",
             detail,
         )
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "Forbidden",
+            detail,
+        )
     }
 
     /// 413: a request body over `limit` bytes.
     pub fn too_large(limit: usize) -> Self {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "Payload too large",
             format!("The request body must be at most {limit} bytes."),
         )
         .with("limit_bytes", limit)
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, detail: impl Into<String>) -> Self {
         Problem::new(StatusCode::CONFLICT, code, "Conflict", detail)
     }
 
     pub fn rate_limited(detail: impl Into<String>, retry_after_secs: u64) -> Self {
         let mut p = Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "Too many requests",
             detail,
         );
@@ -172,7 +180,7 @@ impl Problem {
     pub fn unavailable(detail: impl Into<String>) -> Self {
         let mut p = Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ErrorCode::Unavailable,
             "Service unavailable",
             detail,
         );
@@ -185,7 +193,7 @@ impl Problem {
         tracing::error!(error = %cause, "internal error");
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "Internal error",
             "An unexpected error occurred.",
         )
@@ -197,7 +205,7 @@ impl Problem {
             title: self.title.to_string(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_string(),
+            code: self.code.as_str().to_string(),
             errors: self.errors.clone(),
         };
         let mut value = serde_json::to_value(body).unwrap_or_default();
@@ -241,7 +249,9 @@ impl From<diesel::result::Error> for Problem {
     fn from(err: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match &err {
-            Error::NotFound => Problem::not_found("not_found", "The resource does not exist."),
+            Error::NotFound => {
+                Problem::not_found(ErrorCode::NotFound, "The resource does not exist.")
+            }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
             | Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 tracing::warn!(error = %err, "database unavailable");

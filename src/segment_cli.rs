@@ -1,6 +1,6 @@
 //! `erratum segment` (how an article will be split, no database) and
 //! `erratum article resplit` (split stored articles again with the current
-//! rules, see `db::resplit`).
+//! rules, see `app::resplit`).
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -105,18 +105,16 @@ pub async fn resplit(
 ) -> anyhow::Result<()> {
     let url = settings.database.url.clone();
     let lines = tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<String>, usize)> {
-        let (pool, _) = crate::db::connect(&url, 1, std::time::Duration::from_secs(10))?;
-        let mut conn = pool.get()?;
-        crate::db::migrate(&mut conn)?;
+        let mut conn = crate::db::open_migrated(&url)?;
         let ids = match (external_id, all) {
             (Some(id), _) => vec![id],
-            (None, _) => crate::db::resplit::outdated_articles(&mut conn)?,
+            (None, _) => crate::app::resplit::outdated_articles(&mut conn)?,
         };
         let mut lines = Vec::new();
         let mut failures = 0;
         use diesel::Connection;
         for id in ids {
-            match conn.transaction(|c| crate::db::resplit::resplit(c, &id)) {
+            match conn.transaction(|c| crate::app::resplit::resplit_in(c, &id)) {
                 Ok(r) => lines.extend(describe(&r)),
                 Err(p) => {
                     failures += 1;
@@ -143,7 +141,7 @@ pub async fn resplit(
     Ok(())
 }
 
-fn describe(r: &crate::db::resplit::ResplitReport) -> Vec<String> {
+fn describe(r: &crate::app::resplit::ResplitReport) -> Vec<String> {
     let what = match r.new_revision {
         Some(rev) => format!("revision {rev}"),
         None => "same sentences, no new revision".to_string(),

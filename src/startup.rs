@@ -12,7 +12,7 @@ use actix_web_prom::PrometheusMetricsBuilder;
 
 use crate::config::Settings;
 use crate::db::{self, Writer};
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 use crate::notify::worker::Mailer;
 use crate::router::BodyLimits;
 use crate::routes::middleware;
@@ -136,7 +136,7 @@ impl Application {
                 })
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(Problem::not_found(
-                        "not_found",
+                        ErrorCode::NotFound,
                         "No route matches this path.",
                     ))
                 }))

@@ -4,9 +4,9 @@
 use clap::Subcommand;
 use diesel::Connection;
 
+use crate::app::subjects::{self, SubjectEmail};
 use crate::config::Settings;
-use crate::db::subjects;
-use crate::domain::actor::Who as Actor;
+use crate::domain::actor::Actor;
 use crate::error::Problem;
 
 #[derive(Debug, Subcommand)]
@@ -35,19 +35,10 @@ pub enum SubjectCommand {
 pub async fn run(settings: Settings, command: SubjectCommand) -> anyhow::Result<()> {
     let url = settings.database.url.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let (pool, _) = crate::db::connect(&url, 1, std::time::Duration::from_secs(10))?;
-        let mut conn = pool.get()?;
-        crate::db::migrate(&mut conn)?;
+        let mut conn = crate::db::open_migrated(&url)?;
         let out = conn
             .transaction::<_, Problem, _>(|c| execute(c, command))
-            .map_err(|p| {
-                let fields: Vec<String> = p
-                    .errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
-            })?;
+            .map_err(crate::cli::shell_error)?;
         print!("{out}");
         Ok(())
     })
@@ -57,15 +48,15 @@ pub async fn run(settings: Settings, command: SubjectCommand) -> anyhow::Result<
 fn execute(conn: &mut crate::db::DbConn, command: SubjectCommand) -> Result<String, Problem> {
     Ok(match command {
         SubjectCommand::Export { email } => {
-            let email = subjects::parse_email(&email)?;
-            let found = subjects::export(conn, &Actor::Cli, &email)?;
+            let email = SubjectEmail::parse(&email)?;
+            let found = subjects::export_in(conn, &Actor::cli(), &email)?;
             let mut out = serde_json::to_string_pretty(&found).map_err(Problem::internal)?;
             out.push('\n');
             out
         }
         SubjectCommand::Erase { email, remove_text } => {
-            let email = subjects::parse_email(&email)?;
-            let e = subjects::erase(conn, &Actor::Cli, &email, remove_text)?;
+            let email = SubjectEmail::parse(&email)?;
+            let e = subjects::erase_in(conn, &Actor::cli(), &email, remove_text)?;
             format!(
                 "erased: {} reports unlinked{}, {} emails and {} suppression entries dropped, {} requests handled\n",
                 e.reports,
@@ -80,13 +71,13 @@ fn execute(conn: &mut crate::db::DbConn, command: SubjectCommand) -> Result<Stri
             )
         }
         SubjectCommand::Requests { all } => {
-            let rows = subjects::list(conn, !all, 500)?;
+            let rows = subjects::requests_in(conn, !all)?;
             let mut out = String::from("id\tkind\tfiled\treport\temail\tstatus\n");
             for r in &rows {
                 out.push_str(&format!(
                     "{}\t{}\t{}\t{}\t{}\t{}\n",
                     r.id,
-                    r.kind,
+                    r.kind.as_str(),
                     r.created_at.format("%Y-%m-%d %H:%M"),
                     r.report_reference,
                     r.email.as_deref().unwrap_or("-"),

@@ -17,12 +17,12 @@ use crate::domain::actor::{Actor, Who};
 use crate::domain::article::Language;
 use crate::domain::editor::{EditorEmail, MAX_PASSWORD, Password, Role, parse_desks, parse_name};
 use crate::domain::text::clean;
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 fn invalid_credentials() -> Problem {
     Problem::new(
         actix_web::http::StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
+        ErrorCode::InvalidCredentials,
         "Invalid credentials",
         "The email or the password is not correct.",
     )
@@ -30,13 +30,13 @@ fn invalid_credentials() -> Problem {
 
 pub fn not_a_session() -> Problem {
     Problem::conflict(
-        "not_a_session",
+        ErrorCode::NotASession,
         "This request is authenticated by an API token; this needs a login session.",
     )
 }
 
 fn editor_not_found() -> Problem {
-    Problem::not_found("editor_not_found", "No such editor.")
+    Problem::not_found(ErrorCode::EditorNotFound, "No such editor.")
 }
 
 /// A session just opened: its secret token goes into the cookie.
@@ -164,7 +164,7 @@ pub async fn change_own_password(
     let hash = match hashed {
         None => {
             return Err(Problem::field(
-                "invalid_credentials",
+                ErrorCode::InvalidCredentials,
                 "Invalid credentials",
                 "current_password",
                 "is not correct",
@@ -287,7 +287,10 @@ pub async fn create_account(
     let row = state
         .write(move |conn| {
             store::create(conn, &who, &new)?.ok_or_else(|| {
-                Problem::conflict("editor_exists", "An editor with this email already exists.")
+                Problem::conflict(
+                    ErrorCode::EditorExists,
+                    "An editor with this email already exists.",
+                )
             })
         })
         .await?;
@@ -335,7 +338,7 @@ async fn checked_changes(
         && (b.disabled == Some(true) || b.role.is_some_and(|r| r != Role::Admin))
     {
         return Err(Problem::conflict(
-            "cannot_change_self",
+            ErrorCode::CannotChangeSelf,
             "Admins cannot demote or disable themselves; ask another admin.",
         ));
     }
@@ -425,7 +428,7 @@ pub async fn issue_token(
 ) -> Result<CreatedToken, Problem> {
     if !from_session {
         return Err(Problem::conflict(
-            "not_a_session",
+            ErrorCode::NotASession,
             "API tokens are created from a login session, not with another token.",
         ));
     }
@@ -508,7 +511,10 @@ pub async fn revoke_token(
             if store::revoke_token(conn, &who, &id, owner.as_deref())? {
                 Ok(())
             } else {
-                Err(Problem::not_found("token_not_found", "No such token."))
+                Err(Problem::not_found(
+                    ErrorCode::TokenNotFound,
+                    "No such token.",
+                ))
             }
         })
         .await

@@ -10,11 +10,11 @@ use crate::db::dialect::is_unique_violation;
 use crate::db::{DbConn, events, now};
 use crate::domain::article::{ExternalId, NewArticle};
 use crate::domain::event::Event;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 pub fn not_found(external_id: &ExternalId) -> Problem {
     Problem::not_found(
-        "article_not_found",
+        ErrorCode::ArticleNotFound,
         format!("No article {:?}.", external_id.as_str()),
     )
 }
@@ -86,7 +86,7 @@ pub async fn by_url(state: &AppState, url: String) -> Result<ArticleView, Proble
     state
         .read(move |conn| {
             let article = store::find_by_url(conn, &url)?.ok_or_else(|| {
-                Problem::not_found("article_not_found", "No article has this URL.")
+                Problem::not_found(ErrorCode::ArticleNotFound, "No article has this URL.")
             })?;
             Ok(store::view(conn, article)?)
         })
@@ -104,8 +104,10 @@ pub struct ArticlePage {
 pub async fn page(state: &AppState, external_id: ExternalId) -> Result<ArticlePage, Problem> {
     state
         .read(move |conn| {
-            let article = store::find_by_external_id(conn, external_id.as_str())?
-                .ok_or_else(|| Problem::not_found("article_not_found", "No such article."))?;
+            let article =
+                store::find_by_external_id(conn, external_id.as_str())?.ok_or_else(|| {
+                    Problem::not_found(ErrorCode::ArticleNotFound, "No such article.")
+                })?;
             let sentences = store::revision_sentences(conn, &article.id, article.current_revision)?;
             let corrections = crate::db::corrections::for_article(conn, &article.id)?;
             Ok(ArticlePage {

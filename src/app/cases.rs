@@ -25,7 +25,7 @@ use crate::domain::actor::{Actor, covers};
 use crate::domain::editor::Role;
 use crate::domain::event::Event;
 use crate::domain::workflow::{self, Action, Resolution, Resolve, Status};
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 pub const MAX_BULK: usize = 200;
 
@@ -78,7 +78,7 @@ pub struct ActionAnswer {
 }
 
 pub fn case_not_found() -> Problem {
-    Problem::not_found("case_not_found", "No such case.")
+    Problem::not_found(ErrorCode::CaseNotFound, "No such case.")
 }
 
 /// Case ids are UUIDs; anything else cannot be a case (and never reaches SQL).
@@ -145,7 +145,7 @@ struct Outcome {
 
 fn already_claimed(assignee_id: &str) -> Problem {
     Problem::conflict(
-        "already_claimed",
+        ErrorCode::AlreadyClaimed,
         "Another editor holds this case; ask them, or have it reassigned.",
     )
     .with("assignee_id", assignee_id)
@@ -310,7 +310,7 @@ fn apply(
 fn check_assignee(conn: &mut DbConn, editor_id: &str, desk: Option<&str>) -> Result<(), Problem> {
     let refuse = |msg: &str| {
         Problem::field(
-            "invalid_assignee",
+            ErrorCode::InvalidAssignee,
             "Invalid assignee",
             "editor_id",
             msg.to_string(),
@@ -361,7 +361,7 @@ fn reopen(
         Err(e) if is_unique_violation(&e) => {
             let open = case_store::open_case_on(conn, &case.article_id, &case.sentence_id)?;
             Err(Problem::conflict(
-                "sentence_has_open_case",
+                ErrorCode::SentenceHasOpenCase,
                 "Another case on this sentence is open; resolve it as a duplicate of this one, or work on it instead.",
             )
             .with("open_case_id", open))
@@ -428,7 +428,7 @@ pub async fn bulk_resolve(
     actor.require(Role::Editor)?;
     if !bulk_allowed(resolution) {
         return Err(Problem::field(
-            "bulk_correction",
+            ErrorCode::BulkCorrection,
             "Corrections are published one by one",
             "resolution",
             format!(
@@ -455,7 +455,7 @@ pub async fn bulk_resolve(
                     Err(p) if p.status.is_server_error() => return Err(p),
                     Err(p) => BulkItem {
                         case_id: id.clone(),
-                        outcome: p.code.into(),
+                        outcome: p.code.as_str().into(),
                         detail: Some(p.detail),
                     },
                 });

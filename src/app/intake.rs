@@ -25,7 +25,7 @@ use crate::domain::event::{EscalationReason, Event};
 use crate::domain::report::{Category, NewReport, new_reference, thanks_message};
 use crate::domain::text::sha256_hex;
 use crate::domain::workflow::{AnchorState, Resolution, Status};
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 /// A report as the edge parsed it, with what it knows of the request.
 pub struct FileReport {
@@ -184,7 +184,7 @@ fn submit(
     {
         if stored.request_hash != idem.request_hash {
             return Err(Problem::field(
-                "idempotency_key_reused",
+                ErrorCode::IdempotencyKeyReused,
                 "Idempotency key reused",
                 "Idempotency-Key",
                 "was already used with a different request body",
@@ -466,7 +466,8 @@ pub struct CorrectionSummary {
 /// A report's status through its private link's token; 404 for any token
 /// that is not one.
 pub async fn status(state: &AppState, token: String) -> Result<ReportStatus, Problem> {
-    let unknown = || Problem::not_found("report_not_found", "No report has this status link.");
+    let unknown =
+        || Problem::not_found(ErrorCode::ReportNotFound, "No report has this status link.");
     if token.is_empty() || token.len() > 128 {
         return Err(unknown());
     }

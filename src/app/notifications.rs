@@ -6,7 +6,7 @@ use crate::db::now;
 /// The status of an email that will not be tried again.
 pub use crate::db::outbox::DEAD;
 use crate::domain::actor::Actor;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 use crate::notify::admin;
 pub use crate::notify::admin::{OutboxEntry, OutboxList, OutboxQuery, RetryAll};
 use crate::notify::prefs;
@@ -77,7 +77,7 @@ pub async fn retry_dead(state: &AppState, actor: &Actor) -> Result<RetryAll, Pro
 pub async fn verify_unsubscribe(state: &AppState, token: String) -> Result<Unsubscribe, Problem> {
     let invalid = || {
         Problem::not_found(
-            "unsubscribe_link_invalid",
+            ErrorCode::UnsubscribeLinkInvalid,
             "This unsubscribe link is not valid; copy the whole link from the email.",
         )
     };

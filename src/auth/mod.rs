@@ -26,7 +26,7 @@ use crate::config::CookieSecure;
 use crate::db::editors::{self as store, EditorRow, EditorView};
 use crate::domain::actor::Actor;
 use crate::domain::editor::Role;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "erratum_session";
@@ -235,7 +235,7 @@ pub async fn from_session(
     if !safe && !csrf.is_some_and(|c| secret::same_secret(&c, &expected)) {
         return Err(Problem::new(
             actix_web::http::StatusCode::FORBIDDEN,
-            "csrf_token_invalid",
+            ErrorCode::CsrfTokenInvalid,
             "CSRF token missing or wrong",
             "Requests authenticated by the session cookie must carry the csrf_token from the login answer in X-CSRF-Token.",
         ));

@@ -181,6 +181,16 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
+/// One migrated connection for a one-off command of the shell (`erratum
+/// editor …`, `subject …`, `article resplit`): they may be the first thing
+/// run against a new database.
+pub fn open_migrated(url: &str) -> anyhow::Result<PooledConn> {
+    let (pool, _) = connect(url, 1, Duration::from_secs(10))?;
+    let mut conn = pool.get()?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
 /// Names of the embedded migrations this database has not applied yet,
 /// applying none (`erratum migrate --check`). Diesel creates its own
 /// bookkeeping table when it is missing, which changes no data.

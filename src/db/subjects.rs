@@ -24,8 +24,8 @@ use super::audit::{self, Who as Actor};
 use super::outbox::address_key;
 use super::schema::{articles, cases, email_suppressions, outbox, reports};
 use super::{DbConn, new_id, now};
+use crate::domain::subject::RequestKind;
 use crate::domain::text::sha256_hex;
-use crate::error::{FieldError, Problem};
 
 // Declared here rather than in schema.rs so that this feature stays in its
 // own files; the schema test still compares the migrated tables.
@@ -43,28 +43,6 @@ diesel::joinable!(subject_requests -> reports (report_id));
 // One pair at a time: reports and articles are paired in schema.rs already.
 diesel::allow_tables_to_appear_in_same_query!(subject_requests, reports);
 diesel::allow_tables_to_appear_in_same_query!(subject_requests, articles);
-
-pub const EXPORT: &str = "export";
-pub const ERASE: &str = "erase";
-
-/// The longest address accepted (RFC 5321's limit, as the intake's).
-const MAX_EMAIL: usize = 254;
-
-/// A reader's address as an admin typed it: trimmed, bounded, with an `@`.
-/// Any such string is looked up (an address the intake would refuse finds
-/// nothing, which is the right answer).
-pub fn parse_email(raw: &str) -> Result<String, Problem> {
-    let email = raw.trim();
-    let error =
-        |code, message: &str| Problem::validation(vec![FieldError::new("email", code, message)]);
-    if email.is_empty() {
-        return Err(error("required", "must not be empty"));
-    }
-    if email.chars().count() > MAX_EMAIL || !email.contains('@') || email.contains(['\r', '\n']) {
-        return Err(error("invalid_email", "is not an email address"));
-    }
-    Ok(email.to_string())
-}
 
 /// The key the intake files a report's reader under (see `db::reports`).
 fn reporter_key(email: &str) -> String {
@@ -123,8 +101,7 @@ pub struct HeldSuppression {
 pub struct HeldRequest {
     pub id: String,
     pub report_reference: String,
-    /// `export` or `erase`.
-    pub kind: String,
+    pub kind: RequestKind,
     pub created_at: NaiveDateTime,
     pub handled_at: Option<NaiveDateTime>,
 }
@@ -289,7 +266,13 @@ pub fn find(conn: &mut DbConn, email: &str) -> QueryResult<SubjectExport> {
             subject_requests::created_at,
             subject_requests::handled_at,
         ))
-        .load::<(String, String, String, NaiveDateTime, Option<NaiveDateTime>)>(conn)?
+        .load::<(
+            String,
+            String,
+            RequestKind,
+            NaiveDateTime,
+            Option<NaiveDateTime>,
+        )>(conn)?
         .into_iter()
         .map(|r| HeldRequest {
             id: r.0,
@@ -311,14 +294,14 @@ pub fn find(conn: &mut DbConn, email: &str) -> QueryResult<SubjectExport> {
 
 /// The export an admin asked for: found, audited, and the reader's open
 /// export requests marked handled. Run in a write transaction.
-pub fn export(conn: &mut DbConn, actor: &Actor, email: &str) -> Result<SubjectExport, Problem> {
+pub fn export(conn: &mut DbConn, actor: &Actor, email: &str) -> QueryResult<SubjectExport> {
     let found = find(conn, email)?;
     let ids = report_ids(conn, email)?;
     let t = now();
     let handled = diesel::update(
         subject_requests::table
             .filter(subject_requests::report_id.eq_any(&ids))
-            .filter(subject_requests::kind.eq(EXPORT))
+            .filter(subject_requests::kind.eq(RequestKind::Export))
             .filter(subject_requests::handled_at.is_null()),
     )
     .set(subject_requests::handled_at.eq(Some(t)))
@@ -347,7 +330,7 @@ pub fn erase(
     actor: &Actor,
     email: &str,
     remove_text: bool,
-) -> Result<Erased, Problem> {
+) -> QueryResult<Erased> {
     let ids = report_ids(conn, email)?;
     let erasure = new_id();
     let t = now();
@@ -405,8 +388,7 @@ pub fn erase(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectRequest {
     pub id: String,
-    /// `export` or `erase`.
-    pub kind: String,
+    pub kind: RequestKind,
     pub created_at: NaiveDateTime,
     pub handled_at: Option<NaiveDateTime>,
     pub report_reference: String,
@@ -419,7 +401,7 @@ pub struct SubjectRequest {
 
 type RequestRow = (
     String,
-    String,
+    RequestKind,
     NaiveDateTime,
     Option<NaiveDateTime>,
     String,
@@ -480,38 +462,40 @@ pub fn list(conn: &mut DbConn, open_only: bool, limit: i64) -> QueryResult<Vec<S
     load_requests(conn, None, open_only, limit)
 }
 
-fn report_by_token(conn: &mut DbConn, token: &str) -> Result<String, Problem> {
+fn report_by_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<String>> {
     reports::table
         .filter(reports::status_token_hash.eq(sha256_hex(token)))
         .select(reports::id)
         .first(conn)
-        .optional()?
-        .ok_or_else(|| Problem::not_found("report_not_found", "No report has this status link."))
+        .optional()
 }
 
-/// The requests filed from one status link, newest first.
-pub fn for_token(conn: &mut DbConn, token: &str) -> Result<Vec<SubjectRequest>, Problem> {
-    let id = report_by_token(conn, token)?;
-    Ok(load_requests(conn, Some(&id), false, 20)?)
-}
-
-/// Record a reader's request from their status link. Asking again while the
-/// same kind is still open returns the open one: one request per kind is
-/// enough, and the page cannot be used to fill the table.
-pub fn file(conn: &mut DbConn, token: &str, kind: &str) -> Result<(SubjectRequest, bool), Problem> {
-    if kind != EXPORT && kind != ERASE {
-        return Err(Problem::validation(vec![FieldError::new(
-            "kind",
-            "invalid_value",
-            "must be export or erase",
-        )]));
+/// The requests filed from one status link, newest first; None when no
+/// report has this link.
+pub fn for_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<Vec<SubjectRequest>>> {
+    match report_by_token(conn, token)? {
+        Some(id) => Ok(Some(load_requests(conn, Some(&id), false, 20)?)),
+        None => Ok(None),
     }
-    let report_id = report_by_token(conn, token)?;
+}
+
+/// Record a reader's request from their status link (None when no report
+/// has this link). Asking again while the same kind is still open returns
+/// the open one (`false`): one request per kind is enough, and the page
+/// cannot be used to fill the table.
+pub fn file(
+    conn: &mut DbConn,
+    token: &str,
+    kind: RequestKind,
+) -> QueryResult<Option<(SubjectRequest, bool)>> {
+    let Some(report_id) = report_by_token(conn, token)? else {
+        return Ok(None);
+    };
     let open = load_requests(conn, Some(&report_id), true, 20)?
         .into_iter()
         .find(|r| r.kind == kind);
     if let Some(open) = open {
-        return Ok((open, false));
+        return Ok(Some((open, false)));
     }
     let id = new_id();
     diesel::insert_into(subject_requests::table)
@@ -522,9 +506,10 @@ pub fn file(conn: &mut DbConn, token: &str, kind: &str) -> Result<(SubjectReques
             subject_requests::created_at.eq(now()),
         ))
         .execute(conn)?;
+    // Read back in the same transaction: it is there.
     let created = load_requests(conn, Some(&report_id), true, 20)?
         .into_iter()
         .find(|r| r.id == id)
-        .ok_or_else(|| Problem::internal("a request just written is missing"))?;
-    Ok((created, true))
+        .ok_or(diesel::result::Error::NotFound)?;
+    Ok(Some((created, true)))
 }

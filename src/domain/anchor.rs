@@ -2,7 +2,7 @@
 
 use crate::db::articles::SentenceView;
 use crate::domain::report::Quote;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 /// Where a report points: its first sentence and every sentence it spans.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub fn resolve(
     if let Some(id) = sentence_id {
         let Some(index) = sentences.iter().position(|s| s.id == id) else {
             return Err(Problem::field(
-                "unknown_sentence",
+                ErrorCode::UnknownSentence,
                 "Unknown sentence",
                 "sentence_id",
                 "is not a sentence of this article's current revision",
@@ -52,7 +52,7 @@ pub fn resolve(
                 sentence_at(o + quote.exact.len() - 1),
             )),
             None => Err(Problem::field(
-                "quote_not_in_sentence",
+                ErrorCode::QuoteNotInSentence,
                 "Quote not in sentence",
                 "quote.exact",
                 "does not occur in the sentence given by sentence_id",
@@ -63,7 +63,7 @@ pub fn resolve(
     let found: Vec<usize> = occurrences(&text, &quote.exact).collect();
     if found.is_empty() {
         return Err(Problem::field(
-            "quote_not_found",
+            ErrorCode::QuoteNotFound,
             "Quote not found",
             "quote.exact",
             "does not occur in the article's current text",
@@ -90,7 +90,7 @@ pub fn resolve(
         winners.iter().map(|&o| sentence_at(o)).collect();
     if first_sentences.len() > 1 {
         return Err(Problem::field(
-            "ambiguous_quote",
+            ErrorCode::AmbiguousQuote,
             "Ambiguous quote",
             "quote.exact",
             "occurs in several sentences; give a longer quote, a prefix/suffix, or a sentence_id",
@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn repeats_need_context() {
         let err = resolve(&article(), None, &q("Le chat", None, None)).unwrap_err();
-        assert_eq!(err.code, "ambiguous_quote");
+        assert_eq!(err.code, crate::error::ErrorCode::AmbiguousQuote);
         let a = resolve(&article(), None, &q("Le chat", Some("aboie."), None)).unwrap();
         assert_eq!(a.sentence_id, "c");
         let a = resolve(&article(), None, &q("Le chat", None, Some("dort"))).unwrap();
@@ -179,19 +179,19 @@ mod tests {
             resolve(&article(), Some("zz"), &q("chat", None, None))
                 .unwrap_err()
                 .code,
-            "unknown_sentence"
+            crate::error::ErrorCode::UnknownSentence
         );
         assert_eq!(
             resolve(&article(), Some("b"), &q("chat", None, None))
                 .unwrap_err()
                 .code,
-            "quote_not_in_sentence"
+            crate::error::ErrorCode::QuoteNotInSentence
         );
         assert_eq!(
             resolve(&article(), None, &q("licorne", None, None))
                 .unwrap_err()
                 .code,
-            "quote_not_found"
+            crate::error::ErrorCode::QuoteNotFound
         );
     }
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::segment::{self, Lang};
 use super::text::{clean, normalize_ws};
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 pub const MAX_EXTERNAL_ID: usize = 200;
 pub const MAX_URL: usize = 2048;
@@ -182,7 +182,7 @@ pub struct NewArticle {
 /// an article can, or took too long to read.
 pub fn html_too_complex(detail: impl Into<String>) -> Problem {
     Problem::field(
-        "html_too_complex",
+        ErrorCode::HtmlTooComplex,
         "HTML too complex",
         "body_html",
         detail.into(),

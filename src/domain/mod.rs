@@ -11,5 +11,6 @@ pub mod report;
 pub mod search;
 pub mod segment;
 mod sql;
+pub mod subject;
 pub mod text;
 pub mod workflow;

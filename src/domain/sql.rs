@@ -50,4 +50,5 @@ text_enum!(
     super::report::Category,
     super::article::Language,
     super::email::EmailKind,
+    super::subject::RequestKind,
 );

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::text::clean;
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 pub const MAX_PUBLIC_NOTE: usize = 2000;
 pub const MAX_NOTE: usize = 5000;
@@ -127,7 +127,7 @@ pub fn next(status: Status, assigned: bool, action: Action) -> Result<Status, Pr
 fn illegal(status: Status, action: Action, legal: &[Action]) -> Problem {
     let names: Vec<&str> = legal.iter().map(|a| a.as_str()).collect();
     Problem::conflict(
-        "illegal_transition",
+        ErrorCode::IllegalTransition,
         format!(
             "A case that is {} cannot be {}; allowed: {}.",
             status.as_str(),
@@ -390,7 +390,7 @@ mod tests {
     fn illegal_transitions_list_the_allowed_ones() {
         let p = next(Status::Resolved, true, Action::Claim).unwrap_err();
         assert_eq!(p.status.as_u16(), 409);
-        assert_eq!(p.code, "illegal_transition");
+        assert_eq!(p.code, crate::error::ErrorCode::IllegalTransition);
         assert_eq!(
             p.extensions["allowed"],
             serde_json::json!(["reopen", "note"])

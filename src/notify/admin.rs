@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::outbox::{self, DEAD, PENDING, SENT, SKIPPED};
 use crate::db::schema::outbox as outbox_t;
 use crate::db::{DbConn, now};
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 /// One email, without its content; the address is masked (`j•••@example.org`).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -188,13 +188,13 @@ pub fn retry(conn: &mut DbConn, id: &str) -> Result<OutboxEntry, Problem> {
     };
     let Some(current) = find(conn)? else {
         return Err(Problem::not_found(
-            "outbox_entry_not_found",
+            ErrorCode::OutboxEntryNotFound,
             "No email has this id.",
         ));
     };
     if outbox::requeue(conn, id, now())? == 0 {
         return Err(Problem::conflict(
-            "outbox_entry_final",
+            ErrorCode::OutboxEntryFinal,
             format!(
                 "This email is {}; only dead or pending emails can be retried.",
                 current.2

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::schema::{digest_items, editors, notification_prefs, outbox};
 use crate::db::{DbConn, now};
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 /// The notifications an editor can tune.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -172,7 +172,7 @@ pub fn delivery(
 }
 
 fn unknown_editor() -> Problem {
-    Problem::not_found("editor_not_found", "No such editor.")
+    Problem::not_found(ErrorCode::EditorNotFound, "No such editor.")
 }
 
 /// An editor's settings (404 `editor_not_found` for an unknown id).

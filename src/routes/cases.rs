@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::app::cases::{self, ActionAnswer, BulkItem, CaseAction, case_id};
 use crate::auth::CurrentEditor;
 use crate::domain::workflow::{Resolution, Resolve, parse_note};
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 /// Run one action and answer the case as it now stands.
 async fn run(
@@ -127,7 +127,7 @@ case_action! { "/api/v1/cases/{id}/assign", AssignRequest;
         let editor_id = body.0.editor_id.trim().to_string();
         if uuid::Uuid::parse_str(&editor_id).is_err() {
             return Err(Problem::field(
-                "invalid_assignee",
+                ErrorCode::InvalidAssignee,
                 "Invalid assignee",
                 "editor_id",
                 "is not an editor id",

@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 /// The largest body a route accepts; set per scope or resource with `app_data`.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +71,7 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for ApiJson<T> {
             if !json {
                 return Err(Problem::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     "Unsupported media type",
                     "The request body must be JSON (Content-Type: application/json).",
                 ));
@@ -84,7 +84,7 @@ impl<T: DeserializeOwned + Send + 'static> FromRequest for ApiJson<T> {
                 let chunk = chunk.map_err(|e| {
                     Problem::new(
                         StatusCode::BAD_REQUEST,
-                        "bad_request",
+                        ErrorCode::BadRequest,
                         "Bad request",
                         e.to_string(),
                     )
@@ -234,7 +234,7 @@ pub async fn refuse_controls_in_url(
 fn malformed(e: &serde_json::Error) -> Problem {
     Problem::new(
         StatusCode::BAD_REQUEST,
-        "malformed_json",
+        ErrorCode::MalformedJson,
         "Malformed JSON",
         format!("The body is not valid JSON: {e}"),
     )
@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn names_the_field_at_fault() {
         let p = err(r#"{"sources": []}"#);
-        assert_eq!(p.code, "validation");
+        assert_eq!(p.code, crate::error::ErrorCode::Validation);
         assert_eq!(p.errors[0].field, "comment");
         let p = err(r#"{"comment": "x", "reporter": {"email": 3}}"#);
         assert_eq!(p.errors[0].field, "reporter.email");
@@ -385,9 +385,9 @@ mod tests {
     #[test]
     fn malformed_json_has_line_and_column() {
         let p = err("{\n  \"comment\": ");
-        assert_eq!(p.code, "malformed_json");
+        assert_eq!(p.code, crate::error::ErrorCode::MalformedJson);
         assert_eq!(p.extensions["line"], 2);
         let p = err(r#"{"comment": "x"} trailing"#);
-        assert_eq!(p.code, "malformed_json");
+        assert_eq!(p.code, crate::error::ErrorCode::MalformedJson);
     }
 }

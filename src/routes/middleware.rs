@@ -11,7 +11,7 @@ use actix_web::middleware::{ErrorHandlerResponse, Next};
 use actix_web::{Error, HttpMessage, ResponseError};
 use tracing::Instrument;
 
-use crate::error::{PROBLEM_JSON, Problem};
+use crate::error::{ErrorCode, PROBLEM_JSON, Problem};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -100,30 +100,30 @@ pub fn problemize<B: MessageBody + 'static>(
 fn problem_for(status: StatusCode, detail: Option<String>) -> Problem {
     match status {
         StatusCode::NOT_FOUND => Problem::not_found(
-            "not_found",
+            ErrorCode::NotFound,
             detail.unwrap_or_else(|| "No such resource.".into()),
         ),
         StatusCode::METHOD_NOT_ALLOWED => Problem::new(
             status,
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "Method not allowed",
             "This method is not allowed on this resource; see the Allow header.",
         ),
         StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
             status,
-            "payload_too_large",
+            ErrorCode::PayloadTooLarge,
             "Payload too large",
             detail.unwrap_or_else(|| "The request body is too large.".into()),
         ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
             status,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Unsupported media type",
             detail.unwrap_or_else(|| "Unsupported content type.".into()),
         ),
         s if s.is_client_error() => Problem::new(
             s,
-            "bad_request",
+            ErrorCode::BadRequest,
             "Bad request",
             detail.unwrap_or_else(|| s.canonical_reason().unwrap_or("Bad request").into()),
         ),
@@ -134,7 +134,7 @@ fn problem_for(status: StatusCode, detail: Option<String>) -> Problem {
             }
             Problem::new(
                 s,
-                "internal",
+                ErrorCode::Internal,
                 "Internal error",
                 "An unexpected error occurred.",
             )

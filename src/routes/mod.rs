@@ -22,7 +22,7 @@ use actix_cors::Cors;
 use actix_web::http::{Method, header};
 
 use crate::config::CorsSettings;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 /// CORS for the public endpoints the widget calls from newsroom pages.
 pub fn public_cors(settings: &CorsSettings) -> Cors {
@@ -52,7 +52,7 @@ pub fn public_cors(settings: &CorsSettings) -> Cors {
 pub fn external_id(raw: &str) -> Result<crate::domain::article::ExternalId, Problem> {
     crate::domain::article::ExternalId::parse(raw).map_err(|e| {
         Problem::not_found(
-            "article_not_found",
+            ErrorCode::ArticleNotFound,
             format!("No article {raw:?}: {}", e.message),
         )
     })

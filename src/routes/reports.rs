@@ -9,7 +9,7 @@ use crate::app::intake::{self, FileReport, Filed, Idempotency, ReportReceipt, Re
 use crate::auth::client_ip;
 use crate::domain::report::{NewReport, ReportSubmission};
 use crate::domain::text::sha256_hex;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
@@ -58,7 +58,7 @@ pub async fn submit(
             }),
             _ => {
                 return Err(Problem::field(
-                    "invalid_idempotency_key",
+                    ErrorCode::InvalidIdempotencyKey,
                     "Invalid idempotency key",
                     "Idempotency-Key",
                     "must be 1 to 255 visible ASCII characters",

@@ -132,7 +132,8 @@ pub async fn file(
     path: web::Path<String>,
     body: ApiJson<FileRequest>,
 ) -> Result<HttpResponse, Problem> {
-    let (request, created) = subjects::file_request(&state, path.into_inner(), body.0.kind).await?;
+    let (request, created) =
+        subjects::file_request(&state, path.into_inner(), &body.0.kind).await?;
     let mut res = if created {
         HttpResponse::Created()
     } else {
@@ -148,8 +149,7 @@ pub async fn file(
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct PublicRequest {
     pub id: String,
-    /// `export` or `erase`.
-    pub kind: String,
+    pub kind: subjects::RequestKind,
     pub created_at: chrono::NaiveDateTime,
     /// When an admin answered it.
     pub handled_at: Option<chrono::NaiveDateTime>,

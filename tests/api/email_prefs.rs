@@ -99,7 +99,10 @@ async fn preferences_have_defaults_and_can_be_changed(b: Backend) {
         .read(|conn| prefs::get(conn, "no-such-editor"))
         .await
         .unwrap_err();
-    assert_eq!((err.status.as_u16(), err.code), (404, "editor_not_found"));
+    assert_eq!(
+        (err.status.as_u16(), err.code.as_str()),
+        (404, "editor_not_found")
+    );
 }
 
 async fn a_digest_groups_several_cases_into_one_email(b: Backend) {

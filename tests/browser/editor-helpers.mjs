@@ -36,8 +36,30 @@ export function launch() {
 export async function screenshot(page, name, opts = {}) {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, name);
-  await page.screenshot({ path: file, timeout: 15_000, ...opts });
+  const { fullPage, ...rest } = opts;
+  // Chromium's full-page capture (device-metrics override) can stall past any
+  // timeout on a loaded machine (playwright#28995, robotframework-browser#4757).
+  // A viewport as tall as the page, captured plainly, gives the same picture.
+  const viewport = page.viewportSize();
+  if (fullPage && viewport) {
+    const height = await page.evaluate(() => Math.min(document.documentElement.scrollHeight, 6000));
+    await page.setViewportSize({ width: viewport.width, height: Math.max(height, viewport.height) });
+  }
+  try {
+    await withDeadline(page.screenshot({ path: file, timeout: 15_000, ...rest }), 20_000, `screenshot ${name}`);
+  } finally {
+    if (fullPage && viewport) await page.setViewportSize(viewport);
+  }
   return file;
+}
+
+/** Fails with a named error when a browser call outlives its own timeout. */
+export function withDeadline(promise, ms, what) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Records requests, console errors, page errors, dialogs and CSP violations. */

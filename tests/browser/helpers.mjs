@@ -31,7 +31,7 @@ export function launch() {
 export async function screenshot(page, name) {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, name);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, timeout: 15_000 });
   return file;
 }
 

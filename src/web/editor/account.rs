@@ -17,7 +17,7 @@ use super::session::{Editor, NoFields, Posted};
 use crate::app::AppState;
 use crate::app::accounts::{self, CreatedToken, NewToken, PasswordChange};
 use crate::auth::{CurrentEditor, client_ip};
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 pub const PATH: &str = "/editor/settings/account";
 
@@ -123,7 +123,7 @@ fn shown_on_form(p: Problem, lang: i18n::Lang) -> Result<Refusal, Problem> {
             retry_after: None,
         });
     }
-    if p.code == "rate_limited" {
+    if p.code == ErrorCode::RateLimited {
         let secs = p.retry_after.unwrap_or(60);
         let text = i18n::text(lang, "account.rate_limited").replace("{n}", &secs.to_string());
         return Ok(Refusal {
@@ -246,7 +246,7 @@ pub async fn revoke_token(
     let params = match accounts::revoke_token(&state, editor.actor(), path.into_inner(), true).await
     {
         Ok(()) => ("done", "token_revoked"),
-        Err(p) if p.code == "token_not_found" => ("err", "token_not_found"),
+        Err(p) if p.code == ErrorCode::TokenNotFound => ("err", "token_not_found"),
         Err(p) => return Err(p),
     };
     Ok(page::see_other(&flash::with(PATH, &[params])))

@@ -14,7 +14,7 @@ use crate::app::accounts::{self, EditorPatch, NewEditor};
 use crate::auth::{CurrentEditor, password};
 use crate::domain::article::Language;
 use crate::domain::editor::{EditorEmail, Password, Role, parse_desks, parse_name};
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct NewEditorForm {
@@ -156,7 +156,7 @@ pub async fn create_editor(
     let created = accounts::create_account(&state, editor.actor().who.clone(), new).await;
     match created {
         Ok(_) => Ok(see_other("/editor/admin/editors?done=editor_added")),
-        Err(p) if p.code == "editor_exists" => {
+        Err(p) if p.code == ErrorCode::EditorExists => {
             let lang = page::lang_of(&editor);
             let errors = vec![FieldError::new(
                 "email",
@@ -188,7 +188,7 @@ pub async fn set_disabled(
     let disabled = form.disabled == "true";
     if disabled && id == editor.id {
         return Err(Problem::conflict(
-            "cannot_change_self",
+            ErrorCode::CannotChangeSelf,
             "Admins cannot disable themselves; ask another admin.",
         ));
     }

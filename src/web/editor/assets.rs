@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 use crate::web::public::assets::{Asset, respond};
 
 const FILES: &[(&str, &str, &str)] = &[
@@ -45,6 +45,6 @@ pub async fn serve(req: HttpRequest, file: web::Path<String>) -> Result<HttpResp
     let asset = ASSETS
         .iter()
         .find(|a| a.path == file.as_str())
-        .ok_or_else(|| Problem::not_found("not_found", "No such file."))?;
+        .ok_or_else(|| Problem::not_found(ErrorCode::NotFound, "No such file."))?;
     Ok(respond(&req, asset, "no-cache"))
 }

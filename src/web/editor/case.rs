@@ -16,7 +16,7 @@ use crate::app::cases::{self, CaseAction, CasePage};
 use crate::auth::CurrentEditor;
 use crate::domain::editor::Role;
 use crate::domain::workflow::{Resolution, Resolve, parse_note};
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 fn case_id(raw: &str) -> Result<String, Problem> {
     uuid::Uuid::parse_str(raw)
@@ -151,7 +151,7 @@ fn parse_action(
                 Some(id) if uuid::Uuid::parse_str(id).is_ok() => id.to_string(),
                 _ => {
                     return Err(Problem::field(
-                        "invalid_assignee",
+                        ErrorCode::InvalidAssignee,
                         "Invalid assignee",
                         "assignee",
                         "choose an editor",
@@ -201,7 +201,7 @@ fn parse_action(
             };
             CaseAction::Resolve(Resolve::parse(resolution, note.as_deref(), dup.as_deref())?)
         }
-        _ => return Err(Problem::not_found("not_found", "No such action.")),
+        _ => return Err(Problem::not_found(ErrorCode::NotFound, "No such action.")),
     })
 }
 
@@ -262,7 +262,10 @@ pub async fn act(
                 && p.status != StatusCode::NOT_FOUND =>
         {
             if from_queue {
-                return Ok(page::see_other(&flash::with(&back, &[("err", p.code)])));
+                return Ok(page::see_other(&flash::with(
+                    &back,
+                    &[("err", p.code.as_str())],
+                )));
             }
             let lang = page::lang_of(&editor);
             let key = format!("flash_error.{}", p.code);

@@ -18,7 +18,7 @@ use super::session::{self, NoFields, Posted};
 use crate::app::AppState;
 use crate::app::accounts;
 use crate::auth::{Via, client_ip, secret, secure_cookie, session_cookie};
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 const LOGIN_CSRF_COOKIE: &str = "erratum_login_csrf";
 
@@ -160,7 +160,7 @@ pub async fn submit(
     if !expected.is_some_and(|e| !sent.is_empty() && secret::same_secret(&sent, &e)) {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
-            "csrf_token_invalid",
+            ErrorCode::CsrfTokenInvalid,
             "CSRF token missing or wrong",
             "The login form must be sent from the login page.",
         ));

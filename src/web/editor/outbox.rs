@@ -13,7 +13,7 @@ use super::session::{Editor, NoFields, Posted};
 use crate::app::AppState;
 use crate::app::notifications::{self, OutboxQuery};
 use crate::domain::editor::Role;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 pub const PATH: &str = "/editor/admin/outbox";
 
@@ -58,8 +58,8 @@ pub async fn retry(
     let id = path.into_inner();
     let params = match notifications::retry_email(&state, posted.editor.actor(), id).await {
         Ok(_) => ("done", "email_retried"),
-        Err(p) if p.code == "outbox_entry_final" => ("err", "outbox_entry_final"),
-        Err(p) if p.code == "outbox_entry_not_found" => ("err", "outbox_entry_not_found"),
+        Err(p) if p.code == ErrorCode::OutboxEntryFinal => ("err", "outbox_entry_final"),
+        Err(p) if p.code == ErrorCode::OutboxEntryNotFound => ("err", "outbox_entry_not_found"),
         Err(p) => return Err(p),
     };
     Ok(page::see_other(&flash::with(PATH, &[params])))

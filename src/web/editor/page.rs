@@ -12,7 +12,7 @@ use minijinja::{Environment, Value, context};
 use super::i18n::{self, Lang};
 use crate::auth::{CurrentEditor, Via};
 use crate::domain::editor::Role;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -149,7 +149,7 @@ pub fn see_other(location: &str) -> HttpResponse {
 }
 
 pub async fn not_found() -> Result<HttpResponse, Problem> {
-    Err(Problem::not_found("not_found", "No page here."))
+    Err(Problem::not_found(ErrorCode::NotFound, "No page here."))
 }
 
 /// Responses under /editor/ that are problems become pages: 401 sends the
@@ -190,7 +190,7 @@ pub fn problem_page(req: &HttpRequest, problem: &Problem) -> Option<HttpResponse
         return Some(see_other(&location));
     }
     let key = match problem.status.as_u16() {
-        403 if problem.code == "csrf_token_invalid" => "csrf",
+        403 if problem.code == ErrorCode::CsrfTokenInvalid => "csrf",
         403 => "forbidden",
         404 => "not_found",
         409 => "conflict",

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
 use crate::auth::{self, CurrentEditor, SESSION_COOKIE};
-use crate::error::{FieldError, Problem};
+use crate::error::{ErrorCode, FieldError, Problem};
 
 /// Forms are small; a bulk action on a few hundred cases fits easily.
 pub const FORM_LIMIT: usize = 64 * 1024;
@@ -88,7 +88,7 @@ pub async fn read_form(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes
     if !is_form {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Unsupported media type",
             "Post the page's form (application/x-www-form-urlencoded).",
         ));
@@ -99,7 +99,7 @@ pub async fn read_form(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes
         let chunk = chunk.map_err(|e| {
             Problem::new(
                 StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorCode::BadRequest,
                 "Bad request",
                 e.to_string(),
             )

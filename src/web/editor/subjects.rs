@@ -14,7 +14,7 @@ use super::session::{Editor, Posted};
 use crate::app::AppState;
 use crate::app::subjects;
 use crate::domain::editor::Role;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 pub const PATH: &str = "/editor/admin/subject-requests";
 
@@ -81,7 +81,7 @@ pub async fn erase(
     .await
     {
         Ok(e) => e,
-        Err(p) if p.code == "validation" => {
+        Err(p) if p.code == ErrorCode::Validation => {
             return Ok(page::see_other(&flash::with(
                 PATH,
                 &[("err", "validation")],

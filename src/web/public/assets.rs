@@ -8,7 +8,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::domain::text::sha256_hex;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 /// How long browsers and CDNs may use a copy without asking. Short enough that
 /// a fixed widget reaches every newsroom page within the hour; the ETag makes
@@ -62,7 +62,8 @@ fn not_modified(req: &HttpRequest, etag: &str) -> bool {
 
 /// Answer one embedded file (GET and HEAD).
 pub async fn serve(req: HttpRequest) -> Result<HttpResponse, Problem> {
-    let asset = find(req.path()).ok_or_else(|| Problem::not_found("not_found", "No such file."))?;
+    let asset =
+        find(req.path()).ok_or_else(|| Problem::not_found(ErrorCode::NotFound, "No such file."))?;
     Ok(respond(&req, asset, CACHE_CONTROL))
 }
 

@@ -121,7 +121,7 @@ fn error_page(problem: &Problem, audience: Audience) -> HttpResponse {
     };
     if status.is_server_error() {
         // Never shown to the reader; logged like the API's internal errors.
-        tracing::error!(status = status.as_u16(), code = problem.code, error = %problem.detail, "page error");
+        tracing::error!(status = status.as_u16(), code = problem.code.as_str(), error = %problem.detail, "page error");
     }
     let ctx = minijinja::context! {
         status => status.as_u16(), title_fr, detail_fr, title_en, detail_en,

@@ -13,7 +13,7 @@ use crate::app::corrections::{self as corrections_app, ArticleCorrections};
 use crate::app::intake;
 use crate::domain::article::{ExternalId, Language};
 use crate::domain::workflow::Resolution;
-use crate::error::Problem;
+use crate::error::{ErrorCode, Problem};
 
 /// `?hostile=1` adds a stylesheet that attacks the widget the way careless
 /// newsroom themes do, to show (and test) that it still works.
@@ -51,7 +51,7 @@ pub async fn root(state: web::Data<AppState>) -> HttpResponse {
     ))]
 pub async fn demo(state: web::Data<AppState>, query: web::Query<PageQuery>) -> HttpResponse {
     if !state.settings.demo.enabled {
-        let off = Problem::not_found("not_found", "The demo is turned off.");
+        let off = Problem::not_found(ErrorCode::NotFound, "The demo is turned off.");
         return error_page(&off, Audience::Public);
     }
     let id = state.settings.demo.external_id.clone();
@@ -95,7 +95,7 @@ async fn article_page(
     hostile: bool,
 ) -> Result<HttpResponse, Problem> {
     let external_id = ExternalId::parse(&external_id)
-        .map_err(|_| Problem::not_found("article_not_found", "No such article."))?;
+        .map_err(|_| Problem::not_found(ErrorCode::ArticleNotFound, "No such article."))?;
     let ArticlePage {
         article,
         sentences,
@@ -226,7 +226,7 @@ async fn corrections_page(
     let after = match query.cursor.as_deref() {
         None | Some("") => None,
         Some(c) => Some(corrections_app::decode_cursor(c).ok_or_else(|| {
-            Problem::not_found("not_found", "This page of the log does not exist.")
+            Problem::not_found(ErrorCode::NotFound, "This page of the log does not exist.")
         })?),
     };
     let page = corrections_app::page(state, LOG_PAGE, after).await?;

@@ -24,7 +24,7 @@ pub async fn submit(
         let mut inner = payload.into_inner();
         let body = crate::web::editor::session::read_form(&req, &mut inner).await?;
         let kind = crate::web::editor::session::field(&body, "kind").unwrap_or_default();
-        subjects::file_request(&state, token.clone(), kind).await
+        subjects::file_request(&state, token.clone(), &kind).await
     }
     .await;
     match filed {
