@@ -54,8 +54,8 @@ fn parse_password(field: &'static str, s: &str) -> Result<Password, Problem> {
 
 /// Ask for a reset link for `email`. `Ok` whatever happened (unknown or
 /// disabled account, address over its hourly limit), so the answer tells
-/// nothing; 429 when this client asked too often, 422 for a malformed
-/// address.
+/// nothing, not even by its timing (the reset is written after answering);
+/// 429 when this client asked too often, 422 for a malformed address.
 pub async fn request_password_reset(
     state: &AppState,
     ip: IpAddr,
@@ -67,30 +67,44 @@ pub async fn request_password_reset(
         return Ok(());
     }
     let address = email.as_str().to_string();
-    let requested = state
-        .write(move |conn| -> Result<bool, Problem> {
-            let Some(row) = store::find_by_email(conn, &address)?.filter(|r| !r.disabled) else {
-                return Ok(false);
-            };
-            let t = now();
-            let reset_id = new_id();
-            let key = keys::instance_secret(conn, keys::RESET_SECRET_NAME)?;
-            let digest = secret::digest(&keys::reset_token(&key, &reset_id));
-            let expires_at = t + Duration::minutes(RESET_MINUTES);
-            recovery::create_reset(conn, &reset_id, &row.id, &digest, t, expires_at)?;
-            events::record(
-                conn,
-                &Event::PasswordResetRequested {
-                    reset_id,
-                    editor_id: row.id.clone(),
-                },
-                t,
-            )?;
-            Ok(true)
-        })
-        .await?;
-    if requested {
-        state.committed();
+    let job = move |conn: &mut crate::db::DbConn| -> Result<bool, Problem> {
+        let Some(row) = store::find_by_email(conn, &address)?.filter(|r| !r.disabled) else {
+            return Ok(false);
+        };
+        let t = now();
+        let reset_id = new_id();
+        let key = keys::instance_secret(conn, keys::RESET_SECRET_NAME)?;
+        let digest = secret::digest(&keys::reset_token(&key, &reset_id));
+        let expires_at = t + Duration::minutes(RESET_MINUTES);
+        recovery::create_reset(conn, &reset_id, &row.id, &digest, t, expires_at)?;
+        events::record(
+            conn,
+            &Event::PasswordResetRequested {
+                reset_id,
+                editor_id: row.id.clone(),
+            },
+            t,
+        )?;
+        Ok(true)
+    };
+    // The answer must not wait for the job: writing a reset takes longer
+    // than finding no account, which would tell who has one. The job is
+    // queued to the writer before answering (one poll), so later writes see
+    // it, and finishes on its own task.
+    let writer = state.writer.clone();
+    let listeners = state.listeners.clone();
+    let finish = move |done: Result<bool, Problem>| match done {
+        Ok(true) => listeners.iter().for_each(|wake| wake()),
+        Ok(false) => {}
+        Err(p) => tracing::warn!(error = %p, "password reset not recorded"),
+    };
+    let mut running = Box::pin(async move { writer.run(job).await });
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(running.as_mut().poll(cx))).await;
+    match first {
+        std::task::Poll::Ready(done) => finish(done),
+        std::task::Poll::Pending => {
+            tokio::spawn(async move { finish(running.await) });
+        }
     }
     // The same line either way: logs do not tell either.
     tracing::info!("password reset requested");
