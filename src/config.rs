@@ -119,6 +119,11 @@ pub struct AuthSettings {
     pub login_per_ip_per_minute: u32,
     pub login_per_account_per_hour: u32,
     pub token_max_days: u32,
+    /// Password-reset requests per client address per hour (429 beyond).
+    pub reset_per_ip_per_hour: u32,
+    /// Reset emails per address per hour; requests beyond get the same
+    /// answer and send nothing.
+    pub reset_per_account_per_hour: u32,
 }
 
 /// When the session cookie gets the `Secure` attribute.

@@ -62,6 +62,15 @@ pub async fn welcome(state: &AppState) {
             first_admin_command()
         );
     }
+    // No admin yet: a one-time link to create one from the browser.
+    match crate::app::recovery::setup_link(state).await {
+        Ok(Some(link)) => tracing::warn!(
+            setup_url = %link,
+            "no admin account yet: open this one-time link (valid 24 hours, until used) to create the first admin: {link}"
+        ),
+        Ok(None) => {}
+        Err(p) => tracing::warn!(error = %p, "cannot make the first admin's setup link"),
+    }
     if matches!(
         state.settings.email.transport,
         crate::config::EmailTransport::File

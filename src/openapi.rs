@@ -21,6 +21,8 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::routes::auth::logout,
         crate::routes::auth::me,
         crate::routes::auth::change_password,
+        crate::routes::auth::request_reset,
+        crate::routes::auth::confirm_reset,
         crate::routes::tokens::create,
         crate::routes::tokens::list,
         crate::routes::tokens::revoke,

@@ -202,6 +202,18 @@ pub fn configure(
         vec![(post(), web::to(auth::change_password))],
     );
     t.api(
+        "/api/v1/auth/password-reset",
+        Own,
+        None,
+        vec![(post(), web::to(auth::request_reset))],
+    );
+    t.api(
+        "/api/v1/auth/password-reset/confirm",
+        Own,
+        None,
+        vec![(post(), web::to(auth::confirm_reset))],
+    );
+    t.api(
         "/api/v1/tokens",
         Own,
         None,
@@ -378,6 +390,28 @@ pub fn configure(
         (get(), "/login", web::get().to(ed::login::form)),
         (post(), "/login", web::post().to(ed::login::submit)),
         (post(), "/logout", web::post().to(ed::login::logout)),
+        (
+            get(),
+            "/password/forgot",
+            web::get().to(ed::recovery::forgot_form),
+        ),
+        (
+            post(),
+            "/password/forgot",
+            web::post().to(ed::recovery::forgot_submit),
+        ),
+        (
+            get(),
+            "/password/reset",
+            web::get().to(ed::recovery::reset_form),
+        ),
+        (
+            post(),
+            "/password/reset",
+            web::post().to(ed::recovery::reset_submit),
+        ),
+        (get(), "/setup", web::get().to(ed::recovery::setup_form)),
+        (post(), "/setup", web::post().to(ed::recovery::setup_submit)),
         (post(), "/language", web::post().to(ed::login::language)),
         (get(), "/admin/editors", web::get().to(ed::admin::editors)),
         (

@@ -20,6 +20,7 @@ pub mod health;
 pub mod intake;
 pub mod notifications;
 pub mod queue;
+pub mod recovery;
 pub mod resplit;
 pub mod subjects;
 

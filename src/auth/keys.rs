@@ -31,6 +31,20 @@ pub fn hmac_hex(key: &str, parts: &[&str]) -> String {
     data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes())
 }
 
+/// The instance secret password-reset links are derived from.
+pub const RESET_SECRET_NAME: &str = "password-reset";
+
+/// A password reset's token: derived from the reset's id, so the email can
+/// be written (and retried) from the outbox although neither the token nor
+/// the link is stored; the reset row keeps only the token's SHA-256.
+pub fn reset_token(secret: &str, reset_id: &str) -> String {
+    let hex = hmac_hex(secret, &["password-reset", reset_id]);
+    let bytes = data_encoding::HEXLOWER
+        .decode(hex.as_bytes())
+        .unwrap_or_default();
+    data_encoding::BASE64URL_NOPAD.encode(&bytes)
+}
+
 /// Get or create a named secret; concurrent creators agree on the first one.
 pub fn instance_secret(conn: &mut DbConn, name: &str) -> QueryResult<String> {
     if let Some(s) = secrets::instance_secret(conn, name)? {

@@ -21,6 +21,8 @@ use crate::error::Problem;
 pub struct LoginLimits {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     per_account: DefaultKeyedRateLimiter<String>,
+    reset_per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    reset_per_account: DefaultKeyedRateLimiter<String>,
 }
 
 fn quota(count: u32, period: Duration) -> Quota {
@@ -100,7 +102,34 @@ impl LoginLimits {
                 s.login_per_account_per_hour,
                 Duration::from_secs(3600),
             )),
+            reset_per_ip: RateLimiter::keyed(quota(
+                s.reset_per_ip_per_hour,
+                Duration::from_secs(3600),
+            )),
+            reset_per_account: RateLimiter::keyed(quota(
+                s.reset_per_account_per_hour,
+                Duration::from_secs(3600),
+            )),
         }
+    }
+
+    /// Count one password-reset request: 429 when the address asked too
+    /// often; `Ok(false)` when the account's address did (the caller answers
+    /// as usual and sends nothing, so the answer never tells whether the
+    /// account exists). Addresses are counted whether they exist or not.
+    pub fn check_reset(&self, ip: IpAddr, email: &str) -> Result<bool, Problem> {
+        let now = DefaultClock::default().now();
+        self.reset_per_ip.check_key(&ip).map_err(|n| {
+            let secs = wait_secs(n.wait_time_from(now));
+            Problem::rate_limited(
+                format!("Too many password-reset requests; retry in {secs} seconds."),
+                secs,
+            )
+        })?;
+        Ok(self
+            .reset_per_account
+            .check_key(&sha256_hex(email.trim().to_lowercase()))
+            .is_ok())
     }
 
     /// Count one attempt; 429 with Retry-After when over a limit. The
@@ -126,5 +155,7 @@ impl LoginLimits {
     pub fn retain_recent(&self) {
         self.per_ip.retain_recent();
         self.per_account.retain_recent();
+        self.reset_per_ip.retain_recent();
+        self.reset_per_account.retain_recent();
     }
 }

@@ -15,6 +15,7 @@ pub mod editors;
 pub mod events;
 pub mod outbox;
 pub mod queue;
+pub mod recovery;
 pub mod reports;
 pub mod resplit;
 pub mod retention;

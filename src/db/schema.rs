@@ -290,12 +290,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    password_resets (id) {
+        id -> Text,
+        editor_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    setup_tokens (id) {
+        id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sentences -> articles (article_id));
 diesel::joinable!(revision_sentences -> article_revisions (revision_id));
 diesel::joinable!(revision_sentences -> sentences (sentence_id));
 diesel::joinable!(reports -> cases (case_id));
 diesel::joinable!(editor_sessions -> editors (editor_id));
 diesel::joinable!(api_tokens -> editors (editor_id));
+diesel::joinable!(password_resets -> editors (editor_id));
 diesel::joinable!(case_notes -> cases (case_id));
 diesel::joinable!(corrections -> articles (article_id));
 
@@ -312,6 +334,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     editors,
     editor_sessions,
     api_tokens,
+    password_resets,
+    setup_tokens,
     case_notes,
     audit_log,
     corrections,

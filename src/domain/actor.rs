@@ -11,6 +11,9 @@ pub enum Who {
     Editor(String),
     /// The `erratum` command line, run by whoever has the server's shell.
     Cli,
+    /// The first admin's one-time setup (the link `erratum serve` prints, or
+    /// the OpenID Connect bootstrap address).
+    Setup,
 }
 
 impl Who {
@@ -18,13 +21,14 @@ impl Who {
         match self {
             Who::Editor(_) => "editor",
             Who::Cli => "cli",
+            Who::Setup => "setup",
         }
     }
 
     pub fn editor_id(&self) -> Option<&str> {
         match self {
             Who::Editor(id) => Some(id),
-            Who::Cli => None,
+            Who::Cli | Who::Setup => None,
         }
     }
 }

@@ -14,6 +14,10 @@ pub const MAX_DESKS: usize = 50;
 pub const MIN_PASSWORD: usize = 12;
 /// Bounds the work a login costs (Argon2 hashes whatever it is given).
 pub const MAX_PASSWORD: usize = 1024;
+/// How long a password-reset link works.
+pub const RESET_MINUTES: i64 = 30;
+/// How long the first admin's setup link works (unless used before).
+pub const SETUP_HOURS: i64 = 24;
 
 /// What an account may do. Ordered: each role can do what the ones before it can.
 #[derive(

@@ -24,10 +24,13 @@ pub enum EmailKind {
     Digest,
     ReaderReceipt,
     ReaderOutcome,
+    /// A password-reset link: sent whatever the editor's notification
+    /// choices, without an unsubscribe link.
+    PasswordReset,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 7] = [
+    pub const ALL: [EmailKind; 8] = [
         EmailKind::NewCase,
         EmailKind::Escalation,
         EmailKind::Assigned,
@@ -35,6 +38,7 @@ impl EmailKind {
         EmailKind::Digest,
         EmailKind::ReaderReceipt,
         EmailKind::ReaderOutcome,
+        EmailKind::PasswordReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,11 +50,17 @@ impl EmailKind {
             EmailKind::Digest => "digest",
             EmailKind::ReaderReceipt => "reader_receipt",
             EmailKind::ReaderOutcome => "reader_outcome",
+            EmailKind::PasswordReset => "password_reset",
         }
     }
 
     pub fn parse(s: &str) -> Option<EmailKind> {
         EmailKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// An email that answers the recipient's own request: no unsubscribe.
+    pub fn is_transactional(self) -> bool {
+        matches!(self, EmailKind::PasswordReset)
     }
 
     pub fn is_for_reader(self) -> bool {

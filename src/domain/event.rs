@@ -109,6 +109,13 @@ pub enum Event {
         possibly_fixed: Vec<String>,
         orphaned: Vec<String>,
     },
+    /// Someone asked for a password-reset link for this account (local
+    /// password, enabled). The link's token is derived from `reset_id` with
+    /// an instance key when the email is sent: it is never stored.
+    PasswordResetRequested {
+        reset_id: String,
+        editor_id: String,
+    },
 }
 
 impl Event {
@@ -130,6 +137,7 @@ impl Event {
             Event::CorrectionPublished { .. } => "correction_published",
             Event::CaseOverdue { .. } => "case_overdue",
             Event::ArticleRevised { .. } => "article_revised",
+            Event::PasswordResetRequested { .. } => "password_reset_requested",
         }
     }
 
@@ -149,7 +157,7 @@ impl Event {
             | Event::CaseReopened { case_id, .. }
             | Event::CorrectionPublished { case_id, .. }
             | Event::CaseOverdue { case_id } => Some(case_id),
-            Event::ArticleRevised { .. } => None,
+            Event::ArticleRevised { .. } | Event::PasswordResetRequested { .. } => None,
         }
     }
 }

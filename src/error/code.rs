@@ -50,6 +50,10 @@ error_codes! {
     HtmlTooComplex => "html_too_complex",
     IdempotencyKeyReused => "idempotency_key_reused",
     InvalidIdempotencyKey => "invalid_idempotency_key",
+    /// 409: the same key is being handled by another request right now.
+    IdempotencyKeyInFlight => "idempotency_key_in_flight",
+    /// 409: "me too" on a sentence that has no open case.
+    NoOpenCase => "no_open_case",
     // Editors.
     InvalidCredentials => "invalid_credentials",
     CsrfTokenInvalid => "csrf_token_invalid",
@@ -68,6 +72,9 @@ error_codes! {
     UnsubscribeLinkInvalid => "unsubscribe_link_invalid",
     OutboxEntryNotFound => "outbox_entry_not_found",
     OutboxEntryFinal => "outbox_entry_final",
+    // Account recovery and the first admin.
+    ResetTokenInvalid => "reset_token_invalid",
+    SetupTokenInvalid => "setup_token_invalid",
 }
 
 impl std::fmt::Display for ErrorCode {

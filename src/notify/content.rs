@@ -87,6 +87,13 @@ pub enum Content {
         /// The published correction, if any.
         correction: Option<String>,
     },
+    /// A password-reset link: the link itself is made when the email is
+    /// sent, from `reset_id` and an instance key (never stored).
+    PasswordReset {
+        reset_id: String,
+        expires_at: NaiveDateTime,
+        minutes: i64,
+    },
 }
 
 impl Content {

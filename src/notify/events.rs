@@ -104,6 +104,10 @@ pub fn apply(conn: &mut DbConn, cfg: &NotifyConfig, e: &StoredEvent) -> Result<(
             t,
         ),
         Event::CaseOverdue { case_id } => case_overdue(conn, cfg, case_id, t),
+        Event::PasswordResetRequested {
+            reset_id,
+            editor_id,
+        } => password_reset(conn, cfg, reset_id, editor_id, t),
         Event::CaseTriaged { .. }
         | Event::CaseClaimed { .. }
         | Event::CaseUnassigned { .. }
@@ -232,6 +236,50 @@ fn log_not_queued(kind: &str, queued: Result<String, NotQueued>) {
         // Never the address: it is personal data.
         tracing::info!(kind, reason = ?why, "email not queued");
     }
+}
+
+/// A password-reset link, to an enabled account, whatever its notification
+/// choices (it answers the editor's own request). Viewers get it too.
+fn password_reset(
+    conn: &mut DbConn,
+    cfg: &NotifyConfig,
+    reset_id: &str,
+    editor_id: &str,
+    t: NaiveDateTime,
+) -> Result<(), Problem> {
+    let found: Option<(String, String, String)> = editors::table
+        .filter(editors::id.eq(editor_id))
+        .filter(editors::disabled.eq(false))
+        .select((editors::email, editors::name, editors::language))
+        .first(conn)
+        .optional()?;
+    let Some((email, name, language)) = found else {
+        return Ok(());
+    };
+    let expires_at = t + chrono::Duration::minutes(crate::domain::editor::RESET_MINUTES);
+    let queued = outbox::enqueue(
+        conn,
+        &cfg.outbox(),
+        NewEmail {
+            kind: super::EmailKind::PasswordReset,
+            recipient: &email,
+            editor_id: Some(editor_id),
+            case_id: None,
+            language: &language,
+            payload: Payload {
+                recipient_name: Some(name),
+                content: Content::PasswordReset {
+                    reset_id: reset_id.to_string(),
+                    expires_at,
+                    minutes: crate::domain::editor::RESET_MINUTES,
+                },
+            },
+            id: None,
+        },
+        t,
+    )?;
+    log_not_queued("password_reset", queued);
+    Ok(())
 }
 
 /// The reader's receipt, when enabled and the reader asked for news.

@@ -69,6 +69,12 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "reader_outcome/en/subject.txt",
     "reader_outcome/en/body.txt",
     "reader_outcome/en/body.html",
+    "password_reset/fr/subject.txt",
+    "password_reset/fr/body.txt",
+    "password_reset/fr/body.html",
+    "password_reset/en/subject.txt",
+    "password_reset/en/body.txt",
+    "password_reset/en/body.html",
 );
 
 /// A rendered email.
@@ -83,6 +89,14 @@ pub struct Rendered {
 pub struct Links {
     pub public_url: String,
     pub unsubscribe_url: String,
+    /// A password reset's link (made from a key the database does not hold
+    /// with the row).
+    pub reset_url: Option<String>,
+}
+
+/// Where a password-reset link leads.
+pub fn reset_url(public_url: &str, token: &str) -> String {
+    format!("{public_url}/editor/password/reset?token={token}")
 }
 
 /// Where an editor opens a case.
@@ -163,6 +177,9 @@ pub fn context(row: &OutboxRow, payload: &Payload, links: &Links) -> Value {
         obj.insert("name".into(), json!(payload.recipient_name));
         obj.insert("unsubscribe_url".into(), json!(links.unsubscribe_url));
         obj.insert("public_url".into(), json!(links.public_url));
+        if let Some(url) = &links.reset_url {
+            obj.insert("reset_url".into(), json!(url));
+        }
         if let Some(id) = payload.content.case_id() {
             obj.insert("case_url".into(), case_url(id));
         }
@@ -183,13 +200,15 @@ pub fn context(row: &OutboxRow, payload: &Payload, links: &Links) -> Value {
 
 /// The message as it goes out: multipart text and HTML, its own stable
 /// Message-ID, threaded on the case's first email, with one-click unsubscribe
-/// (RFC 8058) and marked as automatic (RFC 3834, so autoresponders stay quiet).
+/// (RFC 8058; not on an email that answers the recipient's own request, such
+/// as a password reset: `unsubscribe_url` is then `None`) and marked as
+/// automatic (RFC 3834, so autoresponders stay quiet).
 pub fn message(
     from: &Mailbox,
     row: &OutboxRow,
     recipient_name: Option<&str>,
     rendered: Rendered,
-    unsubscribe_url: &str,
+    unsubscribe_url: Option<&str>,
 ) -> Result<Message, String> {
     let address = row
         .recipient
@@ -206,17 +225,20 @@ pub fn message(
         .message_id(Some(row.message_id.clone()))
         .date_now()
         .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("List-Unsubscribe"),
-            format!("<{unsubscribe_url}>"),
-        ))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-            "List-Unsubscribe=One-Click".into(),
-        ))
-        .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".into(),
         ));
+    if let Some(url) = unsubscribe_url {
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{url}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".into(),
+            ));
+    }
     if let Some(thread) = &row.thread_message_id {
         builder = builder
             .in_reply_to(thread.clone())
@@ -367,6 +389,11 @@ mod tests {
                 public_note: Some("<b>note</b>".into()),
                 correction: None,
             },
+            Content::PasswordReset {
+                reset_id: "p1".into(),
+                expires_at: at,
+                minutes: 30,
+            },
         ]
     }
 
@@ -379,6 +406,7 @@ mod tests {
             Content::Digest { .. } => "digest",
             Content::ReaderReceipt { .. } => "reader_receipt",
             Content::ReaderOutcome { .. } => "reader_outcome",
+            Content::PasswordReset { .. } => "password_reset",
         }
     }
 
@@ -413,6 +441,7 @@ mod tests {
         let links = Links {
             public_url: "https://erratum.example".into(),
             unsubscribe_url: "https://erratum.example/unsubscribe/t".into(),
+            reset_url: Some(reset_url("https://erratum.example", "tok")),
         };
         for content in every_content() {
             for lang in ["fr", "en"] {
@@ -427,8 +456,21 @@ mod tests {
                     .render(kind, lang, &ctx)
                     .unwrap_or_else(|e| panic!("{kind}/{lang}: {e:#}"));
                 assert!(!out.subject.is_empty() && !out.subject.contains('\n'));
-                assert!(out.text.contains(&links.unsubscribe_url), "{kind}/{lang}");
-                assert!(out.html.contains(&links.unsubscribe_url), "{kind}/{lang}");
+                let transactional = kind == "password_reset";
+                assert_eq!(
+                    out.text.contains(&links.unsubscribe_url),
+                    !transactional,
+                    "{kind}/{lang}"
+                );
+                assert_eq!(
+                    out.html.contains(&links.unsubscribe_url),
+                    !transactional,
+                    "{kind}/{lang}"
+                );
+                if transactional {
+                    let url = "https://erratum.example/editor/password/reset?token=tok";
+                    assert!(out.text.contains(url) && out.html.contains(url));
+                }
                 assert!(!out.html.contains("<img src=x"), "{kind}/{lang}");
                 assert!(!out.html.contains("<b>note"), "{kind}/{lang}");
                 assert!(!out.text.contains("none"), "{kind}/{lang}: {}", out.text);
@@ -442,12 +484,15 @@ mod tests {
                     &r,
                     Some("Jane\r\nBcc: evil@example.org"),
                     out,
-                    &links.unsubscribe_url,
+                    (!transactional).then_some(links.unsubscribe_url.as_str()),
                 )
                 .unwrap();
                 let raw = String::from_utf8(msg.formatted()).unwrap();
                 assert!(!raw.contains("\r\nBcc:"), "{raw}");
-                assert!(raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+                assert_eq!(
+                    raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+                    !transactional
+                );
                 assert!(raw.contains("In-Reply-To: <r0@example.org>"));
             }
         }

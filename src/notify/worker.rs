@@ -85,6 +85,7 @@ pub struct Mailer {
     worker_id: String,
     wake: Notify,
     secret: OnceCell<String>,
+    reset_secret: OnceCell<String>,
 }
 
 /// What one pass did.
@@ -144,6 +145,7 @@ impl Mailer {
             worker_id: worker_identity(settings),
             wake: Notify::new(),
             secret: OnceCell::new(),
+            reset_secret: OnceCell::new(),
         }))
     }
 
@@ -197,18 +199,33 @@ impl Mailer {
     }
 
     async fn secret(&self) -> Result<&String, Problem> {
-        self.secret
-            .get_or_try_init(|| async {
-                self.writer
-                    .run(|conn| {
-                        Ok(crate::auth::keys::instance_secret(
-                            conn,
-                            unsubscribe::SECRET_NAME,
-                        )?)
-                    })
-                    .await
-            })
+        self.named_secret(&self.secret, unsubscribe::SECRET_NAME)
             .await
+    }
+
+    async fn named_secret<'a>(
+        &self,
+        cell: &'a OnceCell<String>,
+        name: &'static str,
+    ) -> Result<&'a String, Problem> {
+        cell.get_or_try_init(|| async {
+            self.writer
+                .run(move |conn| Ok(crate::auth::keys::instance_secret(conn, name)?))
+                .await
+        })
+        .await
+    }
+
+    /// The link of a password-reset email, derived from the reset's id.
+    async fn reset_url(&self, payload: &Payload) -> Result<Option<String>, Problem> {
+        let super::content::Content::PasswordReset { reset_id, .. } = &payload.content else {
+            return Ok(None);
+        };
+        let key = self
+            .named_secret(&self.reset_secret, crate::auth::keys::RESET_SECRET_NAME)
+            .await?;
+        let token = crate::auth::keys::reset_token(key, reset_id);
+        Ok(Some(super::render::reset_url(&self.public_url, &token)))
     }
 
     /// Turn the domain events committed since the last pass into outbox
@@ -383,10 +400,22 @@ impl Mailer {
             }
         };
         let token = Unsubscribe::for_row(row, &payload).sign(secret);
+        let reset_url = match self.reset_url(&payload).await {
+            Ok(u) => u,
+            Err(p) => {
+                return Outcome::Failed(SendError {
+                    failure: Failure::Transient,
+                    detail: p.detail,
+                });
+            }
+        };
         let links = Links {
             public_url: self.public_url.clone(),
             unsubscribe_url: format!("{}/unsubscribe/{token}", self.public_url),
+            reset_url,
         };
+        let transactional =
+            crate::domain::email::EmailKind::parse(&row.kind).is_some_and(|k| k.is_transactional());
         let ctx = super::render::context(row, &payload, &links);
         let rendered = match self.renderer.render(&row.kind, &row.language, &ctx) {
             Ok(r) => r,
@@ -402,7 +431,7 @@ impl Mailer {
             row,
             payload.recipient_name.as_deref(),
             rendered,
-            &links.unsubscribe_url,
+            (!transactional).then_some(links.unsubscribe_url.as_str()),
         ) {
             Ok(m) => m,
             Err(detail) => {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::ApiJson;
 use crate::app::AppState;
 use crate::app::accounts::{self, EditorView, PasswordChange, not_a_session};
+use crate::app::recovery;
 use crate::auth::{CurrentEditor, Via, client_ip, secure_cookie, session_cookie};
 use crate::error::Problem;
 
@@ -141,5 +142,67 @@ pub async fn change_password(
 ) -> Result<HttpResponse, Problem> {
     let ip = client_ip(&req, &state.settings.server.trusted_proxies);
     accounts::change_own_password(&state, editor.actor(), editor.session_id(), ip, body.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    #[schema(example = "ana@news.example", max_length = 254)]
+    pub email: String,
+}
+
+/// Ask for a password-reset link by email (local accounts). The answer is
+/// the same whether or not an account has this address; an enabled account
+/// gets an email with a link that works once, for 30 minutes.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth",
+    request_body = ResetRequest,
+    responses(
+        (status = 202, description = "If an account has this address, a link is on its way"),
+        (status = 400, description = "Malformed JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Not an email address", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client; see Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn request_reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: ApiJson<ResetRequest>,
+) -> Result<HttpResponse, Problem> {
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+    recovery::request_password_reset(&state, ip, body.0.email).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirm {
+    /// The `token` of the emailed link.
+    #[schema(max_length = 200)]
+    pub token: String,
+    /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
+    pub new_password: String,
+}
+
+/// Choose a new password with an emailed reset token: the token is spent,
+/// and every session of the account ends.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth",
+    request_body = ResetConfirm,
+    responses(
+        (status = 204, description = "Password changed; every session of the account ended"),
+        (status = 400, description = "Unknown, used or expired token (reset_token_invalid), or malformed JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Too short a password", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn confirm_reset(
+    state: web::Data<AppState>,
+    body: ApiJson<ResetConfirm>,
+) -> Result<HttpResponse, Problem> {
+    let ResetConfirm {
+        token,
+        new_password,
+    } = body.0;
+    recovery::reset_password(&state, token, new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -30,6 +30,7 @@ mod hostile_ingest;
 mod hostile_input;
 mod operations;
 mod queue;
+mod recovery;
 mod reports;
 mod retention;
 mod roles;

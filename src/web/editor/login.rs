@@ -28,6 +28,8 @@ pub struct LoginQuery {
     lang: Option<String>,
     expired: Option<String>,
     bye: Option<String>,
+    reset: Option<String>,
+    setup: Option<String>,
 }
 
 /// Where to go after signing in: only a path of these pages (never another
@@ -47,7 +49,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_lang(req: &HttpRequest, explicit: Option<&str>) -> Lang {
+pub(super) fn login_lang(req: &HttpRequest, explicit: Option<&str>) -> Lang {
     match explicit {
         Some(l) => Lang::from_tag(l),
         None => Lang::from_accept_language(
@@ -125,6 +127,10 @@ pub async fn form(
         Some("expired")
     } else if query.bye.is_some() {
         Some("bye")
+    } else if query.reset.is_some() {
+        Some("reset_done")
+    } else if query.setup.is_some() {
+        Some("setup_done")
     } else {
         None
     };

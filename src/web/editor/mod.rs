@@ -18,6 +18,7 @@ pub mod login;
 pub mod outbox;
 pub mod page;
 pub mod queue;
+pub mod recovery;
 pub mod session;
 pub mod settings;
 pub mod subjects;

@@ -1,0 +1,2 @@
+DROP TABLE setup_tokens;
+DROP TABLE password_resets;
