@@ -75,6 +75,7 @@ fn reporter_key(email: &str) -> String {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HeldReport {
     pub reference: String,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
     pub article_external_id: String,
     pub article_title: String,
@@ -102,7 +103,9 @@ pub struct HeldEmail {
     /// `pending`, `sent`, `dead`, `skipped`.
     pub status: String,
     pub language: String,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::domain::utc::option")]
     pub sent_at: Option<NaiveDateTime>,
     /// What the email was written from.
     #[schema(value_type = Object)]
@@ -115,6 +118,7 @@ pub struct HeldSuppression {
     /// `unsubscribed` or `bounce`.
     pub reason: String,
     pub detail: Option<String>,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -125,7 +129,9 @@ pub struct HeldRequest {
     pub report_reference: String,
     /// `export` or `erase`.
     pub kind: String,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::domain::utc::option")]
     pub handled_at: Option<NaiveDateTime>,
 }
 
@@ -133,6 +139,7 @@ pub struct HeldRequest {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectExport {
     pub email: String,
+    #[serde(with = "crate::domain::utc")]
     pub generated_at: NaiveDateTime,
     pub reports: Vec<HeldReport>,
     pub emails: Vec<HeldEmail>,
@@ -407,7 +414,9 @@ pub struct SubjectRequest {
     pub id: String,
     /// `export` or `erase`.
     pub kind: String,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::domain::utc::option")]
     pub handled_at: Option<NaiveDateTime>,
     pub report_reference: String,
     /// The address to answer with `erratum subject export|erase`; null when

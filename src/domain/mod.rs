@@ -12,4 +12,5 @@ pub mod search;
 pub mod segment;
 mod sql;
 pub mod text;
+pub mod utc;
 pub mod workflow;
