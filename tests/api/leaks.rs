@@ -102,3 +102,70 @@ async fn status_lookups_are_limited_per_address(b: Backend) {
     // Another address is counted on its own.
     assert_eq!(lookup(json, "198.51.100.2").await.status(), 200);
 }
+
+/// Requests to Swagger UI's `/docs/{_:.*}` route, with any method, logged
+/// one warning each from the metrics middleware (issue 12, item 8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn odd_requests_log_no_warning_each() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_erratum"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("ERRATUM__SERVER__PORT", "0")
+        .env("ERRATUM__LOG__FORMAT", "json")
+        .env("ERRATUM__LOG__LEVEL", "info")
+        .env("ERRATUM__EMAIL__WORKER__ENABLED", "false")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("the server starts").unwrap();
+        if let Ok(v) = serde_json::from_str::<Value>(&line)
+            && let Some(url) = v["url"].as_str()
+        {
+            break url.to_string();
+        }
+    };
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                seen.lock().unwrap().push(line);
+            }
+        })
+    };
+    let client = reqwest::Client::new();
+    let foo = reqwest::Method::from_bytes(b"FOO").unwrap();
+    for (method, path) in [
+        (foo.clone(), "/docs/"),
+        (reqwest::Method::GET, "/docs/"),
+        (foo.clone(), "/api/v1/queue"),
+        (foo, "/nope"),
+    ] {
+        let status = client
+            .request(method.clone(), format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.as_u16() < 500, "{method} {path}: {status}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    reader.join().unwrap();
+    let seen = seen.lock().unwrap();
+    let requests = seen.iter().filter(|l| l.contains("\"request\"")).count();
+    assert!(requests >= 4, "the requests were logged: {seen:?}");
+    let warnings: Vec<_> = seen
+        .iter()
+        .filter(|l| l.contains("\"WARN\"") && !l.contains("erratum::demo"))
+        .collect();
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
