@@ -23,9 +23,25 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub auth: AuthSettings,
     pub cors: CorsSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
     pub email: EmailSettings,
     pub retention: RetentionSettings,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub token: String,
+}
+
+// The token stays out of debug output (settings are logged at start).
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("token", &if self.token.is_empty() { "" } else { "(set)" })
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -45,6 +61,7 @@ pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
     pub connect_timeout_secs: u64,
+    pub acquire_timeout_ms: u64,
     pub writer_max_batch: usize,
 }
 
@@ -89,6 +106,7 @@ pub struct RateLimitSettings {
     pub per_ip_per_day: u32,
     pub per_article_per_minute: u32,
     pub per_sentence_per_hour: u32,
+    pub status_per_ip_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -325,6 +343,9 @@ impl Settings {
         if self.database.pool_size == 0 {
             return bad("database.pool_size", "must be at least 1");
         }
+        if self.database.acquire_timeout_ms == 0 {
+            return bad("database.acquire_timeout_ms", "must be at least 1");
+        }
         if self.database.writer_max_batch == 0 {
             return bad("database.writer_max_batch", "must be at least 1");
         }
@@ -348,6 +369,10 @@ impl Settings {
             (
                 "intake.rate_limit.per_sentence_per_hour",
                 rl.per_sentence_per_hour,
+            ),
+            (
+                "intake.rate_limit.status_per_ip_per_minute",
+                rl.status_per_ip_per_minute,
             ),
         ] {
             if v == 0 {

@@ -247,21 +247,14 @@ impl ResponseError for Problem {
 
 impl From<diesel::result::Error> for Problem {
     fn from(err: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
+        use diesel::result::Error;
         match &err {
-            Error::NotFound => {
-                Problem::not_found(ErrorCode::NotFound, "The resource does not exist.")
-            }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+            Error::NotFound => Problem::not_found(ErrorCode::NotFound, "The resource does not exist."),
+            // Connection-level trouble (restart, shutdown, read-only,
+            // serialisation, SQLite busy): the client retries, never a 500.
+            e if crate::db::is_unavailable(e) => {
                 tracing::warn!(error = %err, "database unavailable");
                 Problem::unavailable("The database is temporarily unavailable; please retry.")
-            }
-            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
-                if info.message().contains("locked") || info.message().contains("busy") =>
-            {
-                tracing::warn!(error = %err, "database busy");
-                Problem::unavailable("The database is busy; please retry.")
             }
             _ => Problem::internal(err),
         }

@@ -165,9 +165,6 @@ impl utoipa::Modify for BoundaryResponses {
 const PARAM_TEXT: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
 /// …and none but tab, LF and CR in a body.
 const BODY_TEXT: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
-/// Times the server writes: UTC, RFC 3339 with or without the `Z` (most
-/// are stored without an offset and written as such).
-const UTC_TIME: &str = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z?$";
 
 fn is_string(t: &utoipa::openapi::schema::SchemaType) -> bool {
     use utoipa::openapi::schema::{SchemaType, Type};
@@ -244,16 +241,14 @@ fn refs_in(schema: &utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>) -> 
     out
 }
 
-/// Schemas say what the server does with text and times: request bodies'
-/// free-text strings carry `BODY_TEXT` (control characters are refused at
-/// the boundary), and the times of responses are described as the server
-/// writes them (`UTC_TIME`: mostly without an offset, which `date-time`
-/// would require).
+/// Schemas say what the server does with text: request bodies' free-text
+/// strings carry `BODY_TEXT` (control characters are refused at the
+/// boundary). Times keep utoipa's `date-time`: the API writes them in
+/// RFC 3339 with `Z` (`domain::utc`).
 struct TextAndTimes;
 
 impl utoipa::Modify for TextAndTimes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
         let Some(components) = openapi.components.as_mut() else {
             return;
         };
@@ -292,13 +287,6 @@ impl utoipa::Modify for TextAndTimes {
             };
             if requests.contains(name) {
                 walk(schema, &mut |o| forbid_controls(o, BODY_TEXT));
-            } else {
-                walk(schema, &mut |o| {
-                    if o.format == Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)) {
-                        o.format = None;
-                        o.pattern = Some(UTC_TIME.to_string());
-                    }
-                });
             }
         }
         // Request bodies given inline, not by $ref.

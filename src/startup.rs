@@ -31,10 +31,13 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let (pool, backend) = {
-            let url = settings.database.url.clone();
+            let url = db::with_connect_timeout(
+                &settings.database.url,
+                settings.database.connect_timeout_secs,
+            );
             let (size, timeout) = (
                 settings.database.pool_size,
-                Duration::from_secs(settings.database.connect_timeout_secs),
+                Duration::from_millis(settings.database.acquire_timeout_ms),
             );
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let (pool, backend) = db::connect(&url, size, timeout)?;
@@ -75,6 +78,7 @@ impl Application {
             keys: Default::default(),
             intake: crate::auth::limits::IntakeLimits::new(&settings.intake.rate_limit),
             login: crate::auth::limits::LoginLimits::new(&settings.auth),
+            status_lookups: crate::auth::limits::StatusLimits::new(&settings.intake.rate_limit),
             listeners: vec![wake_mailer],
             settings,
             public_url,
@@ -121,6 +125,8 @@ impl Application {
                 .wrap(from_fn(crate::routes::extract::refuse_controls_in_url))
                 .wrap(ErrorHandlers::new().default_handler(middleware::problemize))
                 .wrap(prometheus.clone())
+                // Outside the Prometheus middleware, which answers /metrics itself.
+                .wrap(from_fn(middleware::guard_metrics))
                 .wrap(from_fn(middleware::request_id_and_log))
                 .app_data(app_state.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
@@ -192,6 +198,7 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
                 Some(state) => {
                     state.intake.retain_recent();
                     state.login.retain_recent();
+                    state.status_lookups.retain_recent();
                 }
                 None => break,
             }

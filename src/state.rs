@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::auth::keys::KeyCache;
-use crate::auth::limits::{IntakeLimits, LoginLimits};
+use crate::auth::limits::{IntakeLimits, LoginLimits, StatusLimits};
 use crate::config::Settings;
 use crate::db::{Backend, DbConn, Pool, Writer};
 use crate::error::Problem;
@@ -22,6 +22,7 @@ pub struct AppState {
     pub backend: Backend,
     pub intake: IntakeLimits,
     pub login: LoginLimits,
+    pub status_lookups: StatusLimits,
     /// Called after a use case committed events (consumers wake up).
     pub listeners: Vec<Arc<dyn Fn() + Send + Sync>>,
     /// The email outbox's worker, for the pages that show and retry emails.

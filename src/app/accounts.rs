@@ -193,11 +193,19 @@ pub async fn change_own_password(
     Ok(())
 }
 
-/// The staff list (addresses for admins only).
+/// The accounts, with their addresses (`GET /api/v1/editors`): admins only,
+/// as account management is theirs; others are refused with 403.
 pub async fn list_editors(state: &AppState, actor: &Actor) -> Result<Vec<EditorView>, Problem> {
-    let admin = actor.is_admin();
+    actor.require(Role::Admin)?;
     let rows = state.read(|conn| Ok(store::list(conn)?)).await?;
-    Ok(rows.iter().map(|r| r.view(admin)).collect())
+    Ok(rows.iter().map(|r| r.view(true)).collect())
+}
+
+/// Names of the staff for the queue's assignee filter, without addresses:
+/// any signed-in account may filter the queue by assignee.
+pub async fn staff_names(state: &AppState, _actor: &Actor) -> Result<Vec<EditorView>, Problem> {
+    let rows = state.read(|conn| Ok(store::list(conn)?)).await?;
+    Ok(rows.iter().map(|r| r.view(false)).collect())
 }
 
 /// Every account as stored (admins' pages).

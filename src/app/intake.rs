@@ -117,7 +117,17 @@ pub async fn file_report(
     };
     let (keys, public_url) = (state.keys.clone(), state.public_url.clone());
     let (filed, receipt) = state
-        .write(move |conn| submit(conn, &ctx, &keys, &public_url))
+        .write(move |conn| {
+            // One Idempotency-Key sent to two instances at once: the second
+            // one's answer meets the first's (PostgreSQL makes it wait for the
+            // first commit) and its savepoint rolls back; run again, it finds
+            // the stored answer and replays it, as if the two had come one
+            // after the other.
+            match diesel::Connection::transaction(conn, |c| submit(c, &ctx, &keys, &public_url)) {
+                Err(p) if p.code == KEY_IN_FLIGHT => submit(conn, &ctx, &keys, &public_url),
+                other => other,
+            }
+        })
         .await?;
     if filed == Filed::Created && !receipt.duplicate {
         tracing::info!(reference = %receipt.reference, case_id = %receipt.case_id, "report stored");
@@ -158,6 +168,9 @@ struct Submission {
     idempotency: Option<Idempotency>,
     rules: Rules,
 }
+
+/// Another process stored an answer for the same key first (see `file`).
+const KEY_IN_FLIGHT: ErrorCode = ErrorCode::IdempotencyKeyInFlight;
 
 fn idempotency_key_hash(article_id: &str, key: &str) -> String {
     sha256_hex(format!("{article_id}\0{key}"))
@@ -249,7 +262,16 @@ fn submit(
             },
             response_body: serde_json::to_string(&kept).map_err(Problem::internal)?,
         };
-        store::store_answer(conn, &key_hash, &stored, t)?;
+        store::store_answer(conn, &key_hash, &stored, t).map_err(|e| {
+            if crate::db::dialect::is_unique_violation(&e) {
+                Problem::conflict(
+                    KEY_IN_FLIGHT,
+                    "A request with this Idempotency-Key is being answered; retry.",
+                )
+            } else {
+                e.into()
+            }
+        })?;
     }
     Ok(answer)
 }
@@ -307,6 +329,10 @@ fn insert(
         ));
         case_store::find_or_open(conn, &case)?.0
     };
+    // Lock the case before the report's insert takes its foreign-key share
+    // lock: two instances filing on one case would otherwise both hold that
+    // share lock and deadlock upgrading it (`count_report` locks it too).
+    crate::db::dialect::lock_case(conn, &case_id)?;
     let reporter_key = match &report.reporter {
         Some((email, _)) => format!("email:{}", sha256_hex(email.as_str().to_lowercase())),
         None => format!("client:{client_hash}"),
@@ -451,6 +477,7 @@ pub struct ReportStatus {
     /// The published correction, when the case (or the case it duplicates)
     /// was corrected, clarified or updated.
     pub correction: Option<CorrectionSummary>,
+    #[serde(with = "crate::domain::utc")]
     pub updated_at: NaiveDateTime,
     pub article: crate::db::reports::ArticleRef,
     pub language: Language,
@@ -460,7 +487,25 @@ pub struct ReportStatus {
 pub struct CorrectionSummary {
     pub text: String,
     pub kind: Resolution,
+    #[serde(with = "crate::domain::utc")]
     pub published_at: NaiveDateTime,
+}
+
+/// `status` for a client at `ip`, counted against its lookup limit first
+/// (429 past it): what every edge that takes a token from a reader calls.
+pub async fn status_for(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    token: String,
+) -> Result<ReportStatus, Problem> {
+    count_status_lookup(state, ip)?;
+    status(state, token).await
+}
+
+/// Count one lookup by status token from `ip` (429 past the limit), for an
+/// edge that looks a token up another way (the data-request form).
+pub fn count_status_lookup(state: &AppState, ip: std::net::IpAddr) -> Result<(), Problem> {
+    state.status_lookups.check(ip)
 }
 
 /// A report's status through its private link's token; 404 for any token

@@ -2,6 +2,8 @@
 //! - reports (`IntakeLimits`): per client address a minute and a day, per
 //!   article and per sentence. Keys live only in memory: the raw address is
 //!   never written anywhere.
+//! - status-link lookups (`StatusLimits`): per client address, so that the
+//!   private links cannot be tried by the thousand a second.
 //! - logins (`LoginLimits`): per client address, and per account so that a
 //!   password cannot be guessed slowly from many addresses. Every attempt
 //!   counts, successful or not, so that the answer never tells whether the
@@ -91,6 +93,36 @@ impl IntakeLimits {
         self.per_ip_day.retain_recent();
         self.per_article.retain_recent();
         self.per_sentence.retain_recent();
+    }
+}
+
+/// Lookups of reports by their private status token (the JSON status, the
+/// status page and its data-request page), per client address.
+pub struct StatusLimits {
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl StatusLimits {
+    pub fn new(s: &RateLimitSettings) -> Self {
+        StatusLimits {
+            per_ip: RateLimiter::keyed(quota(s.status_per_ip_per_minute, Duration::from_secs(60))),
+        }
+    }
+
+    /// Count one lookup; 429 with Retry-After when over the limit.
+    pub fn check(&self, ip: IpAddr) -> Result<(), Problem> {
+        let now = DefaultClock::default().now();
+        self.per_ip.check_key(&ip).map_err(|n| {
+            let secs = wait_secs(n.wait_time_from(now));
+            Problem::rate_limited(
+                format!("Too many status lookups from this address; retry in {secs} seconds."),
+                secs,
+            )
+        })
+    }
+
+    pub fn retain_recent(&self) {
+        self.per_ip.retain_recent();
     }
 }
 

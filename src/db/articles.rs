@@ -47,6 +47,7 @@ pub struct ArticleView {
     pub language: Language,
     pub desk: Option<String>,
     pub revision: i32,
+    #[serde(with = "crate::domain::utc::option")]
     pub published_at: Option<chrono::NaiveDateTime>,
     pub sentences: Vec<SentenceView>,
 }

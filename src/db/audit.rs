@@ -63,6 +63,7 @@ pub fn record(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub id: String,
+    #[serde(with = "crate::domain::utc")]
     pub at: NaiveDateTime,
     /// `editor` or `cli`.
     pub actor_kind: String,

@@ -59,6 +59,7 @@ pub struct ReportView {
     pub quote: Quote,
     /// The article revision the reader saw.
     pub revision: i32,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
     /// Personal data: shown to editors and admins, not to viewers.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,6 +76,7 @@ pub struct NoteView {
     pub id: String,
     pub author: cases::EditorRef,
     pub body: String,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
 }
 

@@ -140,10 +140,13 @@ pub struct CaseSummary {
     pub report_count: i64,
     pub reporter_count: i64,
     pub categories: Vec<CategoryCount>,
+    #[serde(with = "crate::domain::utc")]
     pub first_reported_at: NaiveDateTime,
+    #[serde(with = "crate::domain::utc")]
     pub last_reported_at: NaiveDateTime,
     /// The decision target: the earliest of each report's time plus its
     /// category's `queue.due_hours`.
+    #[serde(with = "crate::domain::utc")]
     pub due_at: NaiveDateTime,
     pub overdue: bool,
     /// 0–100, see the README's formula; an explicit priority replaces it.
@@ -152,6 +155,7 @@ pub struct CaseSummary {
     pub resolution: Option<Resolution>,
     pub public_note: Option<String>,
     pub duplicate_of: Option<String>,
+    #[serde(with = "crate::domain::utc::option")]
     pub resolved_at: Option<NaiveDateTime>,
     /// Grows with every change to the case.
     pub version: i32,

@@ -24,6 +24,7 @@ pub struct CorrectionView {
     pub text: String,
     /// `corrected`, `clarified` or `updated`.
     pub kind: Resolution,
+    #[serde(with = "crate::domain::utc")]
     pub published_at: NaiveDateTime,
     /// The article's language (for feed titles).
     #[serde(skip)]

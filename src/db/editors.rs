@@ -65,6 +65,7 @@ pub struct EditorView {
     /// `fr` or `en`: the language of the editor's emails and pages.
     pub language: Language,
     pub disabled: bool,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -323,9 +324,13 @@ pub struct TokenView {
     pub name: String,
     /// The token's first characters, to recognise it.
     pub prefix: String,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::domain::utc::option")]
     pub expires_at: Option<NaiveDateTime>,
+    #[serde(with = "crate::domain::utc::option")]
     pub last_used_at: Option<NaiveDateTime>,
+    #[serde(with = "crate::domain::utc::option")]
     pub revoked_at: Option<NaiveDateTime>,
 }
 
@@ -362,7 +367,7 @@ pub fn create_token(
         None,
         Some(
             serde_json::json!({"editor_id": editor_id, "name": name, "prefix": prefix,
-            "expires_at": expires_at}),
+            "expires_at": expires_at.as_ref().map(crate::domain::utc::format)}),
         ),
     )?;
     Ok(view)

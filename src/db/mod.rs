@@ -144,9 +144,81 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(ConnError::Query)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Checked (cheaply, no round trip) when a connection goes back to the
+    /// pool: one whose transaction manager is broken (the server went away in
+    /// the middle of a transaction, a rollback failed) is closed instead of
+    /// being handed to the next request, which would otherwise fail with
+    /// "the transaction manager is broken". Lost connections that are not
+    /// flagged are caught by the ping at check-out (`test_on_check_out`).
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
+}
+
+/// Whether a storage error is the database's trouble, not the request's: the
+/// connection was lost or refused, the server is shutting down or starting,
+/// it is read-only (a standby, recovery), a transaction could not be
+/// serialised, or a transaction was left broken by one of these. The edge
+/// answers these with 503 and Retry-After; anything else is a 4xx or a bug.
+///
+/// diesel reports most of them as `DatabaseErrorKind::Unknown` with the
+/// server's message only (no SQLSTATE), hence the message checks; they
+/// follow PostgreSQL's and SQLite's English messages.
+pub fn is_unavailable(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error};
+    match err {
+        Error::DatabaseError(
+            K::ClosedConnection
+            | K::UnableToSendCommand
+            | K::SerializationFailure
+            | K::ReadOnlyTransaction,
+            _,
+        ) => true,
+        Error::DatabaseError(_, info) => {
+            let msg = info.message().to_ascii_lowercase();
+            [
+                // PostgreSQL: 57P01 admin_shutdown, 57P02 crash_shutdown,
+                // 57P03 cannot_connect_now, 57014 canceled by a shutdown.
+                "terminating connection",
+                "the database system is",
+                "server closed the connection",
+                "no connection to the server",
+                "connection to server",
+                "could not connect",
+                "could not receive data",
+                "could not send data",
+                "ssl syscall",
+                "eof detected",
+                "canceling statement due to",
+                // 40P01 deadlock_detected: retrying is the remedy, as for 40001.
+                "deadlock detected",
+                "read-only transaction",
+                // SQLite: another process holds the write lock past busy_timeout.
+                "database is locked",
+                "database is busy",
+                "database table is locked",
+            ]
+            .iter()
+            .any(|m| msg.contains(m))
+        }
+        // The connection failed while a transaction was open (its rollback
+        // or commit failed): nothing of that transaction is stored.
+        Error::BrokenTransactionManager | Error::RollbackErrorOnCommit { .. } => true,
+        _ => false,
+    }
+}
+
+/// Add libpq's `connect_timeout` to a PostgreSQL URL that names none, so
+/// opening a connection to an unreachable server gives up after `secs`
+/// (libpq waits for the operating system's TCP timeout otherwise). Other
+/// URLs come back unchanged.
+pub fn with_connect_timeout(url: &str, secs: u64) -> String {
+    let is_pg = matches!(Backend::from_url(url), Ok(Backend::Postgres(_)));
+    if !is_pg || secs == 0 || url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout={secs}")
 }
 
 /// Open the pool, creating the SQLite folder and switching it to WAL first.
@@ -167,19 +239,52 @@ pub fn connect(url: &str, max_size: u32, timeout: Duration) -> anyhow::Result<(P
     }
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
+        // `timeout` bounds the wait for a connection: when the database is
+        // down, `get()` answers an error after it rather than hanging.
         .connection_timeout(timeout)
+        // Ping each connection as it is taken, so one the server dropped
+        // (restart, admin shutdown) is replaced before a request uses it.
+        .test_on_check_out(true)
         .build(Manager::new(backend.clone()))?;
     Ok((pool, backend))
 }
 
+/// Key of the PostgreSQL advisory lock that serialises migrations.
+const MIGRATION_LOCK: i64 = 0x6572_7261_7475_6d01; // "eratum" + 1
+
 /// Run the embedded migrations of the pool's backend.
+///
+/// On PostgreSQL, several instances started at once (a deploy) would each
+/// run the same migrations and all but one fail (`CREATE TYPE` and
+/// `CREATE TABLE` racing on the catalogue's unique indexes), so the run holds
+/// a session advisory lock: the others wait, then find nothing pending.
+/// SQLite needs none: a migration's transaction takes the file's write lock.
 pub fn migrate(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-    }
-    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-    Ok(applied.iter().map(|v| v.to_string()).collect())
+        DbConn::Pg(c) => {
+            let lock = |c: &mut diesel::pg::PgConnection, f: &str| {
+                diesel::sql_query(format!("SELECT {f}({MIGRATION_LOCK})"))
+                    .execute(c)
+                    .map_err(|e| anyhow::anyhow!("migration lock: {e}"))
+            };
+            lock(c, "pg_advisory_lock")?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.iter().map(|v| v.to_string()).collect::<Vec<_>>());
+            // Unlocked whatever the outcome (the lock also ends with the session).
+            let unlocked = lock(c, "pg_advisory_unlock");
+            let applied = applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+            unlocked?;
+            applied
+        }
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+            .iter()
+            .map(|v| v.to_string())
+            .collect(),
+    };
+    Ok(applied)
 }
 
 /// One migrated connection for a one-off command of the shell (`erratum
@@ -250,3 +355,62 @@ pub fn now() -> chrono::NaiveDateTime {
 }
 
 use chrono::Timelike;
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind as K, Error};
+
+    fn db(kind: K, message: &str) -> Error {
+        Error::DatabaseError(kind, Box::new(message.to_string()))
+    }
+
+    #[test]
+    fn connection_trouble_is_unavailable_and_request_faults_are_not() {
+        for e in [
+            db(
+                K::ClosedConnection,
+                "server closed the connection unexpectedly",
+            ),
+            db(K::SerializationFailure, "could not serialize access"),
+            db(
+                K::ReadOnlyTransaction,
+                "cannot execute INSERT in a read-only transaction",
+            ),
+            db(
+                K::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            db(K::Unknown, "FATAL: the database system is shutting down"),
+            db(K::Unknown, "the database system is starting up"),
+            db(K::Unknown, "deadlock detected"),
+            db(K::Unknown, "database is locked"),
+            Error::BrokenTransactionManager,
+        ] {
+            assert!(super::is_unavailable(&e), "{e}");
+        }
+        for e in [
+            db(
+                K::UniqueViolation,
+                "duplicate key value violates unique constraint",
+            ),
+            db(K::Unknown, "syntax error at or near \"SELEC\""),
+            Error::NotFound,
+        ] {
+            assert!(!super::is_unavailable(&e), "{e}");
+        }
+        assert_eq!(
+            super::with_connect_timeout("postgres://u@h/db", 5),
+            "postgres://u@h/db?connect_timeout=5"
+        );
+        assert_eq!(
+            super::with_connect_timeout("postgres://u@h/db?sslmode=disable", 3),
+            "postgres://u@h/db?sslmode=disable&connect_timeout=3"
+        );
+        let kept = "postgres://u@h/db?connect_timeout=9";
+        assert_eq!(super::with_connect_timeout(kept, 3), kept);
+        assert_eq!(
+            super::with_connect_timeout("sqlite://x.db", 3),
+            "sqlite://x.db"
+        );
+    }
+}

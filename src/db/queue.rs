@@ -125,6 +125,7 @@ pub struct QueuePage {
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
     /// The time priorities and `overdue` are computed at (the first page's).
+    #[serde(with = "crate::domain::utc")]
     pub as_of: NaiveDateTime,
 }
 

@@ -53,6 +53,7 @@ fn reporter_key(email: &str) -> String {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HeldReport {
     pub reference: String,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
     pub article_external_id: String,
     pub article_title: String,
@@ -80,7 +81,9 @@ pub struct HeldEmail {
     /// `pending`, `sent`, `dead`, `skipped`.
     pub status: String,
     pub language: String,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::domain::utc::option")]
     pub sent_at: Option<NaiveDateTime>,
     /// What the email was written from.
     #[schema(value_type = Object)]
@@ -93,6 +96,7 @@ pub struct HeldSuppression {
     /// `unsubscribed` or `bounce`.
     pub reason: String,
     pub detail: Option<String>,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -102,7 +106,9 @@ pub struct HeldRequest {
     pub id: String,
     pub report_reference: String,
     pub kind: RequestKind,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::domain::utc::option")]
     pub handled_at: Option<NaiveDateTime>,
 }
 
@@ -110,6 +116,7 @@ pub struct HeldRequest {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SubjectExport {
     pub email: String,
+    #[serde(with = "crate::domain::utc")]
     pub generated_at: NaiveDateTime,
     pub reports: Vec<HeldReport>,
     pub emails: Vec<HeldEmail>,
@@ -389,7 +396,9 @@ pub fn erase(
 pub struct SubjectRequest {
     pub id: String,
     pub kind: RequestKind,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
+    #[serde(with = "crate::domain::utc::option")]
     pub handled_at: Option<NaiveDateTime>,
     pub report_reference: String,
     /// The address to answer with `erratum subject export|erase`; null when

@@ -10,8 +10,6 @@
 //!
 //! One writer also means SQLite never sees two writers fight for its lock.
 
-use std::time::Duration;
-
 use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -84,11 +82,18 @@ fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usiz
                 Err(_) => break,
             }
         }
-        let mut conn = match get_conn(&pool) {
+        // One bounded wait (the pool's connection timeout, during which r2d2
+        // keeps trying to open connections): that rides over a short restart,
+        // and a longer outage answers 503 within about that time.
+        let mut conn = match pool.get() {
             Ok(c) => c,
             Err(e) => {
-                // Jobs must still answer: run each against nothing and fail them.
-                for job in batch {
+                // Dropping a job drops its reply sender: its handler answers
+                // 503 (`DbError::Unavailable`). Jobs queued meanwhile have
+                // waited as long already: fail them now too rather than make
+                // each wait once more behind the next attempt.
+                drop(batch);
+                while let Ok(job) = rx.try_recv() {
                     drop(job);
                 }
                 tracing::error!(error = %e, "writer has no database connection");
@@ -129,27 +134,13 @@ fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usiz
     }
 }
 
-fn get_conn(pool: &Pool) -> Result<super::PooledConn, String> {
-    // A short retry rides over a database restart without failing the batch.
-    let mut last = String::new();
-    for attempt in 0..3 {
-        match pool.get() {
-            Ok(c) => return Ok(c),
-            Err(e) => {
-                last = e.to_string();
-                std::thread::sleep(Duration::from_millis(200 * (attempt + 1)));
-            }
-        }
-    }
-    Err(last)
-}
-
 #[cfg(test)]
 mod tests {
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
 
     use super::*;
+    use std::time::Duration;
 
     #[derive(QueryableByName)]
     struct N {

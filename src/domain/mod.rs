@@ -13,4 +13,5 @@ pub mod segment;
 mod sql;
 pub mod subject;
 pub mod text;
+pub mod utc;
 pub mod workflow;

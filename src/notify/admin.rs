@@ -25,11 +25,15 @@ pub struct OutboxEntry {
     pub case_id: Option<String>,
     pub message_id: String,
     pub attempts: i32,
+    #[serde(with = "crate::domain::utc")]
     pub next_attempt_at: NaiveDateTime,
     pub last_error: Option<String>,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
     /// The last change: for a dead email, its last try.
+    #[serde(with = "crate::domain::utc")]
     pub updated_at: NaiveDateTime,
+    #[serde(with = "crate::domain::utc::option")]
     pub sent_at: Option<NaiveDateTime>,
 }
 

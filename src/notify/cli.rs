@@ -96,20 +96,24 @@ pub async fn list(settings: Settings, dead: bool, limit: i64) -> anyhow::Result<
         super::admin::list(&mut *pool.get()?, &q).map_err(|p| anyhow::anyhow!("{}", p.detail))
     })
     .await?;
+    // Written as one block and a closed pipe is not an error: `erratum
+    // outbox list | head -1` must end quietly, and println! panics on EPIPE.
+    use std::fmt::Write as _;
     let c = &list.counts;
-    println!(
-        "{} pending, {} sent, {} dead, {} skipped",
+    let mut out = format!(
+        "{} pending, {} sent, {} dead, {} skipped\n",
         c.pending, c.sent, c.dead, c.skipped
     );
-    if list.entries.is_empty() {
-        return Ok(());
+    if !list.entries.is_empty() {
+        let _ = writeln!(
+            out,
+            "{:<36}  {:<14}  {:<7}  {:>5}  {:<19}  {:<24}  ERROR",
+            "ID", "KIND", "STATUS", "TRIES", "CREATED (UTC)", "TO"
+        );
     }
-    println!(
-        "{:<36}  {:<14}  {:<7}  {:>5}  {:<19}  {:<24}  ERROR",
-        "ID", "KIND", "STATUS", "TRIES", "CREATED (UTC)", "TO"
-    );
     for e in list.entries {
-        println!(
+        let _ = writeln!(
+            out,
             "{:<36}  {:<14}  {:<7}  {:>5}  {:<19}  {:<24}  {}",
             e.id,
             e.kind,
@@ -120,7 +124,21 @@ pub async fn list(settings: Settings, dead: bool, limit: i64) -> anyhow::Result<
             e.last_error.unwrap_or_default()
         );
     }
-    Ok(())
+    write_stdout(&out)
+}
+
+/// Write to standard output; a reader that went away (EPIPE) ends the
+/// output, as for any Unix tool, instead of failing the command.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 pub async fn retry(settings: Settings, id: Option<String>, all_dead: bool) -> anyhow::Result<()> {

@@ -25,6 +25,7 @@ pub struct LoginAnswer {
     /// Send it as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE made
     /// with the session cookie.
     pub csrf_token: String,
+    #[serde(with = "crate::domain::utc")]
     pub expires_at: NaiveDateTime,
 }
 
@@ -97,6 +98,7 @@ pub struct Me {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csrf_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(with = "crate::domain::utc::option")]
     pub expires_at: Option<NaiveDateTime>,
 }
 

@@ -1,5 +1,5 @@
-//! Managing editor accounts (admins), and the staff list every editor needs
-//! to assign cases.
+//! Managing editor accounts (admins only, listing them included; the case
+//! page names who a case can be assigned to).
 
 use actix_web::{HttpResponse, web};
 
@@ -14,6 +14,7 @@ use crate::error::Problem;
     responses(
         (status = 200, description = "The accounts", body = Vec<EditorView>),
         (status = 401, description = "Not authenticated", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     editor: CurrentEditor,

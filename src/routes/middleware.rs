@@ -60,6 +60,58 @@ pub async fn request_id_and_log(
     Ok(res)
 }
 
+/// Guard `GET /metrics` (served by the Prometheus middleware, inside this
+/// one): with `metrics.token` set, only a request bearing it; without, only
+/// clients on this machine. Request counts per route and the outbox's
+/// figures are not for the public.
+pub async fn guard_metrics(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, Error> {
+    if req.path() != "/metrics" {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let settings = req
+        .app_data::<actix_web::web::Data<crate::app::AppState>>()
+        .map(|s| {
+            (
+                s.settings.metrics.token.clone(),
+                s.settings.server.trusted_proxies.clone(),
+            )
+        });
+    let refused = match settings {
+        None => Some(Problem::forbidden("Metrics are not available.")),
+        Some((token, _)) if !token.is_empty() => {
+            let given = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim);
+            match given {
+                Some(given) if crate::auth::secret::same_secret(given, &token) => None,
+                _ => Some(Problem::unauthorized(
+                    "Send the metrics token as Authorization: Bearer <token>.",
+                )),
+            }
+        }
+        Some((_, trusted)) => {
+            let ip = crate::auth::client_ip(req.request(), &trusted);
+            (!ip.is_loopback()).then(|| {
+                Problem::forbidden(
+                    "Metrics are served to this machine only, or with metrics.token.",
+                )
+            })
+        }
+    };
+    match refused {
+        Some(problem) => Ok(req
+            .into_response(problem.error_response())
+            .map_into_right_body()),
+        None => Ok(next.call(req).await?.map_into_left_body()),
+    }
+}
+
 /// For `ErrorHandlers::default_handler`: any error response that is not
 /// already problem+json (unknown route, wrong method, extractor errors from
 /// actix itself) is rewritten into one, keeping its status.

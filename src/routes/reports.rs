@@ -85,11 +85,14 @@ pub async fn submit(
     responses(
         (status = 200, description = "The report's status", body = ReportStatus),
         (status = 404, description = "Unknown token", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "Too many lookups from this address (intake.rate_limit.status_per_ip_per_minute); see Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn status(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let status = intake::status(&state, path.into_inner()).await?;
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+    let status = intake::status_for(&state, ip, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(status))
 }

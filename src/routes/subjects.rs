@@ -150,8 +150,10 @@ pub async fn file(
 pub struct PublicRequest {
     pub id: String,
     pub kind: subjects::RequestKind,
+    #[serde(with = "crate::domain::utc")]
     pub created_at: chrono::NaiveDateTime,
     /// When an admin answered it.
+    #[serde(with = "crate::domain::utc::option")]
     pub handled_at: Option<chrono::NaiveDateTime>,
     pub report_reference: String,
 }

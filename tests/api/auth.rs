@@ -565,16 +565,14 @@ async fn admins_manage_accounts(b: Backend) {
     assert_eq!(status, 422);
     assert_eq!(p["errors"].as_array().unwrap().len(), 3, "{p}");
 
-    // Everyone sees the staff list (to assign cases); only admins see addresses.
-    let (_, list) = e.get("/api/v1/editors").await;
+    // The account list is an admin's (issue 12, item 8): an editor is
+    // refused; the case page names the possible assignees instead.
+    let (status, p) = e.get("/api/v1/editors").await;
+    assert_eq!(status, 403, "{p}");
+    assert_eq!(p["code"], "forbidden");
+    let (status, list) = a.get("/api/v1/editors").await;
+    assert_eq!(status, 200);
     assert_eq!(list.as_array().unwrap().len(), 3);
-    assert!(
-        list.as_array()
-            .unwrap()
-            .iter()
-            .all(|x| x.get("email").is_none())
-    );
-    let (_, list) = a.get("/api/v1/editors").await;
     assert!(
         list.as_array()
             .unwrap()

@@ -168,3 +168,25 @@ fn version_and_help() {
         assert!(help.contains(cmd), "{help}");
     }
 }
+
+/// `erratum outbox list | head -1`: a reader that closes the pipe ends the
+/// listing quietly (it panicked on EPIPE).
+#[test]
+fn outbox_list_into_a_closed_pipe_ends_quietly() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let out = erratum(dir.path()).arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut child = erratum(dir.path())
+        .args(["outbox", "list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the command writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}

@@ -30,6 +30,10 @@ fn start(database_url: &str, workdir: &std::path::Path) -> (Child, String) {
             "ERRATUM__INTAKE__RATE_LIMIT__PER_SENTENCE_PER_HOUR",
             "100000",
         )
+        .env(
+            "ERRATUM__INTAKE__RATE_LIMIT__STATUS_PER_IP_PER_MINUTE",
+            "100000",
+        )
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

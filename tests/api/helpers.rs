@@ -44,7 +44,7 @@ pub fn postgres_enabled() -> bool {
 }
 
 /// Replace the database name in a PostgreSQL URL.
-fn with_database(url: &str, db: &str) -> String {
+pub fn with_database(url: &str, db: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
         None => (url, String::new()),
@@ -284,6 +284,7 @@ per_ip_per_minute = 10000
 per_ip_per_day = 10000
 per_article_per_minute = 10000
 per_sentence_per_hour = 10000
+status_per_ip_per_minute = 10000
 [log]
 level = "warn"
 "#

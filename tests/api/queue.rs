@@ -350,16 +350,10 @@ async fn items_carry_what_triage_needs(b: Backend) {
     assert_eq!(item["assignee"]["id"], ed.id.as_str());
     assert!(item["first_reported_at"].as_str() <= item["last_reported_at"].as_str());
     // Due at the earliest target: the factual error's 4 hours.
-    let first = chrono::NaiveDateTime::parse_from_str(
-        item["first_reported_at"].as_str().unwrap(),
-        "%Y-%m-%dT%H:%M:%S%.f",
-    )
-    .unwrap();
-    let due = chrono::NaiveDateTime::parse_from_str(
-        item["due_at"].as_str().unwrap(),
-        "%Y-%m-%dT%H:%M:%S%.f",
-    )
-    .unwrap();
+    // RFC 3339 with the offset (issue 12, item 6).
+    let first =
+        chrono::DateTime::parse_from_rfc3339(item["first_reported_at"].as_str().unwrap()).unwrap();
+    let due = chrono::DateTime::parse_from_rfc3339(item["due_at"].as_str().unwrap()).unwrap();
     let hours = (due - first).num_minutes() as f64 / 60.0;
     assert!((3.9..=4.0).contains(&hours), "{hours}");
     assert_eq!(item["overdue"], false);

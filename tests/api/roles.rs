@@ -114,7 +114,12 @@ fn expected(ep: Ep, who: Who) -> u16 {
             200
         }
         _ if anonymous => 401,
-        Ep::Me | Ep::Queue | Ep::CaseGet | Ep::EditorsList | Ep::TokensList => 200,
+        Ep::Me | Ep::Queue | Ep::CaseGet | Ep::TokensList => 200,
+        // The account list (with addresses) is the admins' (issue 12, item 8).
+        Ep::EditorsList => match who {
+            Admin => 200,
+            _ => 403,
+        },
         // Everyone signed in has notification settings of their own.
         Ep::PrefsGet | Ep::PrefsPut => 200,
         // The outbox is the admins'; an unknown row is a 404 once allowed.

@@ -63,9 +63,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
 /// `2025-10-03T14:05:09.123` → `2025-10-03 14:05 UTC`. The page's script
 /// rewrites `<time>` elements in the reader's local time zone.
 fn format_datetime(value: String) -> String {
-    match chrono::NaiveDateTime::parse_from_str(&value, "%Y-%m-%dT%H:%M:%S%.f") {
-        Ok(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
-        Err(_) => value,
+    // Views serialise times as RFC 3339 with `Z` (`domain::utc`).
+    match crate::domain::utc::parse(&value) {
+        Some(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        None => value,
     }
 }
 

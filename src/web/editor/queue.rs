@@ -89,7 +89,7 @@ pub async fn page(
         .map(|f| f.into_inner())
         .unwrap_or_default();
     let (result, counts) = queue::page_with_counts(&state, editor.actor().clone(), &query).await?;
-    let staff = accounts::list_editors(&state, editor.actor()).await?;
+    let staff = accounts::staff_names(&state, editor.actor()).await?;
     let lang = page::lang_of(&editor);
     let status_now = query_value(&query, "status").unwrap_or("");
     let mut chips: Vec<Value> = Vec::new();

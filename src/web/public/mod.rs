@@ -126,11 +126,18 @@ fn error_page(problem: &Problem, audience: Audience) -> HttpResponse {
     let ctx = minijinja::context! {
         status => status.as_u16(), title_fr, detail_fr, title_en, detail_en,
     };
-    match render("error.html", ctx) {
+    let mut res = match render("error.html", ctx) {
         Ok(body) => html(status, body, audience),
         // The error page itself failed: answer the status with plain text.
         Err(_) => HttpResponse::build(status)
             .content_type("text/plain; charset=utf-8")
             .body(status.canonical_reason().unwrap_or("Error")),
+    };
+    // A 429 or 503 page tells browsers and crawlers when to come back, as
+    // the API's problems do.
+    if let Some(secs) = problem.retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
+    res
 }

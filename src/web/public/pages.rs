@@ -3,7 +3,7 @@
 //! the right status instead.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::{Audience, dates, error_page, html, render};
@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::app::articles::{self, ArticlePage};
 use crate::app::corrections::{self as corrections_app, ArticleCorrections};
 use crate::app::intake;
+use crate::auth::client_ip;
 use crate::domain::article::{ExternalId, Language};
 use crate::domain::workflow::Resolution;
 use crate::error::{ErrorCode, Problem};
@@ -271,14 +272,23 @@ struct ArticleLink {
         (status = 200, description = "The report's status, resolution and published correction", body = String, content_type = "text/html"),
         (status = 404, description = "Unknown token", body = String, content_type = "text/html"),
     ))]
-pub async fn status(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
-    status_page(&state, path.into_inner())
+pub async fn status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+    status_page(&state, ip, path.into_inner())
         .await
         .unwrap_or_else(|p| error_page(&p, Audience::Private))
 }
 
-async fn status_page(state: &AppState, token: String) -> Result<HttpResponse, Problem> {
-    let s = intake::status(state, token.clone()).await?;
+async fn status_page(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    token: String,
+) -> Result<HttpResponse, Problem> {
+    let s = intake::status_for(state, ip, token.clone()).await?;
     let lang = s.language.as_str();
     let ctx = minijinja::context! {
         lang,

@@ -20,7 +20,9 @@ pub async fn submit(
     payload: web::Payload,
 ) -> HttpResponse {
     let token = path.into_inner();
+    let ip = crate::auth::client_ip(&req, &state.settings.server.trusted_proxies);
     let filed = async {
+        intake::count_status_lookup(&state, ip)?;
         let mut inner = payload.into_inner();
         let body = crate::web::editor::session::read_form(&req, &mut inner).await?;
         let kind = crate::web::editor::session::field(&body, "kind").unwrap_or_default();
@@ -38,14 +40,23 @@ pub async fn submit(
 }
 
 /// GET /r/{token}/data-requests
-pub async fn page(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
-    shown(&state, path.into_inner())
+pub async fn page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let ip = crate::auth::client_ip(&req, &state.settings.server.trusted_proxies);
+    shown(&state, ip, path.into_inner())
         .await
         .unwrap_or_else(|p| error_page(&p, Audience::Private))
 }
 
-async fn shown(state: &AppState, token: String) -> Result<HttpResponse, Problem> {
-    let status = intake::status(state, token.clone()).await?;
+async fn shown(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    token: String,
+) -> Result<HttpResponse, Problem> {
+    let status = intake::status_for(state, ip, token.clone()).await?;
     let lang = status.language.as_str();
     let requests = subjects::for_token(state, token.clone()).await?;
     let requests: Vec<minijinja::Value> = requests
