@@ -20,6 +20,7 @@ pub mod health;
 pub mod intake;
 pub mod notifications;
 pub mod queue;
+pub mod stats;
 pub mod subjects;
 
 pub use crate::state::AppState;

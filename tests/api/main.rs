@@ -36,6 +36,7 @@ mod roles;
 mod schema;
 mod segment;
 mod staff;
+mod stats;
 mod subjects;
 mod web;
 mod workflow;
