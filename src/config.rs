@@ -334,7 +334,10 @@ impl Settings {
         let t = &self.transparency;
         for (key, value) in [
             ("transparency.organization_url", &t.organization_url),
-            ("transparency.corrections_policy_url", &t.corrections_policy_url),
+            (
+                "transparency.corrections_policy_url",
+                &t.corrections_policy_url,
+            ),
             (
                 "transparency.actionable_feedback_policy_url",
                 &t.actionable_feedback_policy_url,

@@ -368,10 +368,7 @@ pub fn configure(
             .route(web::post().to(subject_requests::submit)),
     );
     t.page("/corrections", web::route().to(pages::pages::corrections));
-    t.page(
-        "/transparency",
-        web::route().to(pages::transparency::page),
-    );
+    t.page("/transparency", web::route().to(pages::transparency::page));
 
     // The editors' pages, under one scope with their security headers.
     let editor: Vec<(Method, &str, Route)> = vec![

@@ -15,8 +15,8 @@ use crate::db::stats::{self as store, Scope};
 use crate::db::{DbConn, now};
 use crate::domain::actor::Actor;
 use crate::domain::report::Category;
-use crate::domain::workflow::{Resolution, Status};
 use crate::domain::text::clean;
+use crate::domain::workflow::{Resolution, Status};
 use crate::error::{FieldError, Problem};
 
 /// The periods the dashboard offers, in days.
@@ -325,7 +325,10 @@ pub fn compute(conn: &mut DbConn, p: &Period, at: NaiveDateTime) -> Result<Stats
     };
     let time_to_decision = Times::of(seconds(&spans));
     let time_to_correction = Times::of(seconds(&store::correction_spans(conn, &s)?));
-    let bounds: Vec<Duration> = BACKLOG_AGES.iter().map(|(_, d)| Duration::days(*d)).collect();
+    let bounds: Vec<Duration> = BACKLOG_AGES
+        .iter()
+        .map(|(_, d)| Duration::days(*d))
+        .collect();
     let counts = store::backlog(conn, &p.desk, at, &bounds)?;
     let backlog = BACKLOG_AGES
         .iter()
@@ -384,9 +387,7 @@ pub fn compute(conn: &mut DbConn, p: &Period, at: NaiveDateTime) -> Result<Stats
 pub async fn dashboard(state: &AppState, _actor: Actor, q: &StatsQuery) -> Result<Stats, Problem> {
     let at = now();
     let period = parse(q, at.date())?;
-    state
-        .read(move |conn| compute(conn, &period, at))
-        .await
+    state.read(move |conn| compute(conn, &period, at)).await
 }
 
 /// The CSV tables of the dashboard.
@@ -555,8 +556,7 @@ pub struct Transparency {
 }
 
 fn month_start(d: NaiveDate) -> NaiveDate {
-    NaiveDate::from_ymd_opt(chrono::Datelike::year(&d), chrono::Datelike::month(&d), 1)
-        .unwrap_or(d)
+    NaiveDate::from_ymd_opt(chrono::Datelike::year(&d), chrono::Datelike::month(&d), 1).unwrap_or(d)
 }
 
 /// The public figures of the last `PUBLIC_MONTHS` months up to `at`.
@@ -646,7 +646,10 @@ pub fn organization_json_ld(state: &AppState) -> serde_json::Value {
     });
     for (key, value) in [
         ("correctionsPolicy", &t.corrections_policy_url),
-        ("actionableFeedbackPolicy", &t.actionable_feedback_policy_url),
+        (
+            "actionableFeedbackPolicy",
+            &t.actionable_feedback_policy_url,
+        ),
         ("publishingPrinciples", &t.publishing_principles_url),
     ] {
         if !value.is_empty() {
@@ -729,7 +732,9 @@ impl CaseMetrics {
             self.open
                 .with_label_values(&[status.as_str(), desk.as_str()])
                 .add(n);
-            self.overdue.with_label_values(&[desk.as_str()]).add(overdue);
+            self.overdue
+                .with_label_values(&[desk.as_str()])
+                .add(overdue);
         }
         if let Ok(mut h) = self.decision.lock() {
             *h = histogram;

@@ -147,7 +147,10 @@ pub fn decisions(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<(Resolution, i64)
 }
 
 /// Each case decided in the period: (first report, decision, due time).
-pub fn decided_spans(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>> {
+pub fn decided_spans(
+    conn: &mut DbConn,
+    s: &Scope,
+) -> DbResult<Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>> {
     let q = format!(
         "SELECT c.first_reported_at AS start, c.resolved_at AS \"end\", c.due_at AS due \
          FROM cases c \
@@ -160,7 +163,10 @@ pub fn decided_spans(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<(NaiveDateTim
 
 /// Each correction published in the period: (its case's first report, the
 /// publication; the due time as third).
-pub fn correction_spans(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>> {
+pub fn correction_spans(
+    conn: &mut DbConn,
+    s: &Scope,
+) -> DbResult<Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>> {
     let q = format!(
         "SELECT c.first_reported_at AS start, k.published_at AS \"end\", c.due_at AS due \
          FROM corrections k JOIN cases c ON c.id = k.case_id \
@@ -170,7 +176,11 @@ pub fn correction_spans(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<(NaiveDate
     spans(conn, &q, s)
 }
 
-fn spans(conn: &mut DbConn, query: &str, s: &Scope) -> DbResult<Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>> {
+fn spans(
+    conn: &mut DbConn,
+    query: &str,
+    s: &Scope,
+) -> DbResult<Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>> {
     let q = sql(conn, query);
     Ok(diesel::sql_query(q)
         .bind::<Timestamp, _>(s.from)
@@ -249,7 +259,10 @@ pub fn backlog(
     // One count per bucket: each a range on the open cases' first report.
     let mut out = Vec::with_capacity(bounds.len() + 1);
     let mut newer = now + chrono::Duration::days(36500);
-    for b in bounds.iter().chain(std::iter::once(&chrono::Duration::days(365 * 1000))) {
+    for b in bounds
+        .iter()
+        .chain(std::iter::once(&chrono::Duration::days(365 * 1000)))
+    {
         let older = now - *b;
         let mut q = cases::table
             .filter(cases::status.eq_any(Status::OPEN))

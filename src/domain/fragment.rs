@@ -81,7 +81,12 @@ pub fn for_sentence(url: &str, sentences: &[String], index: usize) -> String {
     }
     let before = index.checked_sub(1).and_then(|i| sentences.get(i));
     let after = sentences.get(index + 1);
-    link(url, exact, before.map(String::as_str), after.map(String::as_str))
+    link(
+        url,
+        exact,
+        before.map(String::as_str),
+        after.map(String::as_str),
+    )
 }
 
 /// `url` with a text fragment for a reader's quote and the text the reader
@@ -112,7 +117,12 @@ mod tests {
     #[test]
     fn plain_quote_is_encoded() {
         assert_eq!(
-            link("https://n.example/a", "Le 3 octobre, à Paris-Nord.", None, None),
+            link(
+                "https://n.example/a",
+                "Le 3 octobre, à Paris-Nord.",
+                None,
+                None
+            ),
             "https://n.example/a#:~:text=Le%203%20octobre%2C%20%C3%A0%20Paris%2DNord."
         );
     }
@@ -127,10 +137,15 @@ mod tests {
 
     #[test]
     fn context_only_when_the_sentence_repeats() {
-        let s: Vec<String> = ["Il pleut.", "Rien de neuf ici.", "Il pleut.", "Fin du texte ici."]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let s: Vec<String> = [
+            "Il pleut.",
+            "Rien de neuf ici.",
+            "Il pleut.",
+            "Fin du texte ici.",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(
             for_sentence("u", &s, 1),
             "u#:~:text=Rien%20de%20neuf%20ici."
@@ -139,13 +154,22 @@ mod tests {
             for_sentence("u", &s, 2),
             "u#:~:text=de%20neuf%20ici.-,Il%20pleut.,-Fin%20du%20texte"
         );
-        assert_eq!(for_sentence("u", &s, 0), "u#:~:text=Il%20pleut.,-Rien%20de%20neuf");
+        assert_eq!(
+            for_sentence("u", &s, 0),
+            "u#:~:text=Il%20pleut.,-Rien%20de%20neuf"
+        );
     }
 
     #[test]
     fn quotes_take_the_readers_context_when_repeated() {
         assert_eq!(
-            for_quote("u", "le 3", Some("a b c d"), Some("e f g h"), Some("le 3 et le 3")),
+            for_quote(
+                "u",
+                "le 3",
+                Some("a b c d"),
+                Some("e f g h"),
+                Some("le 3 et le 3")
+            ),
             "u#:~:text=b%20c%20d-,le%203,-e%20f%20g"
         );
         assert_eq!(

@@ -67,10 +67,7 @@ pub async fn csv(
     };
     let s = stats::dashboard(&state, editor.actor().clone(), &asked).await?;
     let body = stats::csv(&s, table).unwrap_or_default();
-    let name = format!(
-        "erratum-{table}-{}-{}.csv",
-        s.period.from, s.period.to
-    );
+    let name = format!("erratum-{table}-{}-{}.csv", s.period.from, s.period.to);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((

@@ -142,7 +142,11 @@ fn history(now: NaiveDateTime) -> Vec<Seed> {
 }
 
 fn desk_of(s: &Seed) -> &'static str {
-    if s.article == "pol" { "politics" } else { "sport" }
+    if s.article == "pol" {
+        "politics"
+    } else {
+        "sport"
+    }
 }
 
 /// Make the history through the API, then set its times in the database.
@@ -215,7 +219,13 @@ fn rank(mut v: Vec<i64>, p: f64) -> Value {
 }
 
 /// What every figure should be for `[from, to]` and `desk`, from the seeds.
-fn expected(seeds: &[Seed], from: NaiveDate, to: NaiveDate, desk: Option<&str>, now: NaiveDateTime) -> Value {
+fn expected(
+    seeds: &[Seed],
+    from: NaiveDate,
+    to: NaiveDate,
+    desk: Option<&str>,
+    now: NaiveDateTime,
+) -> Value {
     let (lo, hi) = (midnight(from), midnight(to) + Duration::days(1));
     let inside = |t: NaiveDateTime| t >= lo && t < hi;
     let mine: Vec<&Seed> = seeds
@@ -237,7 +247,15 @@ fn expected(seeds: &[Seed], from: NaiveDate, to: NaiveDate, desk: Option<&str>, 
         .iter()
         .filter(|s| s.decided.is_some_and(|d| inside(d.1)))
         .collect();
-    let resolutions = ["corrected", "clarified", "updated", "no_change", "rejected", "duplicate", "spam"];
+    let resolutions = [
+        "corrected",
+        "clarified",
+        "updated",
+        "no_change",
+        "rejected",
+        "duplicate",
+        "spam",
+    ];
     let decisions: Vec<Value> = resolutions
         .iter()
         .map(|r| json!({"resolution": r, "cases": decided.iter().filter(|s| s.decided.unwrap().0 == *r).count()}))
@@ -249,15 +267,27 @@ fn expected(seeds: &[Seed], from: NaiveDate, to: NaiveDate, desk: Option<&str>, 
         .filter(|s| matches!(s.decided.unwrap().0, "corrected" | "clarified" | "updated"))
         .map(|s| secs(s))
         .collect();
-    let on_time = decided.iter().filter(|s| s.decided.unwrap().1 <= s.due).count() as i64;
+    let on_time = decided
+        .iter()
+        .filter(|s| s.decided.unwrap().1 <= s.due)
+        .count() as i64;
     let n = decided.len() as i64;
     let open: Vec<&&Seed> = mine.iter().filter(|s| s.decided.is_none()).collect();
     let ages = [1, 3, 7, 30];
     let mut backlog = Vec::new();
-    let names = ["under_1_day", "1_to_3_days", "3_to_7_days", "7_to_30_days", "over_30_days"];
+    let names = [
+        "under_1_day",
+        "1_to_3_days",
+        "3_to_7_days",
+        "7_to_30_days",
+        "over_30_days",
+    ];
     let mut newer = Duration::zero();
     for (i, name) in names.iter().enumerate() {
-        let older = ages.get(i).map(|d| Duration::days(*d)).unwrap_or(Duration::days(365_000));
+        let older = ages
+            .get(i)
+            .map(|d| Duration::days(*d))
+            .unwrap_or(Duration::days(365_000));
         let c = open
             .iter()
             .filter(|s| now - s.first >= newer && now - s.first < older)
@@ -265,7 +295,16 @@ fn expected(seeds: &[Seed], from: NaiveDate, to: NaiveDate, desk: Option<&str>, 
         backlog.push(json!({"age": name, "cases": c}));
         newer = older;
     }
-    let categories = ["factual_error", "typo", "outdated", "misleading", "missing_context", "translation", "broken_link", "other"];
+    let categories = [
+        "factual_error",
+        "typo",
+        "outdated",
+        "misleading",
+        "missing_context",
+        "translation",
+        "broken_link",
+        "other",
+    ];
     let in_period: Vec<&&Seed> = mine.iter().filter(|s| inside(s.first)).collect();
     let cats: Vec<Value> = categories
         .iter()
@@ -303,12 +342,7 @@ fn expected(seeds: &[Seed], from: NaiveDate, to: NaiveDate, desk: Option<&str>, 
 
 /// A GET with the session's cookies: status, content type and body.
 async fn text(app: &TestApp, s: &Session, path: &str) -> (u16, String, String) {
-    let r = s
-        .client
-        .get(app.url(path))
-        .send()
-        .await
-        .unwrap();
+    let r = s.client.get(app.url(path)).send().await.unwrap();
     let status = r.status().as_u16();
     let ct = r
         .headers()
@@ -352,8 +386,16 @@ async fn every_figure_has_its_known_answer(b: Backend) {
     for (query, from, desk) in [
         ("period=30", today - Duration::days(29), None),
         ("period=7", today - Duration::days(6), None),
-        ("period=90&desk=politics", today - Duration::days(89), Some("politics")),
-        ("period=30&desk=sport", today - Duration::days(29), Some("sport")),
+        (
+            "period=90&desk=politics",
+            today - Duration::days(89),
+            Some("politics"),
+        ),
+        (
+            "period=30&desk=sport",
+            today - Duration::days(29),
+            Some("sport"),
+        ),
     ] {
         let (status, got) = s.get(&format!("/api/v1/stats?{query}")).await;
         assert_eq!(status, 200, "{query}: {got}");
@@ -363,7 +405,8 @@ async fn every_figure_has_its_known_answer(b: Backend) {
         }
 
         // The CSV tables say the same.
-        let (status, ct, csv) = text(&app, &s, &format!("/api/v1/stats.csv?table=daily&{query}")).await;
+        let (status, ct, csv) =
+            text(&app, &s, &format!("/api/v1/stats.csv?table=daily&{query}")).await;
         assert_eq!(status, 200);
         assert!(ct.starts_with("text/csv"), "{ct}");
         let rows = csv_rows(&csv);
@@ -376,21 +419,42 @@ async fn every_figure_has_its_known_answer(b: Backend) {
         }
         let (_, _, csv) = text(&app, &s, &format!("/api/v1/stats.csv?table=times&{query}")).await;
         let rows = csv_rows(&csv);
-        for (row, key) in rows[1..].iter().zip(["time_to_decision", "time_to_correction"]) {
+        for (row, key) in rows[1..]
+            .iter()
+            .zip(["time_to_decision", "time_to_correction"])
+        {
             assert_eq!(row[0], key);
             assert_eq!(row[1], want[key]["count"].to_string());
             for (cell, k) in row[2..].iter().zip(["median_seconds", "p90_seconds"]) {
                 let w = &want[key][k];
-                assert_eq!(cell, &if w.is_null() { String::new() } else { w.to_string() }, "{query} {key} {k}");
+                assert_eq!(
+                    cell,
+                    &if w.is_null() {
+                        String::new()
+                    } else {
+                        w.to_string()
+                    },
+                    "{query} {key} {k}"
+                );
             }
         }
-        let (_, _, csv) = text(&app, &s, &format!("/api/v1/stats.csv?table=decisions&{query}")).await;
+        let (_, _, csv) = text(
+            &app,
+            &s,
+            &format!("/api/v1/stats.csv?table=decisions&{query}"),
+        )
+        .await;
         let rows = csv_rows(&csv);
         for (row, d) in rows[1..].iter().zip(want["decisions"].as_array().unwrap()) {
             assert_eq!(row[0], d["resolution"].as_str().unwrap());
             assert_eq!(row[1], d["cases"].to_string());
         }
-        let (_, _, csv) = text(&app, &s, &format!("/api/v1/stats.csv?table=on_time&{query}")).await;
+        let (_, _, csv) = text(
+            &app,
+            &s,
+            &format!("/api/v1/stats.csv?table=on_time&{query}"),
+        )
+        .await;
         let rows = csv_rows(&csv);
         assert_eq!(rows[1][0], want["on_time"]["decided"].to_string());
         assert_eq!(rows[1][1], want["on_time"]["on_time"].to_string());
@@ -422,7 +486,10 @@ async fn every_figure_has_its_known_answer(b: Backend) {
             .map(|d| d["cases"].as_i64().unwrap())
             .collect();
         assert_eq!(backlog, want_backlog);
-        let cats: Vec<i64> = bars(&html, "chart-categories").iter().map(|b| b.1).collect();
+        let cats: Vec<i64> = bars(&html, "chart-categories")
+            .iter()
+            .map(|b| b.1)
+            .collect();
         let want_cats: Vec<i64> = want["categories"]
             .as_array()
             .unwrap()
@@ -434,8 +501,18 @@ async fn every_figure_has_its_known_answer(b: Backend) {
             let row = &html[html.find(&format!("data-measure=\"{key}\"")).unwrap()..];
             for k in ["median_seconds", "p90_seconds"] {
                 let w = &want[key][k];
-                let cell = format!("data-seconds=\"{}\"", if w.is_null() { String::new() } else { w.to_string() });
-                assert!(row[..row.find("</tr>").unwrap()].contains(&cell), "{query} {key} {k}");
+                let cell = format!(
+                    "data-seconds=\"{}\"",
+                    if w.is_null() {
+                        String::new()
+                    } else {
+                        w.to_string()
+                    }
+                );
+                assert!(
+                    row[..row.find("</tr>").unwrap()].contains(&cell),
+                    "{query} {key} {k}"
+                );
             }
         }
         assert!(html.contains(&format!("data-on-time=\"{}\"", want["on_time"]["on_time"])));
@@ -460,13 +537,33 @@ async fn empty_periods_have_no_medians(b: Backend) {
     let (status, got) = s.get("/api/v1/stats?from=2001-01-01&to=2001-01-31").await;
     assert_eq!(status, 200, "{got}");
     assert_eq!(got["daily"].as_array().unwrap().len(), 31);
-    assert!(got["daily"].as_array().unwrap().iter().all(|d| d["reports"] == 0 && d["cases"] == 0));
-    assert_eq!(got["time_to_decision"], json!({"count": 0, "median_seconds": null, "p90_seconds": null}));
+    assert!(
+        got["daily"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["reports"] == 0 && d["cases"] == 0)
+    );
+    assert_eq!(
+        got["time_to_decision"],
+        json!({"count": 0, "median_seconds": null, "p90_seconds": null})
+    );
     assert_eq!(got["time_to_correction"]["median_seconds"], Value::Null);
-    assert_eq!(got["on_time"], json!({"decided": 0, "on_time": 0, "share": null}));
+    assert_eq!(
+        got["on_time"],
+        json!({"decided": 0, "on_time": 0, "share": null})
+    );
     assert_eq!(got["busiest_articles"], json!([]));
-    let (_, _, csv) = text(&app, &s, "/api/v1/stats.csv?table=times&from=2001-01-01&to=2001-01-31").await;
-    assert_eq!(csv, "measure,count,median_seconds,p90_seconds\r\ntime_to_decision,0,,\r\ntime_to_correction,0,,\r\n");
+    let (_, _, csv) = text(
+        &app,
+        &s,
+        "/api/v1/stats.csv?table=times&from=2001-01-01&to=2001-01-31",
+    )
+    .await;
+    assert_eq!(
+        csv,
+        "measure,count,median_seconds,p90_seconds\r\ntime_to_decision,0,,\r\ntime_to_correction,0,,\r\n"
+    );
     let (status, _, html) = text(&app, &s, "/editor/dashboard?from=2001-01-01&to=2001-01-31").await;
     assert_eq!(status, 200);
     assert!(html.contains("role=\"img\""));
@@ -516,35 +613,72 @@ async fn the_transparency_page_is_off_by_default_and_shows_figures_only(b: Backe
     let ld: Value = serde_json::from_str(ld).unwrap();
     assert_eq!(ld["@type"], "NewsMediaOrganization");
     assert_eq!(ld["name"], "La Gazette </script>");
-    assert_eq!(ld["correctionsPolicy"], "https://news.example/corrections-policy");
-    assert_eq!(ld["actionableFeedbackPolicy"], "https://news.example/feedback");
-    assert_eq!(ld["publishingPrinciples"], "https://news.example/principles");
+    assert_eq!(
+        ld["correctionsPolicy"],
+        "https://news.example/corrections-policy"
+    );
+    assert_eq!(
+        ld["actionableFeedbackPolicy"],
+        "https://news.example/feedback"
+    );
+    assert_eq!(
+        ld["publishingPrinciples"],
+        "https://news.example/principles"
+    );
     // Figures: corrections published this month and the last (p1, p4, s1
     // fall inside the 12 months), the share upheld, the Atom link.
     assert!(html.contains("href=\"/corrections.atom\""));
     let window: Vec<Seed> = history(now)
         .into_iter()
-        .filter(|x| x.decided.is_some_and(|d| d.1.date() >= first_of_window(now)))
+        .filter(|x| {
+            x.decided
+                .is_some_and(|d| d.1.date() >= first_of_window(now))
+        })
         .collect();
     let upholds = |x: &Seed| matches!(x.decided.unwrap().0, "corrected" | "clarified" | "updated");
     let corrections = window.iter().filter(|x| upholds(x)).count();
-    assert!(html.contains(&format!("data-figure=\"corrections\">{corrections}<")), "{html}");
+    assert!(
+        html.contains(&format!("data-figure=\"corrections\">{corrections}<")),
+        "{html}"
+    );
     // Reports upheld: those on cases that published a correction, of those
     // on every case decided within the window.
-    let upheld: usize = window.iter().filter(|x| upholds(x)).map(|x| x.reports).sum();
+    let upheld: usize = window
+        .iter()
+        .filter(|x| upholds(x))
+        .map(|x| x.reports)
+        .sum();
     let decided: usize = window.iter().map(|x| x.reports).sum();
-    assert!(html.contains(&format!("data-upheld=\"{upheld}\" data-decided=\"{decided}\"")), "{html}");
+    assert!(
+        html.contains(&format!(
+            "data-upheld=\"{upheld}\" data-decided=\"{decided}\""
+        )),
+        "{html}"
+    );
     // Never readers' text nor editors' names.
     assert!(!html.contains("Remarque"), "a reader's comment leaked");
     assert!(!html.contains(&editor.email));
-    let n = editor.email.trim_start_matches("editor").split('@').next().unwrap();
-    assert!(!html.contains(&format!("editor {n}")), "an editor's name leaked");
+    let n = editor
+        .email
+        .trim_start_matches("editor")
+        .split('@')
+        .next()
+        .unwrap();
+    assert!(
+        !html.contains(&format!("editor {n}")),
+        "an editor's name leaked"
+    );
     // The log below links to the sentence with a text fragment.
     assert!(html.contains("#:~:text="), "{html}");
 }
 
 fn first_of_window(now: NaiveDateTime) -> NaiveDate {
-    let m = NaiveDate::from_ymd_opt(chrono::Datelike::year(&now), chrono::Datelike::month(&now), 1).unwrap();
+    let m = NaiveDate::from_ymd_opt(
+        chrono::Datelike::year(&now),
+        chrono::Datelike::month(&now),
+        1,
+    )
+    .unwrap();
     m.checked_sub_months(chrono::Months::new(11)).unwrap()
 }
 
@@ -560,9 +694,16 @@ async fn case_metrics_count_open_overdue_and_decision_times(b: Backend) {
     let mut text = String::new();
     use prometheus::Encoder;
     let mut buf = Vec::new();
-    prometheus::TextEncoder::new().encode(&registry.gather(), &mut buf).unwrap();
+    prometheus::TextEncoder::new()
+        .encode(&registry.gather(), &mut buf)
+        .unwrap();
     text.push_str(&String::from_utf8(buf).unwrap());
-    let open = |desk: &str| seeds.iter().filter(|x| x.decided.is_none() && desk_of(x) == desk).count();
+    let open = |desk: &str| {
+        seeds
+            .iter()
+            .filter(|x| x.decided.is_none() && desk_of(x) == desk)
+            .count()
+    };
     let overdue = |desk: &str| {
         seeds
             .iter()
@@ -570,8 +711,20 @@ async fn case_metrics_count_open_overdue_and_decision_times(b: Backend) {
             .count()
     };
     for desk in ["politics", "sport"] {
-        assert!(text.contains(&format!("erratum_cases_open{{desk=\"{desk}\",status=\"new\"}} {}", open(desk))), "{text}");
-        assert!(text.contains(&format!("erratum_cases_overdue{{desk=\"{desk}\"}} {}", overdue(desk))), "{text}");
+        assert!(
+            text.contains(&format!(
+                "erratum_cases_open{{desk=\"{desk}\",status=\"new\"}} {}",
+                open(desk)
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "erratum_cases_overdue{{desk=\"{desk}\"}} {}",
+                overdue(desk)
+            )),
+            "{text}"
+        );
     }
     let decided: Vec<i64> = seeds
         .iter()
@@ -580,12 +733,23 @@ async fn case_metrics_count_open_overdue_and_decision_times(b: Backend) {
     for bound in erratum::db::stats::DECISION_BUCKETS {
         let n = decided.iter().filter(|s| **s as u64 <= bound).count();
         assert!(
-            text.contains(&format!("erratum_case_decision_seconds_bucket{{le=\"{bound}\"}} {n}")),
+            text.contains(&format!(
+                "erratum_case_decision_seconds_bucket{{le=\"{bound}\"}} {n}"
+            )),
             "{bound}: {text}"
         );
     }
-    assert!(text.contains(&format!("erratum_case_decision_seconds_count {}", decided.len())), "{text}");
+    assert!(
+        text.contains(&format!(
+            "erratum_case_decision_seconds_count {}",
+            decided.len()
+        )),
+        "{text}"
+    );
     // And the server's own /metrics carries them.
     let body = app.get("/metrics").await.text().await.unwrap();
-    assert!(body.contains("erratum_case_decision_seconds_count"), "{body}");
+    assert!(
+        body.contains("erratum_case_decision_seconds_count"),
+        "{body}"
+    );
 }

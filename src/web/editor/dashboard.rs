@@ -64,11 +64,7 @@ pub async fn page(
     let s = stats::dashboard(&state, editor.actor().clone(), &query).await?;
     let lang = page::lang_of(&editor);
     let t = |k: &str| i18n::text(lang, k);
-    let preset = if custom {
-        None
-    } else {
-        Some(s.period.days)
-    };
+    let preset = if custom { None } else { Some(s.period.days) };
     let qs = query_string(&s, preset);
 
     let days: Vec<String> = s.daily.iter().map(|d| d.day.to_string()).collect();
@@ -181,7 +177,8 @@ pub async fn page(
         .busiest_articles
         .iter()
         .map(|a| {
-            let id: String = url::form_urlencoded::byte_serialize(a.external_id.as_bytes()).collect();
+            let id: String =
+                url::form_urlencoded::byte_serialize(a.external_id.as_bytes()).collect();
             context! {
                 title => a.title.clone(),
                 reports => a.reports,

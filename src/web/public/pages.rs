@@ -183,10 +183,7 @@ pub struct CorrectionsQuery {
 
 /// The corrections log's entries as the pages show them, each linking to
 /// the sentence it corrects with a text fragment.
-pub(super) fn log_entries(
-    items: &[corrections_app::CorrectionView],
-    lang: &str,
-) -> Vec<LogEntry> {
+pub(super) fn log_entries(items: &[corrections_app::CorrectionView], lang: &str) -> Vec<LogEntry> {
     items
         .iter()
         .map(|c| LogEntry {

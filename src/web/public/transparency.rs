@@ -96,8 +96,7 @@ async fn build(state: &AppState, lang: &'static str) -> Result<HttpResponse, Pro
     };
     let by_desk = table(&figures.by_desk);
     let by_category = table(&figures.by_category);
-    let json_ld =
-        crate::domain::text::script_safe_json(&stats::organization_json_ld(state));
+    let json_ld = crate::domain::text::script_safe_json(&stats::organization_json_ld(state));
     let median = figures
         .time_to_correction
         .median_seconds
