@@ -278,12 +278,13 @@ pub fn backlog(
     Ok(out)
 }
 
+/// Open cases of one status and desk (`None`: no desk): how many, and how
+/// many of them are overdue.
+pub type OpenCount = (Status, Option<String>, i64, i64);
+
 /// Open cases by status and desk (`None`: no desk), and how many of them
 /// are past their due time at `now`, for the Prometheus gauges.
-pub fn open_by_status_desk(
-    conn: &mut DbConn,
-    now: NaiveDateTime,
-) -> DbResult<Vec<(Status, Option<String>, i64, i64)>> {
+pub fn open_by_status_desk(conn: &mut DbConn, now: NaiveDateTime) -> DbResult<Vec<OpenCount>> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Text)]

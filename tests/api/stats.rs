@@ -25,7 +25,6 @@ backend_tests!(
 /// when it was first reported, its decision (resolution and time) and due
 /// time.
 struct Seed {
-    name: &'static str,
     article: &'static str,
     sentence: usize,
     category: &'static str,
@@ -46,7 +45,6 @@ fn history(now: NaiveDateTime) -> Vec<Seed> {
     vec![
         // Politics: two decisions of exactly 2 h (a tie at the median).
         Seed {
-            name: "p1",
             article: "pol",
             sentence: 1,
             category: "factual_error",
@@ -56,7 +54,6 @@ fn history(now: NaiveDateTime) -> Vec<Seed> {
             due: today - d(2) + h(34),
         },
         Seed {
-            name: "p2",
             article: "pol",
             sentence: 2,
             category: "typo",
@@ -66,7 +63,6 @@ fn history(now: NaiveDateTime) -> Vec<Seed> {
             due: today - d(3) + h(11),
         },
         Seed {
-            name: "p3",
             article: "pol",
             sentence: 3,
             category: "typo",
@@ -77,7 +73,6 @@ fn history(now: NaiveDateTime) -> Vec<Seed> {
         },
         // Reported before the period, decided inside it (39 days).
         Seed {
-            name: "p4",
             article: "pol",
             sentence: 4,
             category: "factual_error",
@@ -87,7 +82,6 @@ fn history(now: NaiveDateTime) -> Vec<Seed> {
             due: today - d(39),
         },
         Seed {
-            name: "p5",
             article: "pol",
             sentence: 5,
             category: "other",
@@ -97,7 +91,6 @@ fn history(now: NaiveDateTime) -> Vec<Seed> {
             due: now + h(22),
         },
         Seed {
-            name: "p6",
             article: "pol",
             sentence: 6,
             category: "misleading",
@@ -108,7 +101,6 @@ fn history(now: NaiveDateTime) -> Vec<Seed> {
         },
         // Sport.
         Seed {
-            name: "s1",
             article: "spo",
             sentence: 1,
             category: "outdated",
@@ -118,7 +110,6 @@ fn history(now: NaiveDateTime) -> Vec<Seed> {
             due: today - d(1) + h(57),
         },
         Seed {
-            name: "s2",
             article: "spo",
             sentence: 2,
             category: "typo",
@@ -129,7 +120,6 @@ fn history(now: NaiveDateTime) -> Vec<Seed> {
         },
         // Decided long before the period (5 days).
         Seed {
-            name: "s3",
             article: "spo",
             sentence: 3,
             category: "other",
