@@ -27,6 +27,20 @@ pub struct Settings {
     pub log: LogSettings,
     pub email: EmailSettings,
     pub retention: RetentionSettings,
+    pub transparency: TransparencySettings,
+}
+
+/// The public transparency page and the newsroom's schema.org description
+/// (`[transparency]`). Empty URLs are left out of the JSON-LD.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransparencySettings {
+    pub enabled: bool,
+    pub organization_name: String,
+    pub organization_url: String,
+    pub corrections_policy_url: String,
+    pub actionable_feedback_policy_url: String,
+    pub publishing_principles_url: String,
 }
 
 #[derive(Clone, Deserialize)]
@@ -339,6 +353,29 @@ impl Settings {
         }
         if let Err(e) = crate::db::Backend::from_url(&self.database.url) {
             return bad("database.url", &e);
+        }
+        let t = &self.transparency;
+        for (key, value) in [
+            ("transparency.organization_url", &t.organization_url),
+            (
+                "transparency.corrections_policy_url",
+                &t.corrections_policy_url,
+            ),
+            (
+                "transparency.actionable_feedback_policy_url",
+                &t.actionable_feedback_policy_url,
+            ),
+            (
+                "transparency.publishing_principles_url",
+                &t.publishing_principles_url,
+            ),
+        ] {
+            if !value.is_empty() {
+                match url::Url::parse(value) {
+                    Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                    _ => return bad(key, "must be an http(s) URL or empty"),
+                }
+            }
         }
         if self.database.pool_size == 0 {
             return bad("database.pool_size", "must be at least 1");

@@ -12,7 +12,7 @@ use crate::config::CorsSettings;
 use crate::routes::extract::BodyLimit;
 use crate::routes::{
     articles, audit, auth, cases, corrections, editors, health, notifications, public_cors, queue,
-    reports, subjects, tokens,
+    reports, stats, subjects, tokens,
 };
 use crate::web::editor::{self as ed, page as editor_page};
 use crate::web::public::{self as pages, assets, subject_requests, unsubscribe};
@@ -255,6 +255,18 @@ pub fn configure(
         None,
         vec![(get(), web::to(queue::list))],
     );
+    t.api(
+        "/api/v1/stats",
+        Own,
+        None,
+        vec![(get(), web::to(stats::get))],
+    );
+    t.api(
+        "/api/v1/stats.csv",
+        Own,
+        None,
+        vec![(get(), web::to(stats::csv))],
+    );
     // Before /cases/{id}, which would otherwise take "resolve" for an id.
     t.api(
         "/api/v1/cases/resolve",
@@ -368,6 +380,7 @@ pub fn configure(
             .route(web::post().to(subject_requests::submit)),
     );
     t.page("/corrections", web::route().to(pages::pages::corrections));
+    t.page("/transparency", web::route().to(pages::transparency::page));
 
     // The editors' pages, under one scope with their security headers.
     let editor: Vec<(Method, &str, Route)> = vec![
@@ -386,6 +399,7 @@ pub fn configure(
             web::post().to(ed::case::act),
         ),
         (get(), "/corrections", web::get().to(ed::corrections::list)),
+        (get(), "/dashboard", web::get().to(ed::dashboard::page)),
         (get(), "/static/{file}", web::get().to(ed::assets::serve)),
         (get(), "/login", web::get().to(ed::login::form)),
         (post(), "/login", web::post().to(ed::login::submit)),

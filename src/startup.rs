@@ -108,6 +108,11 @@ impl Application {
             .metrics
             .register(&registry)
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let case_metrics = crate::app::stats::CaseMetrics::new();
+        case_metrics
+            .register(&registry)
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        spawn_case_metrics(state.clone(), case_metrics);
         let prometheus = PrometheusMetricsBuilder::new("erratum")
             .registry(registry)
             .endpoint("/metrics")
@@ -185,6 +190,26 @@ impl Application {
     pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
+}
+
+/// How often the case gauges and the time-to-decision histogram are read
+/// from the database.
+const CASE_METRICS_EVERY: Duration = Duration::from_secs(30);
+
+/// Keep the case gauges of `/metrics` fresh: read now, then every
+/// `CASE_METRICS_EVERY`, until the app is gone.
+fn spawn_case_metrics(state: web::Data<AppState>, metrics: crate::app::stats::CaseMetrics) {
+    let weak = std::sync::Arc::downgrade(&state.into_inner());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CASE_METRICS_EVERY);
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { break };
+            if let Err(p) = metrics.refresh(&state).await {
+                tracing::warn!(error = %p, "metrics: cannot read the case figures");
+            }
+        }
+    });
 }
 
 /// Periodic upkeep that needs no database: forget idle rate-limit keys.

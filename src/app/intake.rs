@@ -481,6 +481,9 @@ pub struct ReportStatus {
     pub updated_at: NaiveDateTime,
     pub article: crate::db::reports::ArticleRef,
     pub language: Language,
+    /// The article's address with a text fragment (`#:~:text=`) that makes
+    /// the browser scroll to the reported words and highlight them.
+    pub quote_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -565,7 +568,16 @@ fn reader_view(conn: &mut DbConn, row: store::StatusRow) -> Result<ReportStatus,
             correction,
         )
     };
+    let (exact, prefix, suffix, sentence) = &row.quote;
+    let quote_url = crate::domain::fragment::for_quote(
+        &row.article.url,
+        exact,
+        prefix.as_deref(),
+        suffix.as_deref(),
+        Some(sentence),
+    );
     Ok(ReportStatus {
+        quote_url,
         reference: row.reference,
         status: status.to_string(),
         resolution,

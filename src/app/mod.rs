@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod queue;
 pub mod recovery;
 pub mod resplit;
+pub mod stats;
 pub mod subjects;
 
 pub use crate::state::AppState;

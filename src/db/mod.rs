@@ -21,6 +21,7 @@ pub mod resplit;
 pub mod retention;
 pub mod schema;
 pub mod secrets;
+pub mod stats;
 pub mod subjects;
 pub mod writer;
 

@@ -187,6 +187,9 @@ pub struct StatusRow {
     pub updated_at: NaiveDateTime,
     pub article: ArticleRef,
     pub language: Language,
+    /// The reader's quote with the text they selected around it, and the
+    /// sentence it is in (for a text-fragment link to it).
+    pub quote: (String, Option<String>, Option<String>, String),
 }
 
 pub fn by_status_token_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option<StatusRow>> {
@@ -204,6 +207,7 @@ pub fn by_status_token_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option
         String,
         String,
         Language,
+        (String, Option<String>, Option<String>, String),
     )> = reports::table
         .inner_join(cases::table)
         .inner_join(articles::table.on(articles::id.eq(reports::article_id)))
@@ -221,6 +225,12 @@ pub fn by_status_token_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option
             articles::title,
             articles::url,
             articles::language,
+            (
+                reports::quote_exact,
+                reports::quote_prefix,
+                reports::quote_suffix,
+                cases::sentence_text,
+            ),
         ))
         .first(conn)
         .optional()?;
@@ -238,6 +248,7 @@ pub fn by_status_token_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option
             title,
             url,
             language,
+            quote,
         )| StatusRow {
             reference,
             is_spam,
@@ -253,6 +264,7 @@ pub fn by_status_token_hash(conn: &mut DbConn, hash: &str) -> QueryResult<Option
                 url,
             },
             language,
+            quote,
         },
     ))
 }

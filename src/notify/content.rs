@@ -181,7 +181,7 @@ pub fn case_summary(
     Ok(CaseSummary {
         case_id: case_id.to_string(),
         article_title: title,
-        article_url: url,
+        article_url: crate::domain::fragment::link(&url, &sentence, None, None),
         desk,
         sentence,
         report_count,

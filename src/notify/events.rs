@@ -314,7 +314,7 @@ fn reader_receipt(
                 content: Content::ReaderReceipt {
                     reference: r.reference,
                     article_title: title,
-                    article_url: url,
+                    article_url: crate::domain::fragment::link(&url, &sentence, None, None),
                     sentence,
                 },
             },
@@ -471,7 +471,7 @@ fn case_resolved(
                     content: Content::ReaderOutcome {
                         reference,
                         article_title: title.clone(),
-                        article_url: url.clone(),
+                        article_url: crate::domain::fragment::link(&url, &sentence, None, None),
                         sentence: sentence.clone(),
                         resolution: resolution.for_reader(),
                         public_note: public_note.map(str::to_string),

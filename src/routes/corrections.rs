@@ -86,7 +86,12 @@ pub async fn atom(state: web::Data<AppState>) -> Result<HttpResponse, Problem> {
             e.set_summary(Some(Text::plain(c.text.clone())));
             e.set_content(Some(content));
             let mut link = Link::default();
-            link.set_href(c.article.url.clone());
+            link.set_href(crate::domain::fragment::link(
+                &c.article.url,
+                &c.sentence_before,
+                None,
+                None,
+            ));
             link.set_rel("alternate");
             e.set_links(vec![link]);
             e

@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod notifications;
 pub mod queue;
 pub mod reports;
+pub mod stats;
 pub mod subjects;
 pub mod tokens;
 

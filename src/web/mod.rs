@@ -5,6 +5,7 @@
 //! Both render minijinja templates compiled into the binary, HTML-escaping
 //! every value, and call the use cases (`app`) only.
 
+pub mod charts;
 pub mod editor;
 pub mod public;
 

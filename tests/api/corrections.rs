@@ -158,7 +158,12 @@ async fn a_correction_is_published_everywhere_and_the_reader_sees_it(b: Backend)
     let body = entry.content.as_ref().unwrap().body.as_ref().unwrap();
     assert!(body.contains(NOTE), "{body}");
     assert!(body.contains(&sentence));
-    assert_eq!(entry.links[0].href, article["url"].as_str().unwrap());
+    // The entry links to the corrected sentence with a text fragment.
+    assert_eq!(
+        entry.links[0].href,
+        erratum::domain::fragment::link(article["url"].as_str().unwrap(), &sentence, None, None)
+    );
+    assert!(entry.links[0].href.contains("#:~:text="));
     assert!(entry.published.is_some() && entry.updated.is_some());
 
     // The article's corrections, and its JSON-LD.

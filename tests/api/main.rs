@@ -40,6 +40,7 @@ mod roles;
 mod schema;
 mod segment;
 mod staff;
+mod stats;
 mod subjects;
 mod timestamps;
 mod web;

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod assets;
 pub mod case;
 pub mod corrections;
+pub mod dashboard;
 pub mod flash;
 pub mod i18n;
 pub mod login;

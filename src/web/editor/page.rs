@@ -29,6 +29,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("editors.html", include_str!("templates/editors.html")),
         ("queue.html", include_str!("templates/queue.html")),
         ("case.html", include_str!("templates/case.html")),
+        ("dashboard.html", include_str!("templates/dashboard.html")),
         (
             "corrections.html",
             include_str!("templates/corrections.html"),

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod dates;
 pub mod pages;
 pub mod subject_requests;
+pub mod transparency;
 pub mod unsubscribe;
 
 use std::sync::LazyLock;
@@ -35,6 +36,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         (
             "corrections.html",
             include_str!("templates/corrections.html"),
+        ),
+        (
+            "transparency.html",
+            include_str!("templates/transparency.html"),
         ),
         (
             "data_requests.html",

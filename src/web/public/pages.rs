@@ -182,8 +182,30 @@ pub struct CorrectionsQuery {
     lang: Option<String>,
 }
 
+/// The corrections log's entries as the pages show them, each linking to
+/// the sentence it corrects with a text fragment.
+pub(super) fn log_entries(items: &[corrections_app::CorrectionView], lang: &str) -> Vec<LogEntry> {
+    items
+        .iter()
+        .map(|c| LogEntry {
+            article_title: c.article.title.clone(),
+            article_url: crate::domain::fragment::link(
+                &c.article.url,
+                &c.sentence_before,
+                None,
+                None,
+            ),
+            kind: c.kind,
+            text: c.text.clone(),
+            sentence_before: c.sentence_before.clone(),
+            published_at: dates::day(c.published_at, lang),
+            published_at_iso: dates::iso(c.published_at),
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
-struct LogEntry {
+pub(super) struct LogEntry {
     article_title: String,
     article_url: String,
     kind: Resolution,
@@ -232,18 +254,7 @@ async fn corrections_page(
     };
     let page = corrections_app::page(state, LOG_PAGE, after).await?;
     let (items, older) = (page.items, page.next_cursor);
-    let entries: Vec<LogEntry> = items
-        .iter()
-        .map(|c| LogEntry {
-            article_title: c.article.title.clone(),
-            article_url: c.article.url.clone(),
-            kind: c.kind,
-            text: c.text.clone(),
-            sentence_before: c.sentence_before.clone(),
-            published_at: dates::day(c.published_at, lang),
-            published_at_iso: dates::iso(c.published_at),
-        })
-        .collect();
+    let entries = log_entries(&items, lang);
     let ctx = minijinja::context! { lang, entries, older };
     Ok(html(
         StatusCode::OK,
@@ -304,7 +315,7 @@ async fn status_page(
             published_at: dates::day(c.published_at, lang),
             published_at_iso: dates::iso(c.published_at),
         }),
-        article => ArticleLink { title: s.article.title, url: s.article.url },
+        article => ArticleLink { title: s.article.title, url: s.quote_url },
         updated_at => dates::moment(s.updated_at, lang),
         updated_at_iso => dates::iso(s.updated_at),
     };

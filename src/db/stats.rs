@@ -1,0 +1,470 @@
+//! The figures of the editors' dashboard, the public transparency page and
+//! the Prometheus gauges, read with plain SQL that both backends run alike.
+//!
+//! Every query reads a time range through an index (`reports_created_idx`,
+//! `cases_first_reported_idx`, `cases_resolved_idx`,
+//! `corrections_published_idx`) or the open cases (`cases_status_idx`), so
+//! its cost follows the period asked for, not the size of the history. Days
+//! and months are the first 10 or 7 characters of the stored UTC time cast
+//! to text, which reads `YYYY-MM-DD HH:MM:SS…` on both backends.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+
+use super::schema::cases;
+use super::{DbConn, DbResult};
+use crate::domain::workflow::{Resolution, Status};
+
+/// `?` placeholders as the backend wants them (`$1`, `$2`, … on PostgreSQL).
+fn sql(conn: &DbConn, query: &str) -> String {
+    match conn {
+        DbConn::Sqlite(_) => query.to_string(),
+        DbConn::Pg(_) => {
+            let mut out = String::with_capacity(query.len() + 8);
+            let mut n = 0;
+            for ch in query.chars() {
+                if ch == '?' {
+                    n += 1;
+                    out.push_str(&format!("${n}"));
+                } else {
+                    out.push(ch);
+                }
+            }
+            out
+        }
+    }
+}
+
+/// The condition on the case's desk: one bound parameter either way, so
+/// every query binds the same values in the same order.
+fn desk_clause(desk: &Option<String>) -> &'static str {
+    if desk.is_some() {
+        "c.desk = ?"
+    } else {
+        "CAST(? AS TEXT) IS NULL"
+    }
+}
+
+/// Leaves out the cases a honeypot report made (already resolved as spam,
+/// never in the queue): they are not the newsroom's work.
+const REAL: &str = "NOT EXISTS (SELECT 1 FROM reports s WHERE s.case_id = c.id AND s.is_spam)";
+
+/// The period `[from, to)` and the desk (all when `None`) a figure reads.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub desk: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct KeyCount {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct KeyKeyCount {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    other: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Span {
+    #[diesel(sql_type = Timestamp)]
+    start: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    end: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    due: NaiveDateTime,
+}
+
+/// Scope-bound query: `from`, `to`, desk, in this order.
+fn keyed(conn: &mut DbConn, query: &str, s: &Scope) -> DbResult<Vec<(String, i64)>> {
+    let q = sql(conn, query);
+    Ok(diesel::sql_query(q)
+        .bind::<Timestamp, _>(s.from)
+        .bind::<Timestamp, _>(s.to)
+        .bind::<Nullable<Text>, _>(s.desk.clone())
+        .load::<KeyCount>(conn)?
+        .into_iter()
+        .map(|r| (r.key, r.n))
+        .collect())
+}
+
+/// Reports filed per UTC day (`YYYY-MM-DD`), spam caught at intake aside.
+pub fn reports_per_day(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<(String, i64)>> {
+    let q = format!(
+        "SELECT substr(CAST(r.created_at AS TEXT), 1, 10) AS key, COUNT(*) AS n \
+         FROM reports r JOIN cases c ON c.id = r.case_id \
+         WHERE r.created_at >= ? AND r.created_at < ? AND {} AND NOT r.is_spam \
+         GROUP BY substr(CAST(r.created_at AS TEXT), 1, 10)",
+        desk_clause(&s.desk)
+    );
+    let q = sql(conn, &q);
+    Ok(diesel::sql_query(q)
+        .bind::<Timestamp, _>(s.from)
+        .bind::<Timestamp, _>(s.to)
+        .bind::<Nullable<Text>, _>(s.desk.clone())
+        .load::<KeyCount>(conn)?
+        .into_iter()
+        .map(|r| (r.key, r.n))
+        .collect())
+}
+
+/// Cases opened per UTC day (by their first report), spam cases aside.
+pub fn cases_per_day(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<(String, i64)>> {
+    let q = format!(
+        "SELECT substr(CAST(c.first_reported_at AS TEXT), 1, 10) AS key, COUNT(*) AS n \
+         FROM cases c \
+         WHERE c.first_reported_at >= ? AND c.first_reported_at < ? AND {} \
+           AND {REAL} \
+         GROUP BY substr(CAST(c.first_reported_at AS TEXT), 1, 10)",
+        desk_clause(&s.desk)
+    );
+    keyed(conn, &q, s)
+}
+
+/// Cases decided in the period, by their (latest) resolution.
+pub fn decisions(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<(Resolution, i64)>> {
+    let q = format!(
+        "SELECT c.resolution AS key, COUNT(*) AS n FROM cases c \
+         WHERE c.resolved_at >= ? AND c.resolved_at < ? AND {} AND c.resolution IS NOT NULL \
+           AND {REAL} GROUP BY c.resolution",
+        desk_clause(&s.desk)
+    );
+    Ok(keyed(conn, &q, s)?
+        .into_iter()
+        .filter_map(|(k, n)| Resolution::parse(&k).map(|r| (r, n)))
+        .collect())
+}
+
+/// Each case decided in the period: (first report, decision, due time).
+pub fn decided_spans(
+    conn: &mut DbConn,
+    s: &Scope,
+) -> DbResult<Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>> {
+    let q = format!(
+        "SELECT c.first_reported_at AS start, c.resolved_at AS \"end\", c.due_at AS due \
+         FROM cases c \
+         WHERE c.resolved_at >= ? AND c.resolved_at < ? AND {} AND c.resolution IS NOT NULL \
+           AND {REAL}",
+        desk_clause(&s.desk)
+    );
+    spans(conn, &q, s)
+}
+
+/// Each correction published in the period: (its case's first report, the
+/// publication; the due time as third).
+pub fn correction_spans(
+    conn: &mut DbConn,
+    s: &Scope,
+) -> DbResult<Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>> {
+    let q = format!(
+        "SELECT c.first_reported_at AS start, k.published_at AS \"end\", c.due_at AS due \
+         FROM corrections k JOIN cases c ON c.id = k.case_id \
+         WHERE k.published_at >= ? AND k.published_at < ? AND {}",
+        desk_clause(&s.desk)
+    );
+    spans(conn, &q, s)
+}
+
+fn spans(
+    conn: &mut DbConn,
+    query: &str,
+    s: &Scope,
+) -> DbResult<Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>> {
+    let q = sql(conn, query);
+    Ok(diesel::sql_query(q)
+        .bind::<Timestamp, _>(s.from)
+        .bind::<Timestamp, _>(s.to)
+        .bind::<Nullable<Text>, _>(s.desk.clone())
+        .load::<Span>(conn)?
+        .into_iter()
+        .map(|r| (r.start, r.end, r.due))
+        .collect())
+}
+
+/// Reports filed in the period by category (spam caught at intake aside).
+pub fn categories(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<(String, i64)>> {
+    let q = format!(
+        "SELECT r.category AS key, COUNT(*) AS n \
+         FROM reports r JOIN cases c ON c.id = r.case_id \
+         WHERE r.created_at >= ? AND r.created_at < ? AND {} AND NOT r.is_spam \
+         GROUP BY r.category",
+        desk_clause(&s.desk)
+    );
+    let q = sql(conn, &q);
+    Ok(diesel::sql_query(q)
+        .bind::<Timestamp, _>(s.from)
+        .bind::<Timestamp, _>(s.to)
+        .bind::<Nullable<Text>, _>(s.desk.clone())
+        .load::<KeyCount>(conn)?
+        .into_iter()
+        .map(|r| (r.key, r.n))
+        .collect())
+}
+
+/// One of the articles that drew the most reports in the period.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct BusyArticle {
+    #[diesel(sql_type = Text)]
+    pub external_id: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Text)]
+    pub url: String,
+    #[diesel(sql_type = BigInt)]
+    pub reports: i64,
+    #[diesel(sql_type = BigInt)]
+    pub cases: i64,
+}
+
+/// The `limit` articles with the most reports in the period, most first
+/// (ties by external id).
+pub fn busiest_articles(conn: &mut DbConn, s: &Scope, limit: i64) -> DbResult<Vec<BusyArticle>> {
+    let q = format!(
+        "SELECT a.external_id AS external_id, a.title AS title, a.url AS url, \
+                COUNT(*) AS reports, COUNT(DISTINCT r.case_id) AS cases \
+         FROM reports r JOIN cases c ON c.id = r.case_id JOIN articles a ON a.id = r.article_id \
+         WHERE r.created_at >= ? AND r.created_at < ? AND {} AND NOT r.is_spam \
+         GROUP BY a.id, a.external_id, a.title, a.url \
+         ORDER BY COUNT(*) DESC, a.external_id ASC LIMIT ?",
+        desk_clause(&s.desk)
+    );
+    let q = sql(conn, &q);
+    Ok(diesel::sql_query(q)
+        .bind::<Timestamp, _>(s.from)
+        .bind::<Timestamp, _>(s.to)
+        .bind::<Nullable<Text>, _>(s.desk.clone())
+        .bind::<BigInt, _>(limit)
+        .load::<BusyArticle>(conn)?)
+}
+
+/// Open cases of the desk (all when `None`) counted by age at `now`: under
+/// each bound of `bounds` (oldest bound last), then older than the last.
+pub fn backlog(
+    conn: &mut DbConn,
+    desk: &Option<String>,
+    now: NaiveDateTime,
+    bounds: &[chrono::Duration],
+) -> DbResult<Vec<i64>> {
+    // One count per bucket: each a range on the open cases' first report.
+    let mut out = Vec::with_capacity(bounds.len() + 1);
+    let mut newer = now + chrono::Duration::days(36500);
+    for b in bounds
+        .iter()
+        .chain(std::iter::once(&chrono::Duration::days(365 * 1000)))
+    {
+        let older = now - *b;
+        let mut q = cases::table
+            .filter(cases::status.eq_any(Status::OPEN))
+            .filter(cases::first_reported_at.le(newer))
+            .filter(cases::first_reported_at.gt(older))
+            .into_boxed();
+        if let Some(d) = desk {
+            q = q.filter(cases::desk.eq(d));
+        }
+        out.push(q.count().get_result::<i64>(conn)?);
+        newer = older;
+    }
+    Ok(out)
+}
+
+/// Open cases of one status and desk (`None`: no desk): how many, and how
+/// many of them are overdue.
+pub type OpenCount = (Status, Option<String>, i64, i64);
+
+/// Open cases by status and desk (`None`: no desk), and how many of them
+/// are past their due time at `now`, for the Prometheus gauges.
+pub fn open_by_status_desk(conn: &mut DbConn, now: NaiveDateTime) -> DbResult<Vec<OpenCount>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = Nullable<Text>)]
+        desk: Option<String>,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+        #[diesel(sql_type = BigInt)]
+        overdue: i64,
+    }
+    let q = sql(
+        conn,
+        "SELECT c.status AS status, c.desk AS desk, COUNT(*) AS n, \
+                COALESCE(SUM(CASE WHEN c.due_at < ? THEN 1 ELSE 0 END), 0) AS overdue \
+         FROM cases c WHERE c.status IN ('new', 'triaged', 'in_review') \
+         GROUP BY c.status, c.desk",
+    );
+    Ok(diesel::sql_query(q)
+        .bind::<Timestamp, _>(now)
+        .load::<Row>(conn)?
+        .into_iter()
+        .filter_map(|r| Status::parse(&r.status).map(|s| (s, r.desk, r.n, r.overdue)))
+        .collect())
+}
+
+/// Upper bounds (seconds) of the time-to-decision histogram's buckets:
+/// 1 h, 4 h, 12 h, 1, 2, 3, 7, 14 and 30 days.
+pub const DECISION_BUCKETS: [u64; 9] = [
+    3_600, 14_400, 43_200, 86_400, 172_800, 259_200, 604_800, 1_209_600, 2_592_000,
+];
+
+/// Decided cases (all time): how many took at most each bound of
+/// `DECISION_BUCKETS` from first report to decision (cumulative, as a
+/// Prometheus histogram counts), how many in all, and the sum of their
+/// times in seconds.
+pub fn decision_histogram(conn: &mut DbConn) -> DbResult<([u64; 9], u64, f64)> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        b0: i64,
+        #[diesel(sql_type = BigInt)]
+        b1: i64,
+        #[diesel(sql_type = BigInt)]
+        b2: i64,
+        #[diesel(sql_type = BigInt)]
+        b3: i64,
+        #[diesel(sql_type = BigInt)]
+        b4: i64,
+        #[diesel(sql_type = BigInt)]
+        b5: i64,
+        #[diesel(sql_type = BigInt)]
+        b6: i64,
+        #[diesel(sql_type = BigInt)]
+        b7: i64,
+        #[diesel(sql_type = BigInt)]
+        b8: i64,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        total: f64,
+    }
+    let seconds = match conn {
+        DbConn::Sqlite(_) => {
+            "((julianday(c.resolved_at) - julianday(c.first_reported_at)) * 86400.0)"
+        }
+        DbConn::Pg(_) => "EXTRACT(EPOCH FROM (c.resolved_at - c.first_reported_at))",
+    };
+    let mut cols = String::new();
+    for (i, b) in DECISION_BUCKETS.iter().enumerate() {
+        cols.push_str(&format!(
+            "CAST(COALESCE(SUM(CASE WHEN {seconds} <= {b} THEN 1 ELSE 0 END), 0) AS BIGINT) AS b{i}, "
+        ));
+    }
+    let q = format!(
+        "SELECT {cols} COUNT(*) AS n, \
+                CAST(COALESCE(SUM({seconds}), 0) AS DOUBLE PRECISION) AS total \
+         FROM cases c WHERE c.resolved_at IS NOT NULL AND c.resolution IS NOT NULL AND {REAL}"
+    );
+    let r = diesel::sql_query(q).get_result::<Row>(conn)?;
+    let c = |v: i64| v.max(0) as u64;
+    Ok((
+        [
+            c(r.b0),
+            c(r.b1),
+            c(r.b2),
+            c(r.b3),
+            c(r.b4),
+            c(r.b5),
+            c(r.b6),
+            c(r.b7),
+            c(r.b8),
+        ],
+        c(r.n),
+        r.total,
+    ))
+}
+
+/// Published corrections per UTC month (`YYYY-MM`) and desk since `from`.
+pub fn corrections_by_month_desk(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> DbResult<Vec<(String, Option<String>, i64)>> {
+    let q = sql(
+        conn,
+        "SELECT substr(CAST(k.published_at AS TEXT), 1, 7) AS key, c.desk AS other, COUNT(*) AS n \
+         FROM corrections k JOIN cases c ON c.id = k.case_id \
+         WHERE k.published_at >= ? AND k.published_at < ? \
+         GROUP BY substr(CAST(k.published_at AS TEXT), 1, 7), c.desk",
+    );
+    Ok(diesel::sql_query(q)
+        .bind::<Timestamp, _>(from)
+        .bind::<Timestamp, _>(to)
+        .load::<KeyKeyCount>(conn)?
+        .into_iter()
+        .map(|r| (r.key, r.other, r.n))
+        .collect())
+}
+
+/// Published corrections per UTC month and category of the reports on
+/// their case (a correction whose case was reported under two categories
+/// counts under both).
+pub fn corrections_by_month_category(
+    conn: &mut DbConn,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> DbResult<Vec<(String, Option<String>, i64)>> {
+    let q = sql(
+        conn,
+        "SELECT substr(CAST(k.published_at AS TEXT), 1, 7) AS key, r.category AS other, \
+                COUNT(DISTINCT k.id) AS n \
+         FROM corrections k JOIN reports r ON r.case_id = k.case_id \
+         WHERE k.published_at >= ? AND k.published_at < ? AND NOT r.is_spam \
+         GROUP BY substr(CAST(k.published_at AS TEXT), 1, 7), r.category",
+    );
+    Ok(diesel::sql_query(q)
+        .bind::<Timestamp, _>(from)
+        .bind::<Timestamp, _>(to)
+        .load::<KeyKeyCount>(conn)?
+        .into_iter()
+        .map(|r| (r.key, r.other, r.n))
+        .collect())
+}
+
+/// Reports on cases decided in the period: (upheld, decided), where upheld
+/// means the case published a correction and decided leaves out spam and
+/// duplicates (their reports are counted on the case they duplicate).
+pub fn reports_upheld(conn: &mut DbConn, s: &Scope) -> DbResult<(i64, i64)> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        upheld: i64,
+        #[diesel(sql_type = BigInt)]
+        decided: i64,
+    }
+    let q = format!(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN c.resolution IN ('corrected', 'clarified', 'updated') \
+                     THEN c.report_count ELSE 0 END), 0) AS BIGINT) AS upheld, \
+                CAST(COALESCE(SUM(c.report_count), 0) AS BIGINT) AS decided \
+         FROM cases c \
+         WHERE c.resolved_at >= ? AND c.resolved_at < ? AND {} \
+           AND c.resolution IS NOT NULL AND c.resolution NOT IN ('spam', 'duplicate')",
+        desk_clause(&s.desk)
+    );
+    let q = sql(conn, &q);
+    let r = diesel::sql_query(q)
+        .bind::<Timestamp, _>(s.from)
+        .bind::<Timestamp, _>(s.to)
+        .bind::<Nullable<Text>, _>(s.desk.clone())
+        .get_result::<Row>(conn)?;
+    Ok((r.upheld, r.decided))
+}
+
+/// The desks cases were filed under, for the dashboard's filter.
+pub fn desks(conn: &mut DbConn) -> DbResult<Vec<String>> {
+    Ok(cases::table
+        .filter(cases::desk.is_not_null())
+        .select(cases::desk.assume_not_null())
+        .distinct()
+        .order(cases::desk.asc())
+        .load::<String>(conn)?)
+}
