@@ -21,5 +21,6 @@ pub mod intake;
 pub mod notifications;
 pub mod queue;
 pub mod subjects;
+pub mod webhooks;
 
 pub use crate::state::AppState;

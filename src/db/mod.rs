@@ -21,6 +21,7 @@ pub mod retention;
 pub mod schema;
 pub mod secrets;
 pub mod subjects;
+pub mod webhooks;
 pub mod writer;
 
 use std::path::PathBuf;

@@ -6,6 +6,7 @@ pub mod article;
 pub mod editor;
 pub mod email;
 pub mod event;
+pub mod hook;
 pub mod priority;
 pub mod report;
 pub mod search;

@@ -17,6 +17,7 @@ pub mod queue;
 pub mod reports;
 pub mod subjects;
 pub mod tokens;
+pub mod webhooks;
 
 use actix_cors::Cors;
 use actix_web::http::{Method, header};

@@ -38,4 +38,5 @@ mod segment;
 mod staff;
 mod subjects;
 mod web;
+mod webhooks;
 mod workflow;

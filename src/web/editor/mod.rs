@@ -21,6 +21,7 @@ pub mod queue;
 pub mod session;
 pub mod settings;
 pub mod subjects;
+pub mod webhooks;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};

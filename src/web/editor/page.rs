@@ -52,6 +52,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("account.html", include_str!("templates/account.html")),
         ("outbox.html", include_str!("templates/outbox.html")),
         ("subjects.html", include_str!("templates/subjects.html")),
+        ("webhooks.html", include_str!("templates/webhooks.html")),
     ] {
         env.add_template(name, source)
             .expect("the embedded editor templates parse");
