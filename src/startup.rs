@@ -191,7 +191,9 @@ impl Application {
             let _ = stop.send(true);
             let grace = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
             if tokio::time::timeout(grace, handle).await.is_err() {
-                tracing::warn!("the webhook worker did not stop in time; undelivered events stay queued");
+                tracing::warn!(
+                    "the webhook worker did not stop in time; undelivered events stay queued"
+                );
             }
         }
         if let Some((stop, handle)) = self.worker {

@@ -151,7 +151,11 @@ fn parse_events(
         (Some(e), _) => e,
         (None, true) => HookEvent::CHAT.iter().map(|e| e.as_str().into()).collect(),
         (None, false) => {
-            errors.push(FieldError::new("events", "required", "List the events to send."));
+            errors.push(FieldError::new(
+                "events",
+                "required",
+                "List the events to send.",
+            ));
             return Vec::new();
         }
     };
@@ -221,7 +225,11 @@ pub async fn create(
     if let Some(d) = &desk
         && (d.chars().count() > MAX_DESK || crate::domain::text::has_forbidden_control(d, false))
     {
-        errors.push(FieldError::new("desk", "invalid_desk", "At most 100 characters."));
+        errors.push(FieldError::new(
+            "desk",
+            "invalid_desk",
+            "At most 100 characters.",
+        ));
     }
     if desk.is_some() && !format.is_chat() {
         errors.push(FieldError::new(

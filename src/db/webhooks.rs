@@ -98,7 +98,10 @@ pub fn insert_endpoint(
 
 pub fn endpoints(conn: &mut DbConn) -> QueryResult<Vec<EndpointRow>> {
     webhook_endpoints::table
-        .order((webhook_endpoints::created_at.asc(), webhook_endpoints::id.asc()))
+        .order((
+            webhook_endpoints::created_at.asc(),
+            webhook_endpoints::id.asc(),
+        ))
         .select(EndpointRow::as_select())
         .load(conn)
 }
@@ -360,7 +363,10 @@ pub fn next_due(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
             diesel::dsl::min(webhook_deliveries::next_attempt_at).assume_not_null(),
         ))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(p, d)| p.map_or(d, |p| p.max(d))).min())
+    Ok(rows
+        .into_iter()
+        .map(|(p, d)| p.map_or(d, |p| p.max(d)))
+        .min())
 }
 
 /// Delete delivered rows older than `before` (dead ones stay until retried

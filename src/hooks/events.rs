@@ -76,8 +76,9 @@ pub fn apply(
     };
     let case_desk = match &msg.data {
         payload::MessageData::Case(d) => d.case.desk.clone(),
-        payload::MessageData::Correction(c) => crate::db::cases::find(conn, &c.case_id)?
-            .and_then(|c| c.desk),
+        payload::MessageData::Correction(c) => {
+            crate::db::cases::find(conn, &c.case_id)?.and_then(|c| c.desk)
+        }
         _ => None,
     };
     let alert = payload::alert(&e.event, &msg, public_url);

@@ -422,8 +422,10 @@ pub fn slack(a: &Alert) -> serde_json::Value {
             "text": format!("*Sentence*\n{}", quote(&slack_escape(&cut(&a.sentence, 2500))))}}),
     ];
     if let Some(words) = &a.words {
-        blocks.push(serde_json::json!({"type": "section", "text": {"type": "mrkdwn",
-            "text": format!("*{}*\n{}", a.words_label, quote(&slack_escape(&cut(words, 2500))))}}));
+        blocks.push(
+            serde_json::json!({"type": "section", "text": {"type": "mrkdwn",
+            "text": format!("*{}*\n{}", a.words_label, quote(&slack_escape(&cut(words, 2500))))}}),
+        );
     }
     let mut fields = vec![serde_json::json!({"type": "mrkdwn",
         "text": format!("*Article*\n<{}|{}>", a.article_url, slack_escape(&cut(&a.article_title, 200)))})];
@@ -457,7 +459,8 @@ pub fn teams(a: &Alert) -> serde_json::Value {
         body.push(serde_json::json!({"type": "TextBlock", "text": a.words_label, "weight": "Bolder", "spacing": "Medium"}));
         body.push(serde_json::json!({"type": "TextBlock", "text": cut(words, 2500), "wrap": true}));
     }
-    let mut facts = vec![serde_json::json!({"title": "Article", "value": cut(&a.article_title, 200)})];
+    let mut facts =
+        vec![serde_json::json!({"title": "Article", "value": cut(&a.article_title, 200)})];
     if let Some(p) = a.priority {
         facts.push(serde_json::json!({"title": "Priority", "value": format!("{p:.1}")}));
     }
@@ -513,7 +516,10 @@ mod tests {
     fn teams_carries_an_adaptive_card() {
         let t = teams(&alert());
         let card = &t["attachments"][0];
-        assert_eq!(card["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(
+            card["contentType"],
+            "application/vnd.microsoft.card.adaptive"
+        );
         assert_eq!(card["content"]["type"], "AdaptiveCard");
     }
 }

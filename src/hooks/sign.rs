@@ -44,7 +44,10 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<
 
 /// What lists show of a secret.
 pub fn hint(secret: &str) -> String {
-    format!("{}…", secret.chars().take(PREFIX.len() + 4).collect::<String>())
+    format!(
+        "{}…",
+        secret.chars().take(PREFIX.len() + 4).collect::<String>()
+    )
 }
 
 #[cfg(test)]

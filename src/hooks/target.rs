@@ -195,7 +195,11 @@ mod tests {
     #[tokio::test]
     async fn loopback_is_refused_after_resolution_unless_allowed() {
         let t = Duration::from_secs(5);
-        for url in ["http://localhost:9/", "http://127.0.0.1:9/", "http://[::1]:9/"] {
+        for url in [
+            "http://localhost:9/",
+            "http://127.0.0.1:9/",
+            "http://[::1]:9/",
+        ] {
             assert!(
                 matches!(check(url, false, t).await, Err(Refused::Forbidden(_))),
                 "{url}"

@@ -121,7 +121,9 @@ impl Hooks {
                         stats.retried += s.retried;
                         stats.dead += s.dead;
                     }
-                    Ok(Err(p)) => tracing::warn!(error = %p, "webhooks: a destination's pass failed"),
+                    Ok(Err(p)) => {
+                        tracing::warn!(error = %p, "webhooks: a destination's pass failed")
+                    }
                     Err(e) => tracing::error!(error = %e, "webhooks: a delivery task failed"),
                 }
             }
@@ -131,7 +133,11 @@ impl Hooks {
 
     /// Send one leased destination's due deliveries in order; stop at the
     /// first failure (pausing the destination until its retry).
-    async fn serve_endpoint(&self, endpoint_id: String, token: String) -> Result<RunStats, Problem> {
+    async fn serve_endpoint(
+        &self,
+        endpoint_id: String,
+        token: String,
+    ) -> Result<RunStats, Problem> {
         let mut stats = RunStats::default();
         let pool = self.pool.clone();
         let (id, limit) = (endpoint_id.clone(), self.settings.batch_size as i64);
@@ -172,12 +178,13 @@ impl Hooks {
 
     async fn send(&self, ep: &EndpointRow, d: &DeliveryRow) -> Outcome {
         let timeout = self.timeout();
-        let target =
-            match target::check(&ep.url, self.settings.allow_private_targets, timeout).await {
-                Ok(t) => t,
-                Err(e @ target::Refused::Unresolved(_)) => return Outcome::Failed(None, e.to_string()),
-                Err(e) => return Outcome::Refused(e.to_string()),
-            };
+        let target = match target::check(&ep.url, self.settings.allow_private_targets, timeout)
+            .await
+        {
+            Ok(t) => t,
+            Err(e @ target::Refused::Unresolved(_)) => return Outcome::Failed(None, e.to_string()),
+            Err(e) => return Outcome::Refused(e.to_string()),
+        };
         let client = match target::client(&target, timeout) {
             Ok(c) => c,
             Err(e) => return Outcome::Failed(None, e.without_url().to_string()),
@@ -242,9 +249,15 @@ impl Hooks {
             })
             .await?;
         match recorded {
-            Recorded::Delivered => tracing::info!(delivery = %row.id, event = %row.event_type, attempts, "webhook delivered"),
-            Recorded::Retry(_) => tracing::warn!(delivery = %row.id, event = %row.event_type, attempts, "webhook failed; will retry"),
-            Recorded::Dead => tracing::warn!(delivery = %row.id, event = %row.event_type, attempts, "webhook dead-lettered"),
+            Recorded::Delivered => {
+                tracing::info!(delivery = %row.id, event = %row.event_type, attempts, "webhook delivered")
+            }
+            Recorded::Retry(_) => {
+                tracing::warn!(delivery = %row.id, event = %row.event_type, attempts, "webhook failed; will retry")
+            }
+            Recorded::Dead => {
+                tracing::warn!(delivery = %row.id, event = %row.event_type, attempts, "webhook dead-lettered")
+            }
         }
         Ok(recorded)
     }

@@ -105,7 +105,10 @@ fn free_port() -> u16 {
 }
 
 /// Wait (at most a minute) until `done` holds.
-async fn until<F: FnMut() -> Fut, Fut: std::future::Future<Output = bool>>(what: &str, mut done: F) {
+async fn until<F: FnMut() -> Fut, Fut: std::future::Future<Output = bool>>(
+    what: &str,
+    mut done: F,
+) {
     for _ in 0..600 {
         if done().await {
             return;
@@ -150,11 +153,16 @@ async fn a_receiver_that_was_down_gets_every_event_once_in_order(b: Backend) {
 
     // Two cases, one corrected, while nothing listens.
     let a = staff::report(&app, "le 3 octobre", "factual_error", None).await;
-    let b_case = staff::report(&app, "six officiers", "factual_error", None).await;
+    staff::article(&app, "other", None, 2).await;
+    let b_case = staff::case_on(&app, "other", 0, "typo").await;
     assert_eq!(s.act(&a, "triage", None).await.0, 200);
     let note = "La frappe a eu lieu le 4 octobre, et non le 3.";
     let (status, body) = s
-        .act(&a, "resolve", Some(json!({"resolution": "corrected", "public_note": note})))
+        .act(
+            &a,
+            "resolve",
+            Some(json!({"resolution": "corrected", "public_note": note})),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = s
@@ -186,7 +194,10 @@ async fn a_receiver_that_was_down_gets_every_event_once_in_order(b: Backend) {
     assert_eq!(got.len(), sent.len(), "{records:?}");
     assert_eq!(got.iter().copied().collect::<HashSet<_>>(), sent);
     assert!(records.iter().all(|r| r["verified"] == true), "{records:?}");
-    assert!(log.iter().any(|d| d["attempts"].as_i64() > Some(1)), "{log:?}");
+    assert!(
+        log.iter().any(|d| d["attempts"].as_i64() > Some(1)),
+        "{log:?}"
+    );
 
     // In order per case: as the events happened.
     let types_of = |case: &str| -> Vec<String> {
@@ -234,7 +245,12 @@ async fn a_receiver_that_was_down_gets_every_event_once_in_order(b: Backend) {
     assert_eq!(data["case_id"], a.as_str());
     assert_eq!(data["text"], note);
     assert_eq!(data["kind"], "corrected");
-    assert!(data["sentence_before"].as_str().unwrap().contains("le 3 octobre"));
+    assert!(
+        data["sentence_before"]
+            .as_str()
+            .unwrap()
+            .contains("le 3 octobre")
+    );
     assert!(!data["article"]["external_id"].as_str().unwrap().is_empty());
     assert!(data["article"]["url"].as_str().unwrap().starts_with("http"));
     assert_eq!(data["json_ld"]["@type"], "CorrectionComment");
@@ -245,9 +261,19 @@ async fn a_receiver_that_was_down_gets_every_event_once_in_order(b: Backend) {
         .find(|r| r["body"]["type"] == "case.opened")
         .unwrap();
     let case = &opened["body"]["data"]["case"];
-    assert!(case["url"].as_str().unwrap().ends_with(&format!("/editor/cases/{a}")));
+    assert!(
+        case["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/editor/cases/{a}"))
+    );
     assert!(case["priority"].as_f64().unwrap() > 0.0);
-    assert!(case["latest_report"]["comment"].as_str().unwrap().contains("le 3 octobre"));
+    assert!(
+        case["latest_report"]["comment"]
+            .as_str()
+            .unwrap()
+            .contains("le 3 octobre")
+    );
     assert_eq!(opened["headers"]["content-type"], "application/json");
 
     // The test button goes through the same queue.
@@ -255,7 +281,10 @@ async fn a_receiver_that_was_down_gets_every_event_once_in_order(b: Backend) {
     assert_eq!(status, 202, "{queued}");
     let test_id = queued["delivery_id"].as_str().unwrap().to_string();
     until("the test event", || async {
-        receiver.records().iter().any(|r| r["id"] == test_id.as_str())
+        receiver
+            .records()
+            .iter()
+            .any(|r| r["id"] == test_id.as_str())
     })
     .await;
     let t = receiver.records().into_iter().last().unwrap();
@@ -264,7 +293,11 @@ async fn a_receiver_that_was_down_gets_every_event_once_in_order(b: Backend) {
 
     // Deleted: gone with its log.
     let (status, _) = s
-        .send(reqwest::Method::DELETE, &format!("/api/v1/webhooks/{id}"), None)
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/webhooks/{id}"),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
     let (status, _) = s.get(&format!("/api/v1/webhooks/{id}/deliveries")).await;
@@ -276,10 +309,19 @@ async fn the_ssrf_guard_refuses_private_targets(b: Backend) {
     let s = admin(&app).await;
     let receiver = Receiver::start(app.dir(), 0, None).await;
     for (url, code) in [
-        (format!("http://127.0.0.1:{}/", receiver.port), "target_refused"),
-        (format!("http://localhost:{}/", receiver.port), "target_refused"),
+        (
+            format!("http://127.0.0.1:{}/", receiver.port),
+            "target_refused",
+        ),
+        (
+            format!("http://localhost:{}/", receiver.port),
+            "target_refused",
+        ),
         ("http://[::1]/".to_string(), "target_refused"),
-        ("http://169.254.169.254/latest/meta-data".to_string(), "target_refused"),
+        (
+            "http://169.254.169.254/latest/meta-data".to_string(),
+            "target_refused",
+        ),
         ("http://10.0.0.7/".to_string(), "target_refused"),
         ("http://192.168.1.1/".to_string(), "target_refused"),
         ("http://0.0.0.0:8080/".to_string(), "target_refused"),
@@ -327,7 +369,11 @@ async fn chat_alerts_are_block_kit_and_adaptive_cards_per_desk(b: Backend) {
     .await;
     assert_eq!(slack["events"].as_array().unwrap().len(), 4, "{slack}");
     assert_eq!(slack["url"], format!("{base}/…"), "the path is a secret");
-    let teams = register(&s, json!({"url": format!("{base}/teams"), "format": "teams"})).await;
+    let teams = register(
+        &s,
+        json!({"url": format!("{base}/teams"), "format": "teams"}),
+    )
+    .await;
     let sports = register(
         &s,
         json!({"url": format!("{base}/sports"), "format": "teams", "desk": "sports"}),
@@ -336,16 +382,25 @@ async fn chat_alerts_are_block_kit_and_adaptive_cards_per_desk(b: Backend) {
     let (status, body) = s
         .post(
             "/api/v1/webhooks",
-            Some(&json!({"url": format!("{base}/x"), "format": "slack", "events": ["case.triaged"]})),
+            Some(
+                &json!({"url": format!("{base}/x"), "format": "slack", "events": ["case.triaged"]}),
+            ),
         )
         .await;
-    assert_eq!((status, body["errors"][0]["code"].clone()), (422, json!("unknown_event")));
+    assert_eq!(
+        (status, body["errors"][0]["code"].clone()),
+        (422, json!("unknown_event"))
+    );
 
     staff::article(&app, "bridge", Some("city"), 3).await;
-    let case = staff::case_on(&app, "bridge", 1, "factual_error").await;
+    let case = staff::case_on(&app, "bridge", 1, "typo").await;
     let note = "Le pont a ouvert en 1933.";
     let (status, body) = s
-        .act(&case, "resolve", Some(json!({"resolution": "corrected", "public_note": note})))
+        .act(
+            &case,
+            "resolve",
+            Some(json!({"resolution": "corrected", "public_note": note})),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     until("four alerts", || async { receiver.records().len() >= 4 }).await;
@@ -380,8 +435,16 @@ async fn chat_alerts_are_block_kit_and_adaptive_cards_per_desk(b: Backend) {
         .iter()
         .find(|b| b["type"] == "actions")
         .unwrap();
-    assert!(button["elements"][0]["url"].as_str().unwrap().ends_with(&link));
-    assert_eq!(slack_msgs[1]["blocks"][0]["text"]["text"], "Correction published");
+    assert!(
+        button["elements"][0]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&link)
+    );
+    assert_eq!(
+        slack_msgs[1]["blocks"][0]["text"]["text"],
+        "Correction published"
+    );
     assert!(slack_msgs[1].to_string().contains(note));
 
     let cards: Vec<&Value> = records
@@ -391,9 +454,17 @@ async fn chat_alerts_are_block_kit_and_adaptive_cards_per_desk(b: Backend) {
         .collect();
     assert_eq!(cards.len(), 2, "{records:?}");
     for card in &cards {
-        assert_eq!(card["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(
+            card["contentType"],
+            "application/vnd.microsoft.card.adaptive"
+        );
         assert_eq!(card["content"]["type"], "AdaptiveCard");
-        assert!(card["content"]["actions"][0]["url"].as_str().unwrap().ends_with(&link));
+        assert!(
+            card["content"]["actions"][0]["url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&link)
+        );
     }
     assert!(cards[0]["content"]["body"].to_string().contains("k1x"));
     assert!(cards[1]["content"]["body"].to_string().contains(note));
@@ -419,7 +490,11 @@ async fn a_revision_answers_the_open_cases_it_touched(b: Backend) {
         .await;
     assert_eq!(r.status(), 200);
     let answer: Value = r.json().await.unwrap();
-    assert_eq!(answer["touched"]["possibly_fixed"], json!([fixed]), "{answer}");
+    assert_eq!(
+        answer["touched"]["possibly_fixed"],
+        json!([fixed]),
+        "{answer}"
+    );
     assert_eq!(answer["touched"]["orphaned"], json!([gone]), "{answer}");
     assert_eq!(answer["external_id"], "touch");
     // The same body again touches nothing.
@@ -475,7 +550,10 @@ async fn admins_manage_destinations_in_the_editors_pages(b: Backend) {
     assert!(html.contains("whsec_"), "{html}");
     let (_, list) = s.get("/api/v1/webhooks").await;
     let id = list[0]["id"].as_str().unwrap().to_string();
-    assert_eq!(list[0]["events"], json!(["case.opened", "correction.published"]));
+    assert_eq!(
+        list[0]["events"],
+        json!(["case.opened", "correction.published"])
+    );
     // Without the CSRF token, nothing happens.
     let r = s
         .client
@@ -494,7 +572,10 @@ async fn admins_manage_destinations_in_the_editors_pages(b: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    until("the test event arrives", || async { receiver.records().len() == 1 }).await;
+    until("the test event arrives", || async {
+        receiver.records().len() == 1
+    })
+    .await;
     assert_eq!(receiver.records()[0]["body"]["type"], "webhook.test");
     until("the log says delivered", || async {
         let (_, html) = page(&format!("/editor/admin/webhooks/{id}")).await;

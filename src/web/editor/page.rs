@@ -326,6 +326,33 @@ mod tests {
     }
 
     #[test]
+    fn the_webhooks_page_renders_its_secret_and_log_escaped() {
+        for lang in Lang::ALL {
+            let hook = context! { id => "w1", format => "slack", url => "https://hooks.slack.com/…",
+            events => vec!["case.opened"], desk => "<i>city</i>", description => "",
+            secret_hint => "whsec_ab…", created_at => "2025-01-01T00:00:00", paused_until => () };
+            let html = render_ok(
+                "webhooks.html",
+                context! {
+                    hooks => vec![hook.clone()],
+                    events => vec!["case.opened", "case.resolved"],
+                    chat_events => vec!["case.opened"],
+                    created => context! { secret => "whsec_s3cret" },
+                    log => vec![context! { id => "msg_1", event_type => "case.opened", status => "dead",
+                        attempts => 3, last_status => 500, last_error => "<b>boom</b>",
+                        created_at => "2025-01-01T00:00:00" }],
+                    log_hook => hook,
+                    flash => (),
+                    ..signed_in(lang, "admin"),
+                },
+            );
+            assert!(html.contains("whsec_s3cret"), "{html}");
+            assert!(html.contains("&lt;b&gt;boom"), "{html}");
+            assert!(html.contains("&lt;i&gt;city"), "{html}");
+        }
+    }
+
+    #[test]
     fn the_notification_and_outbox_pages_render() {
         for lang in Lang::ALL {
             let kinds: Vec<_> = ["new_case", "escalation", "assigned", "overdue"]

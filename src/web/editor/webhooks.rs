@@ -98,7 +98,9 @@ pub async fn create(
             )
             .await
         }
-        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::CONFLICT => {
+        Err(p)
+            if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.status == StatusCode::CONFLICT =>
+        {
             let errors: Vec<minijinja::Value> = p
                 .errors
                 .iter()
