@@ -28,6 +28,7 @@ pub struct Settings {
     pub email: EmailSettings,
     pub retention: RetentionSettings,
     pub transparency: TransparencySettings,
+    pub webhooks: WebhookSettings,
 }
 
 /// The public transparency page and the newsroom's schema.org description
@@ -284,6 +285,57 @@ pub struct DigestSettings {
     pub daily_hour_utc: u32,
 }
 
+/// Outgoing webhooks and chat alerts (`[webhooks]`, see `hooks`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Run the delivery worker inside `erratum serve` and `erratum worker`.
+    pub enabled: bool,
+    /// Allow destinations on loopback, link-local, private and unspecified
+    /// addresses (off: refused, as an SSRF guard).
+    pub allow_private_targets: bool,
+    /// Seconds for one delivery (DNS, connection and answer included).
+    pub timeout_secs: u64,
+    pub max_attempts: u32,
+    /// A delivery is dead-lettered only once it is this old as well as out
+    /// of tries.
+    pub dead_after_hours: u32,
+    pub retry_base_secs: u64,
+    pub retry_max_secs: u64,
+    /// Seconds between looks at the queue for retries and other processes'
+    /// rows (new events wake the worker at once).
+    pub poll_secs: u64,
+    /// Destinations leased at once; deliveries per destination per lease.
+    pub batch_size: u32,
+    /// Days delivered rows stay in the delivery log.
+    pub retention_days: u32,
+}
+
+impl WebhookSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, msg: &str| Err(ConfigError(format!("{key}: {msg}")));
+        if self.timeout_secs == 0 || self.timeout_secs > 300 {
+            return bad("webhooks.timeout_secs", "must be between 1 and 300");
+        }
+        if self.max_attempts == 0 {
+            return bad("webhooks.max_attempts", "must be at least 1");
+        }
+        if self.retry_max_secs < self.retry_base_secs {
+            return bad(
+                "webhooks.retry_max_secs",
+                "must be at least webhooks.retry_base_secs",
+            );
+        }
+        if self.poll_secs == 0 {
+            return bad("webhooks.poll_secs", "must be at least 1");
+        }
+        if self.batch_size == 0 || self.batch_size > 1000 {
+            return bad("webhooks.batch_size", "must be between 1 and 1000");
+        }
+        Ok(())
+    }
+}
+
 /// A configuration problem, displayed as one line naming the key.
 #[derive(Debug)]
 pub struct ConfigError(pub String);
@@ -377,6 +429,7 @@ impl Settings {
                 }
             }
         }
+        self.webhooks.validate()?;
         if self.database.pool_size == 0 {
             return bad("database.pool_size", "must be at least 1");
         }

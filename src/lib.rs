@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod editor_cli;
 pub mod error;
+pub mod hooks;
 pub mod notify;
 pub mod openapi;
 pub mod router;

@@ -12,7 +12,7 @@ use crate::config::CorsSettings;
 use crate::routes::extract::BodyLimit;
 use crate::routes::{
     articles, audit, auth, cases, corrections, editors, health, notifications, public_cors, queue,
-    reports, stats, subjects, tokens,
+    reports, stats, subjects, tokens, webhooks,
 };
 use crate::web::editor::{self as ed, page as editor_page};
 use crate::web::public::{self as pages, assets, subject_requests, unsubscribe};
@@ -242,6 +242,39 @@ pub fn configure(
         Own,
         None,
         vec![(Method::PATCH, web::to(editors::update))],
+    );
+    t.api(
+        "/api/v1/webhooks",
+        Own,
+        None,
+        vec![
+            (get(), web::to(webhooks::list)),
+            (post(), web::to(webhooks::create)),
+        ],
+    );
+    t.api(
+        "/api/v1/webhooks/{id}",
+        Own,
+        None,
+        vec![(Method::DELETE, web::to(webhooks::delete))],
+    );
+    t.api(
+        "/api/v1/webhooks/{id}/test",
+        Own,
+        None,
+        vec![(post(), web::to(webhooks::test))],
+    );
+    t.api(
+        "/api/v1/webhooks/{id}/deliveries",
+        Own,
+        None,
+        vec![(get(), web::to(webhooks::deliveries))],
+    );
+    t.api(
+        "/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry",
+        Own,
+        None,
+        vec![(post(), web::to(webhooks::retry))],
     );
     t.api(
         "/api/v1/audit",
@@ -494,6 +527,27 @@ pub fn configure(
             post(),
             "/admin/subject-requests/erase",
             web::post().to(ed::subjects::erase),
+        ),
+        (get(), "/admin/webhooks", web::get().to(ed::webhooks::page)),
+        (
+            post(),
+            "/admin/webhooks",
+            web::post().to(ed::webhooks::create),
+        ),
+        (
+            get(),
+            "/admin/webhooks/{id}",
+            web::get().to(ed::webhooks::log),
+        ),
+        (
+            post(),
+            "/admin/webhooks/{id}/test",
+            web::post().to(ed::webhooks::test),
+        ),
+        (
+            post(),
+            "/admin/webhooks/{id}/delete",
+            web::post().to(ed::webhooks::delete),
         ),
     ];
     let mut scope = web::scope("/editor").wrap(from_fn(ed::security_headers));

@@ -26,6 +26,10 @@ pub struct Application {
         tokio::sync::watch::Sender<bool>,
         tokio::task::JoinHandle<()>,
     )>,
+    hooks_worker: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 impl Application {
@@ -74,18 +78,30 @@ impl Application {
             let mailer = mailer.clone();
             std::sync::Arc::new(move || mailer.wake()) as std::sync::Arc<dyn Fn() + Send + Sync>
         };
+        let hooks = crate::hooks::worker::Hooks::new(
+            &settings.webhooks,
+            pool.clone(),
+            writer.clone(),
+            public_url.clone(),
+            format!("{}-hooks", mailer.worker_id()),
+        );
+        let wake_hooks = {
+            let hooks = hooks.clone();
+            std::sync::Arc::new(move || hooks.wake()) as std::sync::Arc<dyn Fn() + Send + Sync>
+        };
         let state = web::Data::new(AppState {
             keys: Default::default(),
             intake: crate::auth::limits::IntakeLimits::new(&settings.intake.rate_limit),
             login: crate::auth::limits::LoginLimits::new(&settings.auth),
             status_lookups: crate::auth::limits::StatusLimits::new(&settings.intake.rate_limit),
-            listeners: vec![wake_mailer],
+            listeners: vec![wake_mailer, wake_hooks],
             settings,
             public_url,
             pool,
             writer,
             backend,
             mailer,
+            hooks,
         });
         if state.settings.demo.enabled {
             crate::demo::import(&state)
@@ -99,6 +115,10 @@ impl Application {
         let worker = state.settings.email.worker.enabled.then(|| {
             let (stop, stopped) = tokio::sync::watch::channel(false);
             (stop, tokio::spawn(state.mailer.clone().run(stopped)))
+        });
+        let hooks_worker = state.settings.webhooks.enabled.then(|| {
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            (stop, tokio::spawn(state.hooks.clone().run(stopped)))
         });
 
         // Each app gets its own registry, so several apps (tests) coexist in one process.
@@ -162,6 +182,7 @@ impl Application {
             server: server.run(),
             state,
             worker,
+            hooks_worker,
         })
     }
 
@@ -177,6 +198,15 @@ impl Application {
     /// then let the email worker finish the emails it is sending.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        if let Some((stop, handle)) = self.hooks_worker {
+            let _ = stop.send(true);
+            let grace = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
+            if tokio::time::timeout(grace, handle).await.is_err() {
+                tracing::warn!(
+                    "the webhook worker did not stop in time; undelivered events stay queued"
+                );
+            }
+        }
         if let Some((stop, handle)) = self.worker {
             let _ = stop.send(true);
             let grace = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);

@@ -27,6 +27,8 @@ pub struct AppState {
     pub listeners: Vec<Arc<dyn Fn() + Send + Sync>>,
     /// The email outbox's worker, for the pages that show and retry emails.
     pub mailer: Arc<crate::notify::worker::Mailer>,
+    /// The webhook and chat delivery worker.
+    pub hooks: Arc<crate::hooks::worker::Hooks>,
 }
 
 impl AppState {

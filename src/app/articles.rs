@@ -28,6 +28,27 @@ pub struct Ingested {
     pub touched: Touched,
 }
 
+/// What `PUT /api/v1/articles/{id}` answers: the article, and the open
+/// cases the revision touched, so the CMS can tell its editor "this edit may
+/// fix 2 reported errors".
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct IngestAnswer {
+    #[serde(flatten)]
+    pub article: ArticleView,
+    /// Open cases whose sentence this revision changed (`possibly_fixed`)
+    /// or removed (`orphaned`); both empty for a new or unchanged article.
+    pub touched: Touched,
+}
+
+impl Ingested {
+    pub fn answer(self) -> IngestAnswer {
+        IngestAnswer {
+            article: self.view,
+            touched: self.touched,
+        }
+    }
+}
+
 /// Store an article sent by the CMS: a new article, a new revision (open
 /// cases follow their sentences; those whose sentence changed or vanished are
 /// flagged), or nothing when the body is unchanged.

@@ -24,5 +24,6 @@ pub mod recovery;
 pub mod resplit;
 pub mod stats;
 pub mod subjects;
+pub mod webhooks;
 
 pub use crate::state::AppState;

@@ -155,7 +155,7 @@ fn body_hash(paragraphs: &[Vec<String>]) -> String {
 }
 
 /// The open cases a new revision moved off their sentence.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Touched {
     /// Their sentence was edited (see the case's successor sentence).
     pub possibly_fixed: Vec<String>,

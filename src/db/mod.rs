@@ -23,6 +23,7 @@ pub mod schema;
 pub mod secrets;
 pub mod stats;
 pub mod subjects;
+pub mod webhooks;
 pub mod writer;
 
 use std::path::PathBuf;

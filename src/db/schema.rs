@@ -302,12 +302,47 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        format -> Text,
+        url -> Text,
+        secret -> Text,
+        events -> Text,
+        desk -> Nullable<Text>,
+        description -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        paused_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     setup_tokens (id) {
         id -> Text,
         token_hash -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event_type -> Text,
+        case_id -> Nullable<Text>,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
     }
 }
 
@@ -320,6 +355,7 @@ diesel::joinable!(api_tokens -> editors (editor_id));
 diesel::joinable!(password_resets -> editors (editor_id));
 diesel::joinable!(case_notes -> cases (case_id));
 diesel::joinable!(corrections -> articles (article_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
@@ -345,4 +381,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_suppressions,
     events,
     event_cursors,
+    webhook_endpoints,
+    webhook_deliveries,
 );

@@ -7,6 +7,7 @@ pub mod editor;
 pub mod email;
 pub mod event;
 pub mod fragment;
+pub mod hook;
 pub mod priority;
 pub mod report;
 pub mod search;

@@ -72,6 +72,10 @@ error_codes! {
     UnsubscribeLinkInvalid => "unsubscribe_link_invalid",
     OutboxEntryNotFound => "outbox_entry_not_found",
     OutboxEntryFinal => "outbox_entry_final",
+    // Webhooks and chat destinations.
+    WebhookNotFound => "webhook_not_found",
+    TooManyWebhooks => "too_many_webhooks",
+    DeliveryNotFound => "delivery_not_found",
     // Account recovery and the first admin.
     ResetTokenInvalid => "reset_token_invalid",
     SetupTokenInvalid => "setup_token_invalid",

@@ -31,10 +31,17 @@ pub async fn worker(settings: Settings, drain: bool) -> anyhow::Result<()> {
     let mailer = super::worker::Mailer::new(
         &settings.email,
         settings.retention,
+        pool.clone(),
+        writer.clone(),
+        settings.public_url(),
+    )?;
+    let hooks = crate::hooks::worker::Hooks::new(
+        &settings.webhooks,
         pool,
         writer,
         settings.public_url(),
-    )?;
+        format!("{}-hooks", mailer.worker_id()),
+    );
     if drain {
         mailer
             .scan(db::now())
@@ -48,10 +55,24 @@ pub async fn worker(settings: Settings, drain: bool) -> anyhow::Result<()> {
             "sent {}, to retry {}, dead {}, skipped {}",
             stats.sent, stats.retried, stats.dead, stats.skipped
         );
+        if settings.webhooks.enabled {
+            let h = hooks
+                .run_once()
+                .await
+                .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
+            println!(
+                "webhooks: delivered {}, to retry {}, dead {}",
+                h.delivered, h.retried, h.dead
+            );
+        }
         return Ok(());
     }
     mailer.check_transport().await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let hooks_handle = settings
+        .webhooks
+        .enabled
+        .then(|| tokio::spawn(hooks.run(stopped.clone())));
     let handle = tokio::spawn(mailer.run(stopped));
     shutdown_signal().await;
     tracing::info!("stopping the email worker");
@@ -61,6 +82,13 @@ pub async fn worker(settings: Settings, drain: bool) -> anyhow::Result<()> {
         handle,
     )
     .await;
+    if let Some(h) = hooks_handle {
+        let _ = tokio::time::timeout(
+            Duration::from_secs(settings.server.shutdown_timeout_secs),
+            h,
+        )
+        .await;
+    }
     Ok(())
 }
 

@@ -62,8 +62,8 @@ async fn authorize_ingest(state: &AppState, given: Option<String>) -> Result<Ing
     request_body = ArticleUpsert,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Created", body = ArticleView),
-        (status = 200, description = "Updated or unchanged", body = ArticleView),
+        (status = 201, description = "Created", body = articles::IngestAnswer),
+        (status = 200, description = "Updated or unchanged; `touched` lists the open cases the revision may have fixed or orphaned", body = articles::IngestAnswer),
         (status = 400, description = "Malformed JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong token", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 403, description = "A viewer's API token", body = crate::error::ProblemBody, content_type = "application/problem+json"),
@@ -81,8 +81,10 @@ pub async fn put(
     let article = parse_off_the_workers(path.into_inner(), body.0).await?;
     let ingested = articles::ingest(&state, article).await?;
     Ok(match ingested.outcome {
-        UpsertOutcome::Created => HttpResponse::Created().json(ingested.view),
-        UpsertOutcome::Revised | UpsertOutcome::Unchanged => HttpResponse::Ok().json(ingested.view),
+        UpsertOutcome::Created => HttpResponse::Created().json(ingested.answer()),
+        UpsertOutcome::Revised | UpsertOutcome::Unchanged => {
+            HttpResponse::Ok().json(ingested.answer())
+        }
     })
 }
 

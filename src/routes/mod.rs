@@ -18,6 +18,7 @@ pub mod reports;
 pub mod stats;
 pub mod subjects;
 pub mod tokens;
+pub mod webhooks;
 
 use actix_cors::Cors;
 use actix_web::http::{Method, header};

@@ -44,4 +44,5 @@ mod stats;
 mod subjects;
 mod timestamps;
 mod web;
+mod webhooks;
 mod workflow;

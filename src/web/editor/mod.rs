@@ -23,6 +23,7 @@ pub mod recovery;
 pub mod session;
 pub mod settings;
 pub mod subjects;
+pub mod webhooks;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -54,6 +54,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("outbox.html", include_str!("templates/outbox.html")),
         ("subjects.html", include_str!("templates/subjects.html")),
         ("recovery.html", include_str!("templates/recovery.html")),
+        ("webhooks.html", include_str!("templates/webhooks.html")),
     ] {
         env.add_template(name, source)
             .expect("the embedded editor templates parse");
@@ -324,6 +325,33 @@ mod tests {
             };
             assert!(html.contains(short), "{html}");
             assert!(html.contains("as the server says"));
+        }
+    }
+
+    #[test]
+    fn the_webhooks_page_renders_its_secret_and_log_escaped() {
+        for lang in Lang::ALL {
+            let hook = context! { id => "w1", format => "slack", url => "https://hooks.slack.com/…",
+            events => vec!["case.opened"], desk => "<i>city</i>", description => "",
+            secret_hint => "whsec_ab…", created_at => "2025-01-01T00:00:00", paused_until => () };
+            let html = render_ok(
+                "webhooks.html",
+                context! {
+                    hooks => vec![hook.clone()],
+                    events => vec!["case.opened", "case.resolved"],
+                    chat_events => vec!["case.opened"],
+                    created => context! { secret => "whsec_s3cret" },
+                    log => vec![context! { id => "msg_1", event_type => "case.opened", status => "dead",
+                        attempts => 3, last_status => 500, last_error => "<b>boom</b>",
+                        created_at => "2025-01-01T00:00:00" }],
+                    log_hook => hook,
+                    flash => (),
+                    ..signed_in(lang, "admin"),
+                },
+            );
+            assert!(html.contains("whsec_s3cret"), "{html}");
+            assert!(html.contains("&lt;b&gt;boom"), "{html}");
+            assert!(html.contains("&lt;i&gt;city"), "{html}");
         }
     }
 
