@@ -28,6 +28,7 @@ mod errors;
 mod events;
 mod hostile_ingest;
 mod hostile_input;
+mod known;
 mod operations;
 mod queue;
 mod reports;
