@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { launch, instrument, assertCleanPage, screenshot, norm, TEST_TIMEOUT } from './helpers.mjs';
+import { launch, instrument, screenshot, norm, TEST_TIMEOUT } from './helpers.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(ROOT, 'target/debug/erratum');
@@ -78,6 +78,14 @@ async function correct(sentence) {
     body: JSON.stringify({ resolution: 'corrected', public_note: NOTE }),
   });
   assert.equal(res.status, 200, await res.text());
+}
+
+// No CSP violation, no page error, and every request to this suite's own server.
+async function assertCleanPage(page, log) {
+  assert.deepEqual(await page.evaluate(() => window.__cspViolations || []), [], 'no securitypolicyviolation events');
+  assert.deepEqual(log.errors, [], 'no uncaught page errors');
+  const foreign = log.requests.filter(u => !/^(data|blob):/.test(u) && new URL(u).origin !== new URL(BASE).origin);
+  assert.deepEqual(foreign, [], `every request goes to ${BASE}`);
 }
 
 async function openArticle(context) {
