@@ -29,6 +29,7 @@ pub struct Settings {
     pub retention: RetentionSettings,
     pub transparency: TransparencySettings,
     pub webhooks: WebhookSettings,
+    pub reader: ReaderSettings,
 }
 
 /// The public transparency page and the newsroom's schema.org description
@@ -93,6 +94,22 @@ pub struct DemoSettings {
     pub enabled: bool,
     pub external_id: String,
     pub url: String,
+}
+
+/// What the reader widget shows of what is already known (`[reader]`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderSettings {
+    /// Mark sentences with a published correction.
+    pub mark_corrections: bool,
+    /// Mark sentences with an open case ("already reported, being checked").
+    pub mark_open_cases: bool,
+    /// Seconds between two reads of the events other instances committed.
+    pub known_refresh_secs: u64,
+    /// Longest a cached answer of the known-sentences endpoint is served.
+    pub known_max_age_secs: u64,
+    /// Most articles whose answer is kept in memory.
+    pub known_cache_articles: usize,
 }
 
 /// How long personal data and request records are kept (`[retention]`).
@@ -438,6 +455,12 @@ impl Settings {
         }
         if self.database.writer_max_batch == 0 {
             return bad("database.writer_max_batch", "must be at least 1");
+        }
+        if self.reader.known_refresh_secs == 0 {
+            return bad("reader.known_refresh_secs", "must be at least 1");
+        }
+        if self.reader.known_cache_articles == 0 {
+            return bad("reader.known_cache_articles", "must be at least 1");
         }
         if self.retention.idempotency_key_days == 0 {
             return bad("retention.idempotency_key_days", "must be at least 1");

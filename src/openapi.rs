@@ -15,6 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::routes::articles::put,
         crate::routes::articles::get,
         crate::routes::articles::find_by_url,
+        crate::routes::articles::known,
         crate::routes::reports::submit,
         crate::routes::reports::status,
         crate::routes::auth::login,

@@ -140,6 +140,12 @@ pub fn configure(
         ],
     );
     t.api(
+        "/api/v1/articles/{external_id}/known",
+        Newsroom,
+        None,
+        vec![(get(), web::to(articles::known))],
+    );
+    t.api(
         "/api/v1/articles/{external_id}/reports",
         Newsroom,
         Some(limits.intake),

@@ -89,12 +89,19 @@ impl Application {
             let hooks = hooks.clone();
             std::sync::Arc::new(move || hooks.wake()) as std::sync::Arc<dyn Fn() + Send + Sync>
         };
+        // The known-sentences cache reads this instance's commits at once.
+        let known: std::sync::Arc<crate::app::known::KnownCache> = Default::default();
+        let wake_known = {
+            let known = known.clone();
+            std::sync::Arc::new(move || known.committed()) as std::sync::Arc<dyn Fn() + Send + Sync>
+        };
         let state = web::Data::new(AppState {
             keys: Default::default(),
+            known,
             intake: crate::auth::limits::IntakeLimits::new(&settings.intake.rate_limit),
             login: crate::auth::limits::LoginLimits::new(&settings.auth),
             status_lookups: crate::auth::limits::StatusLimits::new(&settings.intake.rate_limit),
-            listeners: vec![wake_mailer, wake_hooks],
+            listeners: vec![wake_mailer, wake_hooks, wake_known],
             settings,
             public_url,
             pool,
@@ -109,6 +116,11 @@ impl Application {
                 .map_err(|p| anyhow::anyhow!("demo import failed: {p}"))?;
         }
         spawn_housekeeping(state.clone());
+        tokio::spawn(crate::app::known::run(
+            std::sync::Arc::downgrade(&state.clone().into_inner()),
+            state.known.clone(),
+            state.settings.reader,
+        ));
         // Reported, never fatal: reports are accepted while mail is down.
         let mailer = state.mailer.clone();
         tokio::spawn(async move { mailer.check_transport().await });

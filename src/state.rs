@@ -23,6 +23,8 @@ pub struct AppState {
     pub intake: IntakeLimits,
     pub login: LoginLimits,
     pub status_lookups: StatusLimits,
+    /// Answers of the known-sentences endpoint (`app::known`).
+    pub known: Arc<crate::app::known::KnownCache>,
     /// Called after a use case committed events (consumers wake up).
     pub listeners: Vec<Arc<dyn Fn() + Send + Sync>>,
     /// The email outbox's worker, for the pages that show and retry emails.

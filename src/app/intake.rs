@@ -22,7 +22,7 @@ use crate::db::{DbConn, events, new_id, now};
 use crate::domain::anchor::{self, Anchor};
 use crate::domain::article::{ExternalId, Language};
 use crate::domain::event::{EscalationReason, Event};
-use crate::domain::report::{Category, NewReport, new_reference, thanks_message};
+use crate::domain::report::{Category, NewReport, me_too_comment, new_reference, thanks_message};
 use crate::domain::text::sha256_hex;
 use crate::domain::workflow::{AnchorState, Resolution, Status};
 use crate::error::{ErrorCode, Problem};
@@ -92,6 +92,13 @@ pub async fn file_report(
                 article_store::revision_sentences(conn, &article.id, article.current_revision)?;
             let anchor =
                 anchor::resolve(&sentences, quote_of.sentence_id.as_deref(), &quote_of.quote)?;
+            // "Me too" joins a case; it never opens one.
+            if quote_of.me_too
+                && !quote_of.is_spam
+                && case_store::open_case_on(conn, &article.id, &anchor.sentence_id)?.is_none()
+            {
+                return Err(no_open_case());
+            }
             let replay = match key {
                 Some(key) => {
                     store::idempotency_key_exists(conn, &idempotency_key_hash(&article.id, &key))?
@@ -106,6 +113,10 @@ pub async fn file_report(
         state
             .intake
             .check(client_ip, &article.id, &anchor.sentence_id)?;
+    }
+    let mut report = report;
+    if report.me_too && report.comment.is_empty() {
+        report.comment = me_too_comment(article.language).to_string();
     }
     let ctx = Submission {
         article,
@@ -134,6 +145,13 @@ pub async fn file_report(
         state.committed();
     }
     Ok((filed, receipt))
+}
+
+fn no_open_case() -> Problem {
+    Problem::conflict(
+        ErrorCode::NoOpenCase,
+        "Nobody has an open report on this sentence any more: file a report of your own.",
+    )
 }
 
 /// The settings a submission follows, copied into the writer job.
@@ -484,6 +502,33 @@ pub struct ReportStatus {
     /// The article's address with a text fragment (`#:~:text=`) that makes
     /// the browser scroll to the reported words and highlight them.
     pub quote_url: String,
+    /// What this reader reported (shown only to the holder of the link).
+    pub your_report: YourReport,
+    /// When each step was reached (UTC).
+    pub timeline: Timeline,
+    /// With a correction: the article's address with a text fragment
+    /// (`#:~:text=`) that scrolls to the sentence.
+    pub sentence_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct YourReport {
+    /// The sentence as it read when it was reported.
+    pub sentence: String,
+    /// The words the reader selected.
+    pub quote: String,
+    pub category: Category,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Timeline {
+    #[serde(with = "crate::domain::utc")]
+    pub received_at: NaiveDateTime,
+    #[serde(with = "crate::domain::utc::option")]
+    pub in_review_at: Option<NaiveDateTime>,
+    #[serde(with = "crate::domain::utc::option")]
+    pub decided_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -521,14 +566,19 @@ pub async fn status(state: &AppState, token: String) -> Result<ReportStatus, Pro
     }
     state
         .read(move |conn| {
-            let row =
-                store::by_status_token_hash(conn, &sha256_hex(&token))?.ok_or_else(unknown)?;
-            reader_view(conn, row)
+            let hash = sha256_hex(&token);
+            let row = store::by_status_token_hash(conn, &hash)?.ok_or_else(unknown)?;
+            let copy = store::reader_copy(conn, &hash)?.ok_or_else(unknown)?;
+            reader_view(conn, row, copy)
         })
         .await
 }
 
-fn reader_view(conn: &mut DbConn, row: store::StatusRow) -> Result<ReportStatus, Problem> {
+fn reader_view(
+    conn: &mut DbConn,
+    row: store::StatusRow,
+    copy: store::ReaderCopy,
+) -> Result<ReportStatus, Problem> {
     // A honeypot report must look like any other to whoever filed it.
     let (status, resolution, public_note, correction) = if row.is_spam {
         ("received", None, None, None)
@@ -576,6 +626,22 @@ fn reader_view(conn: &mut DbConn, row: store::StatusRow) -> Result<ReportStatus,
         suffix.as_deref(),
         Some(sentence),
     );
+    let (reviewed, decided) = if row.is_spam {
+        (false, false)
+    } else {
+        (
+            matches!(row.status, Status::InReview | Status::Resolved),
+            row.status == Status::Resolved,
+        )
+    };
+    let timeline = Timeline {
+        received_at: copy.filed_at,
+        in_review_at: copy.in_review_at.filter(|_| reviewed),
+        decided_at: copy.decided_at.filter(|_| decided),
+    };
+    let sentence_url = correction
+        .as_ref()
+        .map(|_| crate::domain::fragment::link(&row.article.url, &copy.current_sentence, None, None));
     Ok(ReportStatus {
         quote_url,
         reference: row.reference,
@@ -586,5 +652,13 @@ fn reader_view(conn: &mut DbConn, row: store::StatusRow) -> Result<ReportStatus,
         updated_at: row.updated_at,
         article: row.article,
         language: row.language,
+        your_report: YourReport {
+            sentence: copy.sentence_text,
+            quote: copy.quote_exact,
+            category: copy.category,
+            comment: copy.comment,
+        },
+        timeline,
+        sentence_url,
     })
 }

@@ -18,6 +18,7 @@ pub mod corrections;
 pub mod events;
 pub mod health;
 pub mod intake;
+pub mod known;
 pub mod notifications;
 pub mod queue;
 pub mod recovery;

@@ -131,6 +131,31 @@ pub fn after(conn: &mut DbConn, after: Cursor, limit: i64) -> DbResult<Vec<Store
         .collect()
 }
 
+/// A cursor past every event committed so far (where an in-memory reader
+/// that only cares about what happens from now on starts).
+pub fn tail(conn: &mut DbConn) -> DbResult<Cursor> {
+    match conn {
+        DbConn::Pg(_) => {
+            // Every transaction below the horizon has ended; the next
+            // events come from it or later.
+            let horizon = pg_horizon(conn)?;
+            Ok(Cursor {
+                xid: horizon - 1,
+                id: i32::MAX,
+            })
+        }
+        DbConn::Sqlite(_) => {
+            let id: Option<i32> = events::table
+                .select(diesel::dsl::max(events::id))
+                .first(conn)?;
+            Ok(Cursor {
+                xid: 0,
+                id: id.unwrap_or(0),
+            })
+        }
+    }
+}
+
 /// The oldest transaction id that may still commit events in this
 /// database: the smallest id among its other sessions' open transactions,
 /// else the next id to be handed out. Every transaction with a smaller id

@@ -13,6 +13,7 @@ pub mod corrections;
 pub mod dialect;
 pub mod editors;
 pub mod events;
+pub mod known;
 pub mod outbox;
 pub mod queue;
 pub mod recovery;

@@ -329,3 +329,86 @@ pub fn outcome_subscribers(conn: &mut DbConn, case_id: &str) -> QueryResult<Vec<
         ))
         .load(conn)
 }
+
+/// What a reader wrote, repeated to the holder of its status link, with the
+/// times of its case's steps.
+pub struct ReaderCopy {
+    pub quote_exact: String,
+    /// The sentence as it read when it was reported.
+    pub sentence_text: String,
+    /// The sentence as it reads now (its successor's text when it was edited).
+    pub current_sentence: String,
+    pub category: Category,
+    pub comment: String,
+    pub filed_at: NaiveDateTime,
+    /// When an editor first took the case up (triaged, claimed or assigned).
+    pub in_review_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+pub fn reader_copy(conn: &mut DbConn, hash: &str) -> QueryResult<Option<ReaderCopy>> {
+    use super::schema::{events, sentences};
+    #[allow(clippy::type_complexity)]
+    let row: Option<(
+        String,
+        String,
+        Category,
+        String,
+        NaiveDateTime,
+        String,
+        Option<String>,
+        Option<NaiveDateTime>,
+    )> = reports::table
+        .inner_join(cases::table)
+        .filter(reports::status_token_hash.eq(hash))
+        .select((
+            reports::quote_exact,
+            cases::sentence_text,
+            reports::category,
+            reports::comment,
+            reports::created_at,
+            cases::id,
+            cases::successor_sentence_id,
+            cases::resolved_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((
+        quote_exact,
+        sentence_text,
+        category,
+        comment,
+        filed_at,
+        case_id,
+        successor,
+        decided_at,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let current_sentence = match successor {
+        Some(id) => sentences::table
+            .find(id)
+            .select(sentences::text)
+            .first::<String>(conn)
+            .optional()?,
+        None => None,
+    }
+    .unwrap_or_else(|| sentence_text.clone());
+    let in_review_at: Option<NaiveDateTime> = events::table
+        .filter(events::case_id.eq(&case_id))
+        .filter(events::kind.eq_any(vec!["case_triaged", "case_claimed", "case_assigned"]))
+        .filter(events::created_at.ge(filed_at))
+        .select(diesel::dsl::min(events::created_at))
+        .first(conn)?;
+    Ok(Some(ReaderCopy {
+        quote_exact,
+        sentence_text,
+        current_sentence,
+        category,
+        comment,
+        filed_at,
+        in_review_at,
+        decided_at,
+    }))
+}

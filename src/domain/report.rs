@@ -183,6 +183,10 @@ pub struct ReportSubmission {
     pub reporter: Option<ReporterInput>,
     /// Leave empty. (A honeypot for bots.)
     pub website: Option<String>,
+    /// "Me too": join the open case on this sentence. The comment may then
+    /// be empty; a sentence without an open case is refused (`409`).
+    #[serde(default)]
+    pub me_too: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -204,6 +208,8 @@ pub struct NewReport {
     pub reporter: Option<(ReporterEmail, bool)>,
     /// The honeypot was filled: store as spam, answer as usual, never notify.
     pub is_spam: bool,
+    /// Joins the sentence's open case; `comment` may be empty.
+    pub me_too: bool,
 }
 
 fn text_field(
@@ -263,7 +269,11 @@ impl NewReport {
         };
         let prefix = context(&mut errors, "quote.prefix", input.quote.prefix.as_deref());
         let suffix = context(&mut errors, "quote.suffix", input.quote.suffix.as_deref());
-        let comment = text_field(&mut errors, "comment", &input.comment, MAX_COMMENT, true);
+        let comment = if input.me_too && input.comment.trim().is_empty() {
+            Some(String::new())
+        } else {
+            text_field(&mut errors, "comment", &input.comment, MAX_COMMENT, true)
+        };
         let suggested_correction = optional_text(
             &mut errors,
             "suggested_correction",
@@ -321,9 +331,18 @@ impl NewReport {
                 sources,
                 reporter,
                 is_spam,
+                me_too: input.me_too,
             }),
             _ => Err(Problem::validation(errors)),
         }
+    }
+}
+
+/// The comment stored for a "me too" that came without one.
+pub fn me_too_comment(language: Language) -> &'static str {
+    match language {
+        Language::En => "Me too: I am reporting the same error.",
+        Language::Fr => "Moi aussi : je signale la même erreur.",
     }
 }
 

@@ -160,3 +160,55 @@ pub async fn find_by_url(
         .map_err(|e| Problem::validation(vec![e]))?;
     Ok(HttpResponse::Ok().json(articles::by_url(&state, url).await?))
 }
+
+/// What is already known about an article's sentences: the published
+/// correction of each corrected sentence and, when the newsroom turns it on
+/// (`reader.mark_open_cases`), the sentences with an open case. No reader
+/// text, no counts. Answered from memory; the ETag changes when a case opens
+/// (if open cases are shown) or a correction is published, and a matching
+/// `If-None-Match` gets `304`.
+#[utoipa::path(get, path = "/api/v1/articles/{external_id}/known", tag = "articles",
+    params(
+        ("external_id" = String, Path, description = "The CMS's id for the article"),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag of an earlier answer"),
+    ),
+    responses(
+        (status = 200, description = "The known sentences", body = crate::app::known::KnownSentences,
+            headers(("ETag" = String, description = "Digest of the answer"))),
+        (status = 304, description = "Unchanged since the ETag given"),
+        (status = 404, description = "Unknown article", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable; retry after Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn known(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Problem> {
+    let external_id = super::external_id(&path)?;
+    let known = crate::app::known::get(&state, external_id).await?;
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == known.etag || t == "*")
+        });
+    // Revalidated at each use: a newer answer shows at the next page view.
+    let mut answer = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    answer
+        .insert_header((header::ETAG, known.etag.clone()))
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
+    Ok(if matches {
+        answer.finish()
+    } else {
+        answer
+            .content_type("application/json")
+            .body(known.body.clone())
+    })
+}

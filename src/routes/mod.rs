@@ -34,9 +34,11 @@ pub fn public_cors(settings: &CorsSettings) -> Cors {
             header::CONTENT_TYPE,
             header::ACCEPT,
             header::HeaderName::from_static("idempotency-key"),
+            header::IF_NONE_MATCH,
         ])
         .expose_headers([
             header::RETRY_AFTER,
+            header::ETAG,
             header::HeaderName::from_static("x-request-id"),
         ])
         .max_age(86400);

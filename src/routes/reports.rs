@@ -37,6 +37,7 @@ const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
         (status = 404, description = "Unknown article", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 413, description = "Body over 16 KiB", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "`me_too` on a sentence without an open case (`no_open_case`)", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or a quote that does not resolve", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "Rate limited; see Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]

@@ -31,6 +31,7 @@ mod hostile_ingest;
 mod hostile_input;
 mod instances;
 mod leaks;
+mod known;
 mod operations;
 mod queue;
 mod recovery;

@@ -741,7 +741,17 @@ async fn status_link_shows_only_this_report(b: Backend) {
     assert_eq!(status["status"], "received");
     assert!(status["resolution"].is_null() && status["correction"].is_null());
     assert!(status["updated_at"].is_string());
-    for secret in ["secret-reader", "remarque", "report_count", "email"] {
+    // The holder of the link sees what they wrote (issue 16), nothing of the
+    // other reader's report, no address and no counts.
+    assert_eq!(status["your_report"]["comment"], body["comment"]);
+    let other = _other["reference"].as_str().unwrap_or("none").to_string();
+    for secret in [
+        "secret-reader",
+        "(remarque 1)",
+        "report_count",
+        "email",
+        other.as_str(),
+    ] {
         assert!(!text.contains(secret), "status leaks {secret}: {text}");
     }
     let (s, _) = app

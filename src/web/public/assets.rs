@@ -24,6 +24,7 @@ pub(crate) const FILES: &[(&str, &str, &str)] = &[
     ("/widget.css", CSS, include_str!("static/widget.css")),
     ("/static/demo.css", CSS, include_str!("static/demo.css")),
     ("/static/status.css", CSS, include_str!("static/status.css")),
+    ("/static/status.js", JS, include_str!("static/status.js")),
     (
         "/static/hostile.css",
         CSS,

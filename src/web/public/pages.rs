@@ -294,6 +294,51 @@ pub async fn status(
         .unwrap_or_else(|p| error_page(&p, Audience::Private))
 }
 
+/// The reader's words for a category.
+fn category_label(c: crate::domain::report::Category, lang: &str) -> &'static str {
+    use crate::domain::report::Category as C;
+    let (fr, en) = match c {
+        C::FactualError => ("Erreur factuelle", "Factual error"),
+        C::Typo => ("Faute de frappe ou d’orthographe", "Typo or spelling"),
+        C::Outdated => ("Information dépassée", "Outdated information"),
+        C::Misleading => ("Formulation trompeuse", "Misleading wording"),
+        C::MissingContext => ("Contexte manquant", "Missing context"),
+        C::Translation => ("Erreur de traduction", "Translation error"),
+        C::BrokenLink => ("Lien cassé", "Broken link"),
+        C::Other => ("Autre", "Other"),
+    };
+    if lang == "fr" { fr } else { en }
+}
+
+/// The steps reached, with their times (UTC on the page; `status.js` shows
+/// them in the reader's time zone).
+fn timeline(t: &intake::Timeline, lang: &str) -> Vec<minijinja::Value> {
+    let fr = lang == "fr";
+    [
+        (Some(t.received_at), if fr { "Reçu" } else { "Received" }),
+        (
+            t.in_review_at,
+            if fr {
+                "Examen commencé"
+            } else {
+                "Review started"
+            },
+        ),
+        (t.decided_at, if fr { "Décision" } else { "Decided" }),
+    ]
+    .into_iter()
+    .filter_map(|(at, label)| {
+        at.map(|at| {
+            minijinja::context! {
+                label,
+                iso => dates::iso(at),
+                text => dates::moment(at, lang),
+            }
+        })
+    })
+    .collect()
+}
+
 async fn status_page(
     state: &AppState,
     ip: std::net::IpAddr,
@@ -318,6 +363,14 @@ async fn status_page(
         article => ArticleLink { title: s.article.title, url: s.quote_url },
         updated_at => dates::moment(s.updated_at, lang),
         updated_at_iso => dates::iso(s.updated_at),
+        yours => minijinja::context! {
+            sentence => s.your_report.sentence,
+            quote => s.your_report.quote,
+            category => category_label(s.your_report.category, lang),
+            comment => s.your_report.comment,
+        },
+        timeline => timeline(&s.timeline, lang),
+        sentence_url => s.sentence_url,
     };
     Ok(html(
         StatusCode::OK,

@@ -36,6 +36,10 @@
       retry: n => `Trop de signalements envoyés. Réessayez dans ${n} minute${n > 1 ? 's' : ''}.`,
       failed: 'Le signalement n’a pas pu être envoyé.', network: 'Connexion impossible. Vérifiez votre réseau et réessayez.',
       count: (n, m) => `${n} / ${m} caractères`,
+      fixed: 'Cette phrase a été corrigée', fixedOn: 'Correction du ', anyway: 'Toujours faux ? Signaler quand même',
+      open: 'Déjà signalé, en cours de vérification', meToo: 'Moi aussi', other: 'Signaler autre chose',
+      meTooHint: 'Votre signalement rejoint celui déjà reçu. Commentaire facultatif.', commentOpt: 'Commentaire (facultatif)',
+      link: 'Lien de suivi (gardez-le)', copy: 'Copier le lien', copied: 'Lien copié.',
     },
     en: {
       report: 'Report an error', close: 'Close', cancel: 'Cancel', colon: ': ',
@@ -56,6 +60,10 @@
       retry: n => `Too many reports sent. Try again in ${n} minute${n > 1 ? 's' : ''}.`,
       failed: 'The report could not be sent.', network: 'Could not connect. Check your network and try again.',
       count: (n, m) => `${n} / ${m} characters`,
+      fixed: 'This sentence was corrected', fixedOn: 'Correction of ', anyway: 'Still wrong? Report it anyway',
+      open: 'Already reported, being checked', meToo: 'Me too', other: 'Report something else',
+      meTooHint: 'Your report joins the one already received. Comment optional.', commentOpt: 'Comment (optional)',
+      link: 'Status link (keep it)', copy: 'Copy link', copied: 'Link copied.',
     },
   };
   const langOf = v => (/^en/i.test(v || '') ? 'en' : /^fr/i.test(v || '') ? 'fr' : '');
@@ -67,6 +75,8 @@
   let fab = null;
   let pending = null;      // quote captured when the floating button was shown
   let active = null;       // state of the open dialog
+  let known = {};          // sentence id → what is known (correction, open case)
+  let tip = null;          // the correction / open-case popup next to a marked sentence
 
   // ---------- small DOM helper ----------
   function h(tag, attrs, ...kids) {
@@ -167,10 +177,14 @@
       for (let j = i - 1; j >= 0 && before.length < MAX.ctx; j--) before = `${spans[j].s.norm} ${before}`;
       for (let j = i + 1; j < spans.length && after.length < MAX.ctx; j++) after = `${after} ${spans[j].s.norm}`;
     }
+    // Cut at word boundaries: a context never starts or ends mid-word.
+    let prefix = before.slice(-MAX.ctx), suffix = after.slice(0, MAX.ctx);
+    if (prefix.length < before.length && before[before.length - prefix.length - 1] !== ' ' && prefix.includes(' ')) prefix = prefix.slice(prefix.indexOf(' ') + 1);
+    if (suffix.length < after.length && after[suffix.length] !== ' ' && suffix.includes(' ')) suffix = suffix.slice(0, suffix.lastIndexOf(' '));
     return {
       exact,
-      prefix: noLoneStart(before.slice(-MAX.ctx)),
-      suffix: noLoneEnd(after.slice(0, MAX.ctx)),
+      prefix: noLoneStart(prefix),
+      suffix: noLoneEnd(suffix),
       sentence: hit ? hit.s : null,
     };
   }
@@ -235,13 +249,22 @@
   function placeFab() {
     const sel = getSelection();
     if (!pending || !sel.rangeCount) return hideFab();
-    const rects = sel.getRangeAt(0).getClientRects();
+    const rects = [...sel.getRangeAt(0).getClientRects()];
     const r = rects[rects.length - 1];
     if (!r) return hideFab();
+    // Below the whole selection, else above it, else beside it: never over the selected text.
+    const top = Math.min(...rects.map(q => q.top)), bottom = Math.max(...rects.map(q => q.bottom));
+    const left = Math.min(...rects.map(q => q.left)), right = Math.max(...rects.map(q => q.right));
     const w = fab.offsetWidth || 160, hgt = fab.offsetHeight || 36;
-    const x = Math.max(8, Math.min(innerWidth - w - 8, r.right - w / 2));
-    let y = r.bottom + 8;
-    if (y + hgt > innerHeight - 8) y = Math.max(8, r.top - hgt - 8);
+    let x = Math.max(8, Math.min(innerWidth - w - 8, r.right - w / 2));
+    let y = bottom + 8;
+    if (y + hgt > innerHeight - 8) {
+      y = top - hgt - 8;
+      if (y < 8) {
+        y = Math.max(8, Math.min(innerHeight - hgt - 8, r.top));
+        x = right + w + 16 < innerWidth ? right + 8 : Math.max(8, left - w - 8);
+      }
+    }
     // CSSOM writes are allowed under style-src 'self'; style attributes would not be.
     fab.style.setProperty('left', `${Math.round(x)}px`);
     fab.style.setProperty('top', `${Math.round(y)}px`);
@@ -312,9 +335,14 @@
     return c;
   }
 
+  const day = d => new Date(`${d}Z`).toLocaleDateString(lang, { day: 'numeric', month: 'long', year: 'numeric' });
+  const DRAFT = () => `erratum:draft:${article.external_id}`;
+  const store = (v) => { try { if (v) sessionStorage.setItem(DRAFT(), JSON.stringify(v)); else sessionStorage.removeItem(DRAFT()); } catch { /* storage off */ } };
+  const draft = () => { try { return JSON.parse(sessionStorage.getItem(DRAFT())); } catch { return null; } };
+
   function open(quote, opener) {
     if (!article || active) return;
-    hideFab();
+    hideFab(); hideTip();
     const st = { quote, opener: opener || deepActive(), key: '', lastBody: '', sending: false, fields: {}, srcRows: [] };
     active = st;
     const dlg = h('dialog', { class: 'r dlg', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'er-title', lang });
@@ -328,6 +356,26 @@
     head.lastChild.addEventListener('click', () => close());
 
     form.append(h('p', { class: 'intro', text: t.intro }));
+
+    // What is already known about the sentence comes first: its correction, or its open case.
+    const k = quote && quote.sentence && !quote.force && !quote.meToo && known[quote.sentence.id];
+    let notice = null;
+    if (k && (k.correction || k.open_case)) {
+      const go = h('button', { type: 'button', class: 'btn', text: k.correction ? t.anyway : t.other });
+      const me = k.correction ? null : h('button', { type: 'button', class: 'btn pri', text: t.meToo });
+      notice = h('div', { class: 'known' }, k.correction
+        ? [h('h3', { tabindex: '-1', text: t.fixed }), h('p', { class: 'meta', text: t.fixedOn + day(k.correction.published_at) }), h('blockquote', { class: 'quote', text: k.correction.text })]
+        : [h('h3', { tabindex: '-1', text: t.open }), h('blockquote', { class: 'quote', text: quote.exact })],
+      h('div', { class: 'acts' }, go, me));
+      const show = mine => {
+        notice.remove(); form.hidden = false;
+        if (mine) meToo(st);
+        (mine ? st.fields.comment.control : st.fields.category.control).focus();
+      };
+      go.addEventListener('click', () => show(false));
+      if (me) me.addEventListener('click', () => show(true));
+      form.hidden = true;
+    }
 
     // The quote, or a sentence picker when the reader arrived without selecting anything.
     if (quote) {
@@ -433,7 +481,26 @@
 
     const done = h('div', { class: 'done', hidden: true });
     st.done = done;
-    dlg.append(h('div', { class: 'panel' }, head, live, form, done));
+    dlg.append(h('div', { class: 'panel' }, head, live, notice, form, done));
+
+    // An unfinished report survives an accidental close (this tab only).
+    const d = draft();
+    if (d && quote && d.exact === quote.exact) {
+      cat.value = d.category || cat.value; com.value = d.comment || ''; cor.value = d.correction || '';
+      email.value = d.email || ''; notify.checked = !!d.notify;
+      com.dispatchEvent(new Event('input')); cor.dispatchEvent(new Event('input'));
+    }
+    const edited = e => {
+      if (quote) store({ exact: quote.exact, category: cat.value, comment: com.value, correction: cor.value, email: email.value, notify: notify.checked });
+      // The error of the field being edited goes as soon as the field is valid.
+      const el = e.target === notify ? email : e.target, errs = validate(st);
+      for (const f of [...Object.values(st.fields), ...st.srcRows.map(r => ({ err: r.err, control: r.input }))]) {
+        if (f.control !== el || f.err.hidden || errs.some(x => x.f.control === el)) continue;
+        f.err.hidden = true; f.err.textContent = ''; f.control.removeAttribute('aria-invalid');
+      }
+    };
+    form.addEventListener('input', edited);
+    form.addEventListener('change', edited);
 
     dlg.addEventListener('keydown', e => {
       if (e.key === 'Tab') keepFocus(e, dlg);
@@ -445,7 +512,18 @@
     main.root.querySelector('dialog')?.remove();
     main.root.append(dlg);
     if (typeof dlg.showModal === 'function') dlg.showModal(); else dlg.setAttribute('open', '');
-    (st.picker || cat).focus();
+    if (quote && quote.meToo) meToo(st);
+    (notice ? notice.firstChild : quote && quote.meToo ? com : st.picker || cat).focus();
+  }
+
+  // "Me too": the comment becomes optional and the report joins the open case.
+  function meToo(st) {
+    st.meToo = true;
+    const c = st.fields.comment.control;
+    c.required = false; c.setAttribute('aria-required', 'false');
+    c.getRootNode().querySelector('label[for="er-comment"]').textContent = t.commentOpt;
+    c.before(h('p', { class: 'hint', text: t.meTooHint }));
+    st.submit.textContent = t.meToo;
   }
 
   // Native modal dialogs let Tab escape to the browser chrome; keep it cycling inside.
@@ -513,7 +591,7 @@
     const errs = [], F = st.fields, v = n => F[n].control.value;
     const add = (f, msg) => errs.push({ f, msg, label: labelOf(f) });
     if (st.picker && !st.picker.value) add(F.quote, t.pickReq);
-    if (!v('comment').trim()) add(F.comment, t.required);
+    if (!v('comment').trim()) { if (!st.meToo) add(F.comment, t.required); }
     else if (chars(v('comment').trim()) > MAX.comment) add(F.comment, t.tooLong(MAX.comment));
     if (chars(v('suggested_correction').trim()) > MAX.suggested_correction) add(F.suggested_correction, t.tooLong(MAX.suggested_correction));
     const mail = v('reporter.email').trim();
@@ -548,6 +626,7 @@
     if (st.sent.length) body.sources = st.sent.map(r => r.input.value.trim());
     if (st.notify.checked) body.reporter = { email: F['reporter.email'].control.value.trim(), notify: true };
     body.website = st.trap.value;
+    if (st.meToo) body.me_too = true;
     return JSON.stringify(body);
   }
 
@@ -583,7 +662,7 @@
     st.sending = false;
     st.form.removeAttribute('aria-busy');
     st.submit.disabled = false;
-    st.submit.textContent = t.submit;
+    st.submit.textContent = st.meToo ? t.meToo : t.submit;
     if (active !== st) return;
     if (res && res.ok && data && data.reference) return success(st, data);
     const G = st.fields.general;
@@ -612,14 +691,116 @@
     const link = safe ? h('a', { class: 'btn pri', href: data.status_url, target: '_blank', rel: 'noopener', text: t.follow }) : null;
     const ok = h('button', { type: 'button', class: 'btn', text: t.close });
     ok.addEventListener('click', () => close());
+    // The link is the reader's only way back: shown in full, with a copy button.
+    let keep = null;
+    if (safe) {
+      const url = h('input', { type: 'text', id: 'er-link', class: 'url', readonly: true, value: data.status_url });
+      const copy = h('button', { type: 'button', class: 'btn copy', text: t.copy });
+      copy.addEventListener('click', async () => {
+        url.select();
+        try { await navigator.clipboard.writeText(data.status_url); } catch { document.execCommand('copy'); }
+        announce(st, t.copied);
+      });
+      keep = h('div', { class: 'fld' }, h('label', { for: url.id, text: t.link }), h('div', { class: 'row' }, url, copy));
+    }
+    store(null);
     st.done.append(title,
       h('p', { class: 'msg', text: data.message || '' }),
       h('p', { class: 'refline' }, t.ref, h('strong', { class: 'ref', text: data.reference })),
+      keep,
       h('div', { class: 'acts' }, ok, link));
     st.done.hidden = false;
     title.focus();
     announce(st, `${data.message || t.thanks} ${t.ref}${data.reference}`);
     getSelection().removeAllRanges();
+  }
+
+  // ---------- what is already known ----------
+  // Asked after the widget is ready, so it never delays the page; a failure only means no marks.
+  async function loadKnown() {
+    try {
+      const res = await fetch(`${API}/api/v1/articles/${encodeURIComponent(article.external_id)}/known`, { credentials: 'omit', headers: { Accept: 'application/json' } });
+      if (!res.ok) return;
+      for (const k of (await res.json()).sentences) known[k.sentence_id] = k;
+      mark();
+    } catch { /* no marks */ }
+  }
+
+  // Wraps each known sentence's text in <erratum-mark> elements (last first, so earlier offsets
+  // stay valid), styled through the CSSOM, the first one focusable.
+  function mark() {
+    const root = container();
+    if (!root) return;
+    const idx = indexText(root);
+    const spans = locate(idx).filter(x => x && known[x.s.id]).sort((a, b) => b.start - a.start);
+    for (const sp of spans) {
+      const k = known[sp.s.id], fixed = !!k.correction, parts = [];
+      for (const e of idx.nodes.filter(e => e.start < sp.end && e.end > sp.start).reverse()) {
+        const at = i => { let j = 0; while (j < e.offs.length - 1 && e.offs[j] < i) j++; return j; };
+        const a = at(Math.max(sp.start, e.start)), b = at(Math.min(sp.end, e.end));
+        if (a >= b) continue;
+        const r = document.createRange(), m = document.createElement('erratum-mark');
+        r.setStart(e.n, a); r.setEnd(e.n, b);
+        try { r.surroundContents(m); } catch { continue; }
+        m.dataset.k = fixed ? 'fixed' : 'open';
+        for (const [p, v] of [['text-decoration', `underline ${fixed ? 'solid' : 'dotted'} ${fixed ? '#1c6b3a' : '#8a8a8a'}`], ['text-decoration-thickness', '2px'], ['text-underline-offset', '.2em'], ['cursor', 'help']]) m.style.setProperty(p, v);
+        m.addEventListener('mouseenter', () => showTip(sp.s, m.first));
+        m.addEventListener('mouseleave', () => hideTip(true));
+        parts.push(m);
+      }
+      const first = parts[parts.length - 1];
+      if (!first) continue;
+      for (const p of parts) p.first = first;
+      first.tabIndex = 0;
+      first.setAttribute('role', 'button');
+      first.setAttribute('aria-expanded', 'false');
+      first.addEventListener('focus', () => { if (muted === first) muted = null; else showTip(sp.s, first); });
+      first.addEventListener('blur', () => hideTip(true));
+      first.addEventListener('keydown', e => {
+        if (e.key === 'Enter' && !e.ctrlKey && !e.metaKey) { e.preventDefault(); showTip(sp.s, first); tip.querySelector('button').focus(); }
+      });
+    }
+  }
+
+  let tipTimer = 0, muted = null; // muted: the mark focus returns to after Esc, without reopening
+  function showTip(s, m) {
+    if (active) return;
+    clearTimeout(tipTimer);
+    hideTip();
+    const k = known[s.id];
+    const again = h('button', { type: 'button', class: 'lnk', text: k.correction ? t.anyway : t.meToo });
+    tip = h('div', { class: 'r tip', role: 'dialog', 'aria-label': k.correction ? t.fixed : t.open, lang },
+      k.correction
+        ? [h('p', { class: 'meta', text: t.fixedOn + day(k.correction.published_at) }), h('p', { text: k.correction.text })]
+        : h('p', { text: t.open }),
+      again);
+    tip.mark = m;
+    m.setAttribute('aria-expanded', 'true');
+    again.addEventListener('click', () => {
+      const root = container(), idx = indexText(root), span = locate(idx).find(x => x && x.s === s);
+      if (!span) return;
+      const q = quoteAt(idx, span.start, span.end);
+      if (k.correction) q.force = true; else q.meToo = true;
+      open(q, m);
+    });
+    tip.addEventListener('mouseenter', () => clearTimeout(tipTimer));
+    tip.addEventListener('mouseleave', () => hideTip(true));
+    tip.addEventListener('focusout', e => { if (!tip || !tip.contains(e.relatedTarget)) hideTip(true); });
+    main.root.append(tip);
+    const r = m.getBoundingClientRect(), w = tip.offsetWidth, hgt = tip.offsetHeight;
+    const y = r.bottom + hgt + 8 < innerHeight ? r.bottom + 6 : Math.max(8, r.top - hgt - 6);
+    tip.style.setProperty('left', `${Math.round(Math.max(8, Math.min(innerWidth - w - 8, r.left)))}px`);
+    tip.style.setProperty('top', `${Math.round(y)}px`);
+  }
+
+  // Later (so the pointer can travel into the popup), or now.
+  function hideTip(later) {
+    clearTimeout(tipTimer);
+    if (later) { tipTimer = setTimeout(() => { if (tip && !tip.matches(':hover') && !tip.contains(main.root.activeElement)) hideTip(); }, 300); return; }
+    if (!tip) return;
+    tip.mark.setAttribute('aria-expanded', 'false');
+    tip.remove();
+    tip = null;
   }
 
   // ---------- entry point ----------
@@ -680,6 +861,7 @@
     fab.textContent = t.report;
     fab.lang = lang;
     installEntry(container());
+    loadKnown();
 
     fab.addEventListener('pointerdown', e => e.preventDefault()); // keep the selection alive
     fab.addEventListener('click', () => { const q = pending || quoteFromSelection(); if (q) open(q); });
@@ -691,6 +873,11 @@
     addEventListener('keydown', e => {
       if (active) return;
       if (e.key === 'Escape' && pending) hideFab();
+      if (e.key === 'Escape' && tip) {
+        const o = tip.mark, inside = tip.contains(main.root.activeElement);
+        hideTip();
+        if (inside) { muted = o; o.focus(); }
+      }
       if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey)) return;
       const q = quoteFromSelection();
       if (q) { e.preventDefault(); open(q); }
@@ -700,6 +887,8 @@
       const r = container(), sel = getSelection();
       if (!touch || active || !r || !r.contains(e.target) || (sel && !sel.isCollapsed)) return;
       if (e.target.closest('a,button,input,select,textarea,label,summary,[contenteditable]')) return;
+      const m = e.target.closest('erratum-mark');
+      if (m && m.first) { m.first.focus(); return; }
       if (selectSentenceAt(e.clientX, e.clientY)) onSelection();
     });
     await main.ready;
