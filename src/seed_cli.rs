@@ -301,7 +301,7 @@ fn seed_reports(
         // First report between the publication and now, mostly soon after it.
         let span = (t_now - target.published_at).num_minutes().max(2);
         let first = target.published_at
-            + Duration::minutes(rng.random_range(1..span.min(7 * 24 * 60).max(2)));
+            + Duration::minutes(rng.random_range(1..span.clamp(2, 7 * 24 * 60)));
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         let mut reporters = 0;
         let mut due = first + Duration::days(3650);
