@@ -71,6 +71,25 @@ pub enum Command {
     /// Print how a text or HTML article body is split: one sentence per line,
     /// as `paragraph<TAB>sentence`.
     Segment(crate::segment_cli::SegmentArgs),
+    /// Development tools.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Fill the database with a realistic scale dataset (for benchmarks):
+    /// articles through the real ingest, reports and cases in batches.
+    Seed {
+        /// How many articles (30 sentences each).
+        #[arg(long, default_value_t = 20_000)]
+        articles: usize,
+        /// How many reports (about five per case).
+        #[arg(long, default_value_t = 1_000_000)]
+        reports: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,6 +186,9 @@ pub fn run() -> ExitCode {
                 command: ArticleCommand::Resplit { external_id, all },
             } => crate::segment_cli::resplit(settings, external_id, all).await,
             Command::Segment(args) => crate::segment_cli::segment(args),
+            Command::Dev {
+                command: DevCommand::Seed { articles, reports },
+            } => crate::seed_cli::seed(settings, articles, reports).await,
             Command::Editor { command } => crate::editor_cli::run(settings, command).await,
             Command::Worker { drain } => crate::notify::cli::worker(settings, drain).await,
             Command::Outbox {

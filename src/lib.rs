@@ -20,6 +20,7 @@ pub mod notify;
 pub mod openapi;
 pub mod router;
 pub mod routes;
+pub mod seed_cli;
 pub mod segment_cli;
 pub mod startup;
 pub mod state;

@@ -45,7 +45,22 @@ impl Application {
             );
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let (pool, backend) = db::connect(&url, size, timeout)?;
-                db::migrate(&mut *pool.get()?)?;
+                let mut conn = pool.get()?;
+                db::migrate(&mut conn)?;
+                // The planner needs statistics to pick the queue's indexes,
+                // and the queue needs stored priorities.
+                db::analyze(&mut conn)?;
+                if db::cases::scored_at(&mut conn)?.is_none() {
+                    use diesel::Connection;
+                    let scored = conn.transaction(|c| {
+                        db::cases::rescore_recent(c, db::now(), db::cases::RESCORE_WINDOW, true)
+                    });
+                    if let Err(e) = scored {
+                        // Another instance scoring at the same time wins.
+                        tracing::warn!(error = %e, "queue: first scoring failed");
+                    }
+                }
+                drop(conn);
                 Ok((pool, backend))
             })
             .await??

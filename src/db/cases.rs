@@ -43,6 +43,9 @@ pub struct CaseRow {
     pub version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The priority score (tenths) as of `queue_scores.scored_at`: what the
+    /// queue's `priority` sort reads from its index (`rescore`).
+    pub priority_tenths: i32,
 }
 
 impl CaseRow {
@@ -377,10 +380,86 @@ pub fn count_report(
             cases::updated_at.eq(t),
         ))
         .execute(conn)?;
+    rescore(conn, case_id)?;
     cases::table
         .find(case_id)
         .select(cases::report_count)
         .first(conn)
+}
+
+/// The instant every stored `priority_tenths` is computed at, when a
+/// re-score ran (`rescore_recent`).
+pub fn scored_at(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    use super::schema::queue_scores as q;
+    q::table.find(1).select(q::scored_at).first(conn).optional()
+}
+
+/// Store the priority of one case as of the current `scored_at` (now when
+/// no re-score ran yet): called by every write that changes what the score
+/// depends on.
+pub fn rescore(conn: &mut DbConn, case_id: &str) -> QueryResult<()> {
+    let at = scored_at(conn)?.unwrap_or_else(super::now);
+    let Some(c) = find(conn, case_id)? else {
+        return Ok(());
+    };
+    let published: Option<NaiveDateTime> = articles::table
+        .find(&c.article_id)
+        .select(articles::published_at)
+        .first(conn)?;
+    let p = priority_tenths(&c, &Stats::live(&c), published, at) as i32;
+    if p != c.priority_tenths {
+        diesel::update(cases::table.find(case_id))
+            .set(cases::priority_tenths.eq(p))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// How far back from the previous re-score a case's score can still move:
+/// freshness is under 0.05 nine days after publication and urgency is full
+/// once due (due targets up to 36 days).
+pub const RESCORE_WINDOW: chrono::Duration = chrono::Duration::days(45);
+
+/// Move the stored scores to `at`: every case when no re-score ran yet (or
+/// `full`), otherwise the cases first reported within `window` of the
+/// previous re-score, the only ones whose score can still move with time
+/// (freshness is under 0.05 after nine days, urgency is full once due).
+/// Returns how many scores changed.
+pub fn rescore_recent(
+    conn: &mut DbConn,
+    at: NaiveDateTime,
+    window: chrono::Duration,
+    full: bool,
+) -> QueryResult<usize> {
+    use super::schema::queue_scores as q;
+    let previous = scored_at(conn)?;
+    let mut query = cases::table
+        .inner_join(articles::table)
+        .select((CaseRow::as_select(), articles::published_at))
+        .into_boxed();
+    if let (Some(prev), false) = (previous, full) {
+        query = query.filter(cases::first_reported_at.ge(prev - window));
+    }
+    let rows: Vec<(CaseRow, Option<NaiveDateTime>)> = query.load(conn)?;
+    let mut changed = 0;
+    for (c, published) in rows {
+        let p = priority_tenths(&c, &Stats::live(&c), published, at) as i32;
+        if p != c.priority_tenths {
+            diesel::update(cases::table.find(&c.id))
+                .set(cases::priority_tenths.eq(p))
+                .execute(conn)?;
+            changed += 1;
+        }
+    }
+    let updated = diesel::update(q::table.find(1))
+        .set(q::scored_at.eq(at))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(q::table)
+            .values((q::id.eq(1), q::scored_at.eq(at)))
+            .execute(conn)?;
+    }
+    Ok(changed)
 }
 
 /// Set `escalated_at` unless it is set: true for the one writer (of any
@@ -496,7 +575,7 @@ pub fn set_priority(
     diesel::update(cases::table.find(case_id))
         .set((cases::priority_override.eq(priority), touch!(next, t)))
         .execute(conn)?;
-    Ok(())
+    rescore(conn, case_id)
 }
 
 /// Close the case with its decision; a new report on its sentence then

@@ -342,6 +342,28 @@ pub fn unknown_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     Ok(applied.into_iter().filter(|v| !known.contains(v)).collect())
 }
 
+/// Refresh the query planner's statistics, which the queue's indexes need
+/// to be chosen (SQLite keeps none until asked): on start, after a seed,
+/// and from the worker's periodic scan. SQLite reads a bounded sample of
+/// each index (`analysis_limit`), so this stays fast on large databases.
+pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => {
+            c.batch_execute("PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA optimize;")
+        }
+        DbConn::Pg(c) => c.batch_execute("ANALYZE"),
+    }
+}
+
+/// The periodic part: SQLite's `PRAGMA optimize` analyses only what went
+/// stale; PostgreSQL's autovacuum already keeps its statistics.
+pub fn optimize(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => c.batch_execute("PRAGMA optimize;"),
+        DbConn::Pg(_) => Ok(()),
+    }
+}
+
 /// A new time-ordered id: UUID v7 keeps inserts append-only in the b-tree,
 /// which measured twice as fast as random v4 keys on SQLite.
 pub fn new_id() -> String {

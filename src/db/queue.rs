@@ -15,13 +15,13 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::dsl::{count, count_star, exists, max, min};
+use diesel::dsl::{count, count_star, exists, max, min, sql};
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Integer, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::DbConn;
 use super::cases::{self, CaseRow, CaseSummary, Stats};
-use super::dialect::fold;
 use super::schema::{articles, cases as cases_t, reports};
 use crate::config::DueHours;
 use crate::domain::actor::Actor;
@@ -153,19 +153,35 @@ type GroupRow = (
     Option<NaiveDateTime>,
 );
 
+/// A condition written in SQL, with its values bound.
+type Cond = Box<
+    dyn BoxableExpression<cases_t::table, <DbConn as diesel::Connection>::Backend, SqlType = Bool>,
+>;
+
 type Boxed<'a> = cases_t::BoxedQuery<'a, <DbConn as diesel::Connection>::Backend>;
 
-/// The SQL part of the filters, and the snapshot's membership rule.
-fn filtered<'a>(f: &'a Filter, editor_id: &'a str, watermark: &'a str) -> Boxed<'a> {
+/// The SQL part of the filters, and the snapshot's membership rule (a case
+/// belongs to the snapshot when it has a report up to `watermark`).
+fn filtered<'a>(
+    f: &'a Filter,
+    editor_id: &'a str,
+    watermark: Option<&'a str>,
+    sqlite: bool,
+) -> Boxed<'a> {
     let statuses: Vec<&str> = f.statuses.iter().map(|s| s.as_str()).collect();
-    let mut q = cases_t::table
-        .filter(cases_t::status.eq_any(statuses))
-        .filter(exists(
+    let mut q = cases_t::table.into_boxed();
+    q = if let [one] = statuses.as_slice() {
+        q.filter(cases_t::status.eq(*one))
+    } else {
+        q.filter(cases_t::status.eq_any(statuses))
+    };
+    if let Some(w) = watermark {
+        q = q.filter(exists(
             reports::table
                 .filter(reports::case_id.eq(cases_t::id))
-                .filter(reports::id.le(watermark)),
-        ))
-        .into_boxed();
+                .filter(reports::id.le(w)),
+        ));
+    }
     q = match f.resolution {
         Some(r) => q.filter(cases_t::resolution.eq(r.as_str())),
         // Spam stays out of sight unless asked for by name.
@@ -204,19 +220,57 @@ fn filtered<'a>(f: &'a Filter, editor_id: &'a str, watermark: &'a str) -> Boxed<
         q = q.filter(cases_t::report_count.ge(n));
     }
     if let Some(text) = &f.q {
-        let pattern = like_pattern(text);
-        q = q.filter(
-            fold(cases_t::sentence_text)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(exists(
-                    reports::table
-                        .filter(reports::case_id.eq(cases_t::id))
-                        .filter(fold(reports::comment).like(pattern).escape('\\')),
-                )),
-        );
+        q = q.filter(search(text, sqlite));
     }
     q
+}
+
+/// Cases whose sentence or a report's comment contains `text` (folded):
+/// read from `search_docs`, which triggers keep folded. SQLite matches
+/// through its FTS5 trigram index (`search_fts`) when the folded text has
+/// three characters or more; PostgreSQL's LIKE uses the pg_trgm index where
+/// the extension is installed (README, Benchmark).
+fn search(text: &str, sqlite: bool) -> Cond {
+    let folded = crate::domain::search::fold(text);
+    if sqlite && folded.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
+        Box::new(
+            sql::<Bool>(
+                "cases.id IN (SELECT d.case_id FROM search_fts JOIN search_docs d \
+                 ON d.id = search_fts.rowid WHERE search_fts MATCH ",
+            )
+            .bind::<Text, _>(phrase)
+            .sql(")"),
+        )
+    } else {
+        Box::new(
+            sql::<Bool>("cases.id IN (SELECT case_id FROM search_docs WHERE body LIKE ")
+                .bind::<Text, _>(like_pattern(text))
+                .sql(" ESCAPE '\\')"),
+        )
+    }
+}
+
+/// `(key, id) op (k, i)`: a row comparison, which both backends answer by
+/// seeking the sort's index rather than filtering every row before it.
+fn after_int(key: &str, op: &str, k: i32, id: &str) -> Cond {
+    Box::new(
+        sql::<Bool>(&format!("({key}, cases.id) {op} ("))
+            .bind::<Integer, _>(k)
+            .sql(", ")
+            .bind::<Text, _>(id.to_string())
+            .sql(")"),
+    )
+}
+
+fn after_time(op: &str, t: NaiveDateTime, id: &str) -> Cond {
+    Box::new(
+        sql::<Bool>(&format!("(cases.first_reported_at, cases.id) {op} ("))
+            .bind::<Timestamp, _>(t)
+            .sql(", ")
+            .bind::<Text, _>(id.to_string())
+            .sql(")"),
+    )
 }
 
 /// Report counts per case as of the watermark.
@@ -274,6 +328,10 @@ fn snapshot_stats(
     Ok(out)
 }
 
+/// At most this many cases changed since a snapshot are re-keyed from
+/// their reports; beyond, the page is computed the exact, slow way.
+const MAX_CHANGED: i64 = 2000;
+
 /// One page of the queue.
 pub fn page(
     conn: &mut DbConn,
@@ -285,6 +343,7 @@ pub fn page(
     due_hours: &DueHours,
 ) -> Result<QueuePage, QueueError> {
     let me = actor.editor_id().unwrap_or_default();
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
     let qhash = query_hash(sort, filter, me);
     let cursor = match cursor {
         None => None,
@@ -299,6 +358,8 @@ pub fn page(
             Some(c)
         }
     };
+    // Priorities are those stored, as of the last re-score (`scored_at`).
+    let scored = cases::scored_at(conn)?;
     let (watermark, at) = match &cursor {
         Some(c) => (
             c.w.clone(),
@@ -310,83 +371,41 @@ pub fn page(
                 .order(reports::id.desc())
                 .first(conn)
                 .optional()?;
-            (newest.unwrap_or_default(), super::now())
+            let at = match (sort, scored) {
+                (Sort::Priority, Some(t)) => t,
+                _ => super::now(),
+            };
+            (newest.unwrap_or_default(), at)
         }
     };
     let after = cursor.as_ref().map(|c| (c.k, c.i.clone()));
 
-    let mut rows: Vec<(i64, CaseRow)>;
-    let more;
-    match sort {
+    // `changed`: the cases to recount as of the snapshot (`None`: all).
+    let (rows, more, changed) = match sort {
         Sort::Oldest | Sort::Newest => {
-            let mut q = filtered(filter, me, &watermark);
-            if let Some((k, id)) = &after {
-                let t = from_micros(*k).ok_or_else(|| invalid_cursor("is damaged"))?;
-                q = if sort == Sort::Oldest {
-                    q.filter(
-                        cases_t::first_reported_at
-                            .gt(t)
-                            .or(cases_t::first_reported_at
-                                .eq(t)
-                                .and(cases_t::id.gt(id.clone()))),
-                    )
-                } else {
-                    q.filter(
-                        cases_t::first_reported_at
-                            .lt(t)
-                            .or(cases_t::first_reported_at
-                                .eq(t)
-                                .and(cases_t::id.lt(id.clone()))),
-                    )
-                };
-            }
-            q = if sort == Sort::Oldest {
-                q.order((cases_t::first_reported_at.asc(), cases_t::id.asc()))
-            } else {
-                q.order((cases_t::first_reported_at.desc(), cases_t::id.desc()))
-            };
-            let loaded: Vec<CaseRow> =
-                q.select(CaseRow::as_select()).limit(limit + 1).load(conn)?;
-            more = loaded.len() as i64 > limit;
-            rows = loaded
-                .into_iter()
-                .take(limit as usize)
-                .map(|c| (micros(c.first_reported_at), c))
-                .collect();
+            let (rows, more) =
+                by_first_report(conn, filter, me, sort, &watermark, &after, limit, sqlite)?;
+            (rows, more, None)
         }
         Sort::Priority | Sort::Reports => {
-            let all: Vec<CaseRow> = filtered(filter, me, &watermark)
-                .select(CaseRow::as_select())
-                .load(conn)?;
-            let ids: Vec<String> = all.iter().map(|c| c.id.clone()).collect();
-            let stats = snapshot_stats(conn, &ids, &watermark, due_hours)?;
-            let published = published_at(conn, &all)?;
-            let mut keyed: Vec<(i64, CaseRow)> = all
-                .into_iter()
-                .map(|c| {
-                    let s = stats.get(&c.id).cloned().unwrap_or_default();
-                    let key = match sort {
-                        Sort::Reports => s.report_count,
-                        _ => cases::priority_tenths(
-                            &c,
-                            &s,
-                            published.get(&c.article_id).copied().flatten(),
-                            at,
-                        ),
-                    };
-                    (key, c)
-                })
-                .collect();
-            // Highest key first, then by id: a total order, so pages are exact.
-            keyed.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
-            if let Some((k, id)) = &after {
-                keyed.retain(|(key, c)| *key < *k || (*key == *k && c.id > *id));
+            let fast = sort == Sort::Reports || scored == Some(at);
+            match fast.then(|| changed_since(conn, &watermark)).transpose()? {
+                Some(Some(changed)) => {
+                    let (rows, more) = by_stored_key(
+                        conn, filter, me, sort, &watermark, &changed, &after, limit, at, due_hours,
+                        sqlite,
+                    )?;
+                    (rows, more, Some(changed))
+                }
+                _ => {
+                    let (rows, more) = exact(
+                        conn, filter, me, sort, &watermark, &after, limit, at, due_hours, sqlite,
+                    )?;
+                    (rows, more, None)
+                }
             }
-            more = keyed.len() as i64 > limit;
-            keyed.truncate(limit as usize);
-            rows = keyed;
         }
-    }
+    };
 
     let next_cursor = match rows.last() {
         Some((k, c)) if more => Some(
@@ -401,15 +420,232 @@ pub fn page(
         ),
         _ => None,
     };
-    let case_rows: Vec<CaseRow> = rows.drain(..).map(|(_, c)| c).collect();
-    let ids: Vec<String> = case_rows.iter().map(|c| c.id.clone()).collect();
-    let stats = snapshot_stats(conn, &ids, &watermark, due_hours)?;
-    let items = cases::summaries(conn, actor, case_rows, &stats, at)?;
+    let keys: Vec<i64> = rows.iter().map(|(k, _)| *k).collect();
+    let case_rows: Vec<CaseRow> = rows.into_iter().map(|(_, c)| c).collect();
+    // Counts as of the snapshot: recounted for cases changed since it (all
+    // of them on the exact path), the case row's own for the others.
+    let recount: Vec<String> = case_rows
+        .iter()
+        .filter(|c| changed.as_ref().is_none_or(|ids| ids.contains(&c.id)))
+        .map(|c| c.id.clone())
+        .collect();
+    let stats = snapshot_stats(conn, &recount, &watermark, due_hours)?;
+    let mut items = cases::summaries(conn, actor, case_rows, &stats, at)?;
+    if sort == Sort::Priority {
+        // The key the page is ordered by is the priority shown.
+        for (item, k) in items.iter_mut().zip(keys) {
+            item.priority = k as f64 / 10.0;
+        }
+    }
     Ok(QueuePage {
         items,
         next_cursor,
         as_of: at,
     })
+}
+
+/// The cases with a report newer than the watermark (whose counts moved
+/// since the snapshot), or `None` when there are too many to re-key.
+fn changed_since(conn: &mut DbConn, watermark: &str) -> QueryResult<Option<Vec<String>>> {
+    let ids: Vec<String> = reports::table
+        .filter(reports::id.gt(watermark))
+        .select(reports::case_id)
+        .distinct()
+        .limit(MAX_CHANGED + 1)
+        .load(conn)?;
+    Ok((ids.len() as i64 <= MAX_CHANGED).then_some(ids))
+}
+
+type Keyed = Vec<(i64, CaseRow)>;
+
+/// `oldest`/`newest`: the first report time never changes, so each status
+/// is one ordered range of `cases_queue_first_idx`, merged here.
+#[allow(clippy::too_many_arguments)]
+fn by_first_report(
+    conn: &mut DbConn,
+    filter: &Filter,
+    me: &str,
+    sort: Sort,
+    watermark: &str,
+    after: &Option<(i64, String)>,
+    limit: i64,
+    sqlite: bool,
+) -> Result<(Keyed, bool), QueueError> {
+    let after = match after {
+        Some((k, id)) => Some((
+            from_micros(*k).ok_or_else(|| invalid_cursor("is damaged"))?,
+            id.clone(),
+        )),
+        None => None,
+    };
+    let mut all: Keyed = Vec::new();
+    for status in &filter.statuses {
+        let f = Filter {
+            statuses: vec![*status],
+            ..filter.clone()
+        };
+        let mut q = filtered(&f, me, Some(watermark), sqlite);
+        if let Some((t, id)) = &after {
+            q = q.filter(after_time(
+                if sort == Sort::Oldest { ">" } else { "<" },
+                *t,
+                id,
+            ));
+        }
+        q = if sort == Sort::Oldest {
+            q.order((cases_t::first_reported_at.asc(), cases_t::id.asc()))
+        } else {
+            q.order((cases_t::first_reported_at.desc(), cases_t::id.desc()))
+        };
+        let loaded: Vec<CaseRow> = q.select(CaseRow::as_select()).limit(limit + 1).load(conn)?;
+        all.extend(loaded.into_iter().map(|c| (micros(c.first_reported_at), c)));
+    }
+    if sort == Sort::Oldest {
+        all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    } else {
+        all.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.id.cmp(&a.1.id)));
+    }
+    let more = all.len() as i64 > limit;
+    all.truncate(limit as usize);
+    Ok((all, more))
+}
+
+/// Highest key first, then by id (descending): a total order, so pages are
+/// exact.
+fn order_desc(keyed: &mut Keyed) {
+    keyed.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.id.cmp(&a.1.id)));
+}
+
+fn before(after: &Option<(i64, String)>, key: i64, id: &str) -> bool {
+    match after {
+        None => true,
+        Some((k, i)) => key < *k || (key == *k && id < i.as_str()),
+    }
+}
+
+/// `priority`/`reports` from the stored keys: the cases unchanged since the
+/// snapshot are read in index order (their stored key is their snapshot
+/// key), the few changed since are re-keyed from their reports up to the
+/// watermark, and the two are merged.
+#[allow(clippy::too_many_arguments)]
+fn by_stored_key(
+    conn: &mut DbConn,
+    filter: &Filter,
+    me: &str,
+    sort: Sort,
+    watermark: &str,
+    changed: &[String],
+    after: &Option<(i64, String)>,
+    limit: i64,
+    at: NaiveDateTime,
+    due_hours: &DueHours,
+    sqlite: bool,
+) -> Result<(Keyed, bool), QueueError> {
+    let column = match sort {
+        Sort::Reports => "cases.report_count",
+        _ => "cases.priority_tenths",
+    };
+    let mut all: Keyed = Vec::new();
+    for status in &filter.statuses {
+        let f = Filter {
+            statuses: vec![*status],
+            ..filter.clone()
+        };
+        let mut q = filtered(&f, me, None, sqlite);
+        for chunk in changed.chunks(CHUNK) {
+            q = q.filter(cases_t::id.ne_all(chunk.to_vec()));
+        }
+        if let Some((k, id)) = after {
+            let k = i32::try_from(*k).map_err(|_| invalid_cursor("is damaged"))?;
+            q = q.filter(after_int(column, "<", k, id));
+        }
+        q = match sort {
+            Sort::Reports => q.order((cases_t::report_count.desc(), cases_t::id.desc())),
+            _ => q.order((cases_t::priority_tenths.desc(), cases_t::id.desc())),
+        };
+        let loaded: Vec<CaseRow> = q.select(CaseRow::as_select()).limit(limit + 1).load(conn)?;
+        all.extend(loaded.into_iter().map(|c| {
+            let key = match sort {
+                Sort::Reports => i64::from(c.report_count),
+                _ => i64::from(c.priority_tenths),
+            };
+            (key, c)
+        }));
+    }
+    if !changed.is_empty() {
+        let mut rekeyed = Vec::new();
+        for chunk in changed.chunks(CHUNK) {
+            let rows: Vec<CaseRow> = filtered(filter, me, Some(watermark), sqlite)
+                .filter(cases_t::id.eq_any(chunk))
+                .select(CaseRow::as_select())
+                .load(conn)?;
+            rekeyed.extend(rows);
+        }
+        let keyed = snapshot_keys(conn, rekeyed, sort, watermark, at, due_hours)?;
+        all.extend(keyed.into_iter().filter(|(k, c)| before(after, *k, &c.id)));
+    }
+    order_desc(&mut all);
+    let more = all.len() as i64 > limit;
+    all.truncate(limit as usize);
+    Ok((all, more))
+}
+
+/// The keys of `rows` as of the snapshot: counts up to the watermark,
+/// priorities at `at`.
+fn snapshot_keys(
+    conn: &mut DbConn,
+    rows: Vec<CaseRow>,
+    sort: Sort,
+    watermark: &str,
+    at: NaiveDateTime,
+    due_hours: &DueHours,
+) -> QueryResult<Keyed> {
+    let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
+    let stats = snapshot_stats(conn, &ids, watermark, due_hours)?;
+    let published = published_at(conn, &rows)?;
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let s = stats.get(&c.id).cloned().unwrap_or_default();
+            let key = match sort {
+                Sort::Reports => s.report_count,
+                _ => cases::priority_tenths(
+                    &c,
+                    &s,
+                    published.get(&c.article_id).copied().flatten(),
+                    at,
+                ),
+            };
+            (key, c)
+        })
+        .collect())
+}
+
+/// The exact, slow way: every filtered case keyed as of the snapshot in
+/// Rust. Used when the stored scores moved on since the first page (a
+/// re-score ran meanwhile) or too many cases changed since it.
+#[allow(clippy::too_many_arguments)]
+fn exact(
+    conn: &mut DbConn,
+    filter: &Filter,
+    me: &str,
+    sort: Sort,
+    watermark: &str,
+    after: &Option<(i64, String)>,
+    limit: i64,
+    at: NaiveDateTime,
+    due_hours: &DueHours,
+    sqlite: bool,
+) -> Result<(Keyed, bool), QueueError> {
+    let all: Vec<CaseRow> = filtered(filter, me, Some(watermark), sqlite)
+        .select(CaseRow::as_select())
+        .load(conn)?;
+    let mut keyed = snapshot_keys(conn, all, sort, watermark, at, due_hours)?;
+    keyed.retain(|(k, c)| before(after, *k, &c.id));
+    order_desc(&mut keyed);
+    let more = keyed.len() as i64 > limit;
+    keyed.truncate(limit as usize);
+    Ok((keyed, more))
 }
 
 fn published_at(
@@ -437,9 +673,8 @@ pub fn counts(
     actor: &Actor,
     filter: &Filter,
 ) -> QueryResult<Vec<(Status, i64)>> {
-    // Every report counts (no snapshot to keep stable here): the largest
-    // id, in lower-case hex like every id, under any collation.
-    let watermark = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+    // Every report counts (no snapshot to keep stable here).
+    let sqlite = matches!(conn, DbConn::Sqlite(_));
     let mut out = Vec::with_capacity(4);
     for status in [
         Status::New,
@@ -451,7 +686,7 @@ pub fn counts(
             statuses: vec![status],
             ..filter.clone()
         };
-        let n: i64 = filtered(&f, actor.editor_id().unwrap_or_default(), watermark)
+        let n: i64 = filtered(&f, actor.editor_id().unwrap_or_default(), None, sqlite)
             .count()
             .get_result(conn)?;
         out.push((status, n));

@@ -78,6 +78,23 @@ diesel::table! {
         updated_at -> Timestamp,
         escalated_at -> Nullable<Timestamp>,
         overdue_notified_at -> Nullable<Timestamp>,
+        priority_tenths -> Integer,
+    }
+}
+
+diesel::table! {
+    queue_scores (id) {
+        id -> Integer,
+        scored_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    search_docs (id) {
+        id -> Integer,
+        ref_id -> Text,
+        case_id -> Text,
+        body -> Text,
     }
 }
 
@@ -350,6 +367,7 @@ diesel::joinable!(sentences -> articles (article_id));
 diesel::joinable!(revision_sentences -> article_revisions (revision_id));
 diesel::joinable!(revision_sentences -> sentences (sentence_id));
 diesel::joinable!(reports -> cases (case_id));
+diesel::joinable!(cases -> articles (article_id));
 diesel::joinable!(editor_sessions -> editors (editor_id));
 diesel::joinable!(api_tokens -> editors (editor_id));
 diesel::joinable!(password_resets -> editors (editor_id));
@@ -364,6 +382,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     revision_sentences,
     cases,
     reports,
+    queue_scores,
+    search_docs,
     idempotency_keys,
     client_hash_keys,
     instance_secrets,

@@ -258,6 +258,22 @@ impl Mailer {
                 Ok(digests)
             })
             .await?;
+        // The queue's stored priorities move to `at`; SQLite's planner
+        // statistics are refreshed where stale. Each is one short write.
+        self.writer
+            .run(move |conn| -> Result<(), Problem> {
+                crate::db::cases::rescore_recent(
+                    conn,
+                    at,
+                    crate::db::cases::RESCORE_WINDOW,
+                    false,
+                )?;
+                Ok(())
+            })
+            .await?;
+        self.writer
+            .run(|conn| -> Result<(), Problem> { Ok(crate::db::optimize(conn)?) })
+            .await?;
         Ok((overdue, digests))
     }
 

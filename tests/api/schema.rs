@@ -36,6 +36,9 @@ type Schema = BTreeMap<(String, String), (String, bool)>;
 fn collect(rows: Vec<Column>) -> Schema {
     rows.into_iter()
         .filter(|c| !c.table_name.starts_with("__diesel"))
+        // SQLite's full-text index and its shadow tables; PostgreSQL indexes
+        // search_docs with pg_trgm instead.
+        .filter(|c| !c.table_name.starts_with("search_fts"))
         .map(|c| {
             (
                 (c.table_name, c.column_name),

@@ -1,0 +1,450 @@
+//! `erratum dev seed --articles N --reports M`: a scale dataset for
+//! benchmarks and latency checks, on either backend.
+//!
+//! Articles go through the real ingest (`app::articles::ingest_in`: the
+//! segmenter, revisions, sentence ids). Reports and cases are written in
+//! batches with the intake's row shapes and the counters the intake keeps
+//! (counts, distinct readers, categories, first/last report, due time), then
+//! the priorities are scored once and the planner statistics refreshed.
+//! No events are recorded: seeding sends no email.
+//!
+//! Shape: most cases have 1–3 reports, one in ten has 5–60, one in a
+//! thousand (the hot sentences) 200–1,000; categories mixed; 35 % of cases
+//! resolved (2 % of those as spam); ~5 % of reports leave an email; six
+//! desks; history spread over the last two years.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::config::Settings;
+use crate::db::schema::{articles, cases, reports};
+use crate::db::{DbConn, new_id, now};
+use crate::domain::article::{ArticleUpsert, Language, NewArticle};
+use crate::domain::report::Category;
+use crate::domain::text::sha256_hex;
+use crate::domain::workflow::{AnchorState, Resolution, Status};
+
+const DESKS: [&str; 6] = [
+    "politique",
+    "international",
+    "economie",
+    "sport",
+    "culture",
+    "sciences",
+];
+const WORDS: [&str; 40] = [
+    "gouvernement",
+    "élection",
+    "ministre",
+    "budget",
+    "réforme",
+    "sénat",
+    "député",
+    "région",
+    "économie",
+    "entreprise",
+    "croissance",
+    "chômage",
+    "inflation",
+    "énergie",
+    "climat",
+    "océan",
+    "forêt",
+    "université",
+    "hôpital",
+    "santé",
+    "vaccin",
+    "tribunal",
+    "procès",
+    "enquête",
+    "police",
+    "frontière",
+    "guerre",
+    "traité",
+    "sommet",
+    "festival",
+    "musée",
+    "théâtre",
+    "championnat",
+    "équipe",
+    "stade",
+    "record",
+    "satellite",
+    "recherche",
+    "découverte",
+    "village",
+];
+const COMMENTS: [&str; 10] = [
+    "Ce chiffre est faux, la source officielle dit autre chose",
+    "Coquille dans le nom propre",
+    "Cette information date de l'an dernier",
+    "Il manque le contexte de la décision",
+    "La traduction de la citation est inexacte",
+    "Le lien ne fonctionne plus",
+    "Le titre est trompeur par rapport au texte",
+    "La date indiquée est erronée",
+    "The figure is wrong, see the agency's report",
+    "Le ministre cité n'est plus en poste",
+];
+/// Category weights (percent), in `Category::ALL` order is not assumed.
+const CATEGORIES: [(Category, u32); 8] = [
+    (Category::FactualError, 30),
+    (Category::Typo, 25),
+    (Category::Outdated, 12),
+    (Category::Misleading, 8),
+    (Category::MissingContext, 8),
+    (Category::Translation, 4),
+    (Category::BrokenLink, 5),
+    (Category::Other, 8),
+];
+const SENTENCES_PER_ARTICLE: usize = 30;
+const ARTICLE_BATCH: usize = 200;
+const REPORT_BATCH: usize = 5_000;
+
+fn category(rng: &mut StdRng) -> Category {
+    let mut n = rng.random_range(0..100);
+    for (c, w) in CATEGORIES {
+        if n < w {
+            return c;
+        }
+        n -= w;
+    }
+    Category::Other
+}
+
+fn reports_in_case(rng: &mut StdRng) -> usize {
+    let r: f64 = rng.random();
+    if r < 0.001 {
+        rng.random_range(200..=1000)
+    } else if r < 0.1 {
+        rng.random_range(5..=60)
+    } else {
+        rng.random_range(1..=3)
+    }
+}
+
+/// Seed `articles` articles and `reports` reports (about five per case).
+pub async fn seed(settings: Settings, n_articles: usize, n_reports: usize) -> anyhow::Result<()> {
+    let url = settings.database.url.clone();
+    let due_hours = settings.queue.due_hours.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let (pool, _) = crate::db::connect(&url, 1, std::time::Duration::from_secs(10))?;
+        let mut conn = pool.get()?;
+        crate::db::migrate(&mut conn)?;
+        let started = std::time::Instant::now();
+        let mut rng = StdRng::seed_from_u64(19);
+        let t_now = now();
+        let run = t_now.and_utc().timestamp();
+        let targets = seed_articles(&mut conn, &mut rng, n_articles, run, t_now)?;
+        println!(
+            "{} articles ingested in {:.1} s",
+            targets.len(),
+            started.elapsed().as_secs_f64()
+        );
+        let (n_cases, n_rep) = seed_reports(
+            &mut conn, &mut rng, &targets, n_reports, run, t_now, &due_hours,
+        )?;
+        println!(
+            "{n_cases} cases, {n_rep} reports written in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            crate::db::cases::rescore_recent(c, now(), Duration::days(45), true)
+        })?;
+        crate::db::analyze(&mut conn)?;
+        println!(
+            "scored and analysed: done in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    })
+    .await?
+}
+
+/// An article to report on: its id, desk, publication and sentences.
+struct Target {
+    id: String,
+    desk: String,
+    published_at: NaiveDateTime,
+    sentences: Vec<(String, String)>,
+}
+
+fn seed_articles(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    n: usize,
+    run: i64,
+    t_now: NaiveDateTime,
+) -> anyhow::Result<Vec<Target>> {
+    let mut out = Vec::with_capacity(n);
+    let mut start = 0;
+    while start < n {
+        let end = (start + ARTICLE_BATCH).min(n);
+        let mut batch = Vec::new();
+        for i in start..end {
+            let desk = DESKS[i % DESKS.len()];
+            let age = Duration::minutes(rng.random_range(60..(730 * 24 * 60)));
+            let published = t_now - age;
+            let mut paragraphs = Vec::new();
+            for p in 0..6 {
+                let mut sentences = Vec::new();
+                for s in 0..(SENTENCES_PER_ARTICLE / 6) {
+                    let w: Vec<&str> = (0..8)
+                        .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+                        .collect();
+                    sentences.push(format!(
+                        "Le {} du {} {} {} {}, {} {} {} numéro {i}-{p}-{s}.",
+                        w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]
+                    ));
+                }
+                paragraphs.push(sentences.join(" "));
+            }
+            let external_id = format!("seed-{run}-{i}");
+            let input = ArticleUpsert {
+                url: format!("https://news.example/{external_id}"),
+                title: format!("Article {i} : {}", WORDS[i % WORDS.len()]),
+                language: Language::Fr,
+                desk: Some(desk.to_string()),
+                published_at: Some(published.and_utc()),
+                body_text: Some(paragraphs.join("\n\n")),
+                body_html: None,
+            };
+            let article = NewArticle::parse(&external_id, input)
+                .map_err(|p| anyhow::anyhow!("seed article: {}", p.detail))?;
+            batch.push((external_id, article));
+        }
+        let views = conn.transaction::<_, crate::error::Problem, _>(|c| {
+            let mut views = Vec::new();
+            for (external_id, article) in &batch {
+                let ingested = crate::app::articles::ingest_in(c, article)?;
+                let (id, published): (String, Option<NaiveDateTime>) = articles::table
+                    .filter(articles::external_id.eq(external_id))
+                    .select((articles::id, articles::published_at))
+                    .first(c)
+                    .map_err(crate::db::DbError::from)?;
+                views.push((id, published, ingested.view));
+            }
+            Ok(views)
+        });
+        let views = views.map_err(|p| anyhow::anyhow!("seed articles: {}", p.detail))?;
+        for (id, published, view) in views {
+            out.push(Target {
+                id,
+                desk: view.desk.clone().unwrap_or_default(),
+                published_at: published.unwrap_or(t_now),
+                sentences: view
+                    .sentences
+                    .into_iter()
+                    .filter(|s| s.paragraph > 0)
+                    .map(|s| (s.id, s.text))
+                    .collect(),
+            });
+        }
+        start = end;
+        if start % 2000 == 0 || start == n {
+            println!("  {start}/{n} articles");
+        }
+    }
+    Ok(out)
+}
+
+/// One report row, as the intake writes it.
+struct ReportSeed {
+    id: String,
+    reference: String,
+    case_id: String,
+    article_id: String,
+    sentence_id: String,
+    quote: String,
+    category: Category,
+    comment: String,
+    email: Option<String>,
+    reporter_key: String,
+    client_hash: String,
+    comment_hash: String,
+    token_hash: String,
+    created_at: NaiveDateTime,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn seed_reports(
+    conn: &mut DbConn,
+    rng: &mut StdRng,
+    targets: &[Target],
+    n_reports: usize,
+    run: i64,
+    t_now: NaiveDateTime,
+    due_hours: &crate::config::DueHours,
+) -> anyhow::Result<(usize, usize)> {
+    if targets.is_empty() {
+        return Ok((0, 0));
+    }
+    let mut written = 0usize;
+    let mut n_cases = 0usize;
+    let mut open_keys: HashSet<String> = HashSet::new();
+    let mut case_batch: Vec<crate::db::cases::NewCase> = Vec::new();
+    let mut report_batch: Vec<ReportSeed> = Vec::new();
+    let mut n = 0usize;
+    while written < n_reports {
+        let target = &targets[n_cases % targets.len()];
+        let slot = (n_cases / targets.len()) % target.sentences.len().max(1);
+        let Some((sentence_id, sentence_text)) = target.sentences.get(slot) else {
+            n_cases += 1;
+            continue;
+        };
+        let count = reports_in_case(rng).min(n_reports - written);
+        let case_id = new_id();
+        // First report between the publication and now, mostly soon after it.
+        let span = (t_now - target.published_at).num_minutes().max(2);
+        let first = target.published_at
+            + Duration::minutes(rng.random_range(1..span.clamp(2, 7 * 24 * 60)));
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        let mut reporters = 0;
+        let mut due = first + Duration::days(3650);
+        let mut last = first;
+        for r in 0..count {
+            let at = if r == 0 {
+                first
+            } else {
+                (first + Duration::minutes(rng.random_range(0..(3 * 24 * 60)))).min(t_now)
+            };
+            last = last.max(at);
+            let c = category(rng);
+            *counts.entry(c.as_str().to_string()).or_default() += 1;
+            due = due.min(at + Duration::hours(c.due_hours(due_hours).into()));
+            let repeat = r > 0 && rng.random_bool(0.1);
+            if !repeat {
+                reporters += 1;
+            }
+            let with_email = rng.random_bool(0.05);
+            let comment = format!(
+                "{} ({}, {})",
+                COMMENTS[rng.random_range(0..COMMENTS.len())],
+                WORDS[rng.random_range(0..WORDS.len())],
+                n
+            );
+            report_batch.push(ReportSeed {
+                id: new_id(),
+                reference: format!("S{run:x}{n:08}"),
+                case_id: case_id.clone(),
+                article_id: target.id.clone(),
+                sentence_id: sentence_id.clone(),
+                quote: sentence_text.chars().take(60).collect(),
+                category: c,
+                comment_hash: sha256_hex(&comment),
+                comment,
+                email: with_email.then(|| format!("reader{n}@example.org")),
+                reporter_key: format!("seed:{}", if repeat { n - 1 } else { n }),
+                client_hash: format!("seed-client-{}", n % 50_000),
+                token_hash: sha256_hex(format!("seed-token-{run}-{n}")),
+                created_at: at,
+            });
+            n += 1;
+        }
+        // Older cases are more often resolved; an open case needs its
+        // sentence free.
+        let key = crate::db::cases::open_key(&target.id, sentence_id);
+        let resolved = rng.random_bool(0.35) || open_keys.contains(&key);
+        let resolution = resolved.then(|| match rng.random_range(0..100) {
+            0..=1 => Resolution::Spam,
+            2..=40 => Resolution::Corrected,
+            41..=60 => Resolution::NoChange,
+            61..=80 => Resolution::Rejected,
+            81..=90 => Resolution::Clarified,
+            _ => Resolution::Updated,
+        });
+        let status = if resolved {
+            Status::Resolved
+        } else {
+            match rng.random_range(0..100) {
+                0..=74 => Status::New,
+                75..=89 => Status::Triaged,
+                _ => Status::InReview,
+            }
+        };
+        if !resolved {
+            open_keys.insert(key.clone());
+        }
+        case_batch.push(crate::db::cases::NewCase {
+            id: case_id,
+            article_id: target.id.clone(),
+            sentence_id: sentence_id.clone(),
+            open_key: (!resolved).then_some(key),
+            sentence_text: sentence_text.clone(),
+            desk: Some(target.desk.clone()),
+            status,
+            anchor_state: AnchorState::Current,
+            report_count: count as i32,
+            reporter_count: reporters,
+            categories: serde_json::to_string(&counts).unwrap_or_default(),
+            first_reported_at: first,
+            last_reported_at: last,
+            due_at: due,
+            version: 1,
+            created_at: first,
+            updated_at: last,
+            resolution,
+            resolved_at: resolved.then(|| (last + Duration::hours(6)).min(t_now)),
+        });
+        written += count;
+        n_cases += 1;
+        if report_batch.len() >= REPORT_BATCH {
+            flush(conn, &mut case_batch, &mut report_batch)?;
+            if written % 100_000 < REPORT_BATCH {
+                println!("  {written}/{n_reports} reports");
+            }
+        }
+    }
+    flush(conn, &mut case_batch, &mut report_batch)?;
+    Ok((n_cases, written))
+}
+
+/// One transaction per batch: the cases, then their reports.
+fn flush(
+    conn: &mut DbConn,
+    cases_b: &mut Vec<crate::db::cases::NewCase>,
+    reports_b: &mut Vec<ReportSeed>,
+) -> anyhow::Result<()> {
+    conn.transaction::<_, diesel::result::Error, _>(|c| {
+        // Row by row: diesel's multi-backend connection has no multi-row
+        // insert; inside one transaction per batch this is still fast.
+        for case in cases_b.iter() {
+            diesel::insert_into(cases::table).values(case).execute(c)?;
+        }
+        for r in reports_b.iter() {
+            diesel::insert_into(reports::table)
+                .values((
+                    reports::id.eq(&r.id),
+                    reports::reference.eq(&r.reference),
+                    reports::case_id.eq(&r.case_id),
+                    reports::article_id.eq(&r.article_id),
+                    reports::revision.eq(1),
+                    reports::sentence_id.eq(&r.sentence_id),
+                    reports::span_sentence_ids.eq("[]"),
+                    reports::quote_exact.eq(&r.quote),
+                    reports::category.eq(r.category),
+                    reports::comment.eq(&r.comment),
+                    reports::sources.eq("[]"),
+                    reports::reporter_email.eq(r.email.as_deref()),
+                    reports::notify.eq(false),
+                    reports::reporter_key.eq(&r.reporter_key),
+                    (
+                        reports::client_hash.eq(&r.client_hash),
+                        reports::comment_hash.eq(&r.comment_hash),
+                        reports::status_token_hash.eq(&r.token_hash),
+                        reports::is_spam.eq(false),
+                        reports::created_at.eq(r.created_at),
+                    ),
+                ))
+                .execute(c)?;
+        }
+        Ok(())
+    })?;
+    cases_b.clear();
+    reports_b.clear();
+    Ok(())
+}
