@@ -249,7 +249,9 @@ impl From<diesel::result::Error> for Problem {
     fn from(err: diesel::result::Error) -> Self {
         use diesel::result::Error;
         match &err {
-            Error::NotFound => Problem::not_found(ErrorCode::NotFound, "The resource does not exist."),
+            Error::NotFound => {
+                Problem::not_found(ErrorCode::NotFound, "The resource does not exist.")
+            }
             // Connection-level trouble (restart, shutdown, read-only,
             // serialisation, SQLite busy): the client retries, never a 500.
             e if crate::db::is_unavailable(e) => {

@@ -639,9 +639,9 @@ fn reader_view(
         in_review_at: copy.in_review_at.filter(|_| reviewed),
         decided_at: copy.decided_at.filter(|_| decided),
     };
-    let sentence_url = correction
-        .as_ref()
-        .map(|_| crate::domain::fragment::link(&row.article.url, &copy.current_sentence, None, None));
+    let sentence_url = correction.as_ref().map(|_| {
+        crate::domain::fragment::link(&row.article.url, &copy.current_sentence, None, None)
+    });
     Ok(ReportStatus {
         quote_url,
         reference: row.reference,

@@ -264,7 +264,10 @@ pub async fn create_first_admin(
                 return Err(setup_token_invalid());
             }
             store::create(conn, &Who::Setup, &new)?.ok_or_else(|| {
-                Problem::conflict(ErrorCode::EditorExists, "An editor with this email already exists.")
+                Problem::conflict(
+                    ErrorCode::EditorExists,
+                    "An editor with this email already exists.",
+                )
             })
         })
         .await?;

@@ -166,6 +166,9 @@ mod tests {
         let e = Event::CaseOverdue {
             case_id: "c".into(),
         };
-        assert_eq!(HookEvent::of(&e).unwrap().as_str().replace('.', "_"), e.kind());
+        assert_eq!(
+            HookEvent::of(&e).unwrap().as_str().replace('.', "_"),
+            e.kind()
+        );
     }
 }

@@ -302,7 +302,10 @@ pub async fn setup_submit(
             csrf,
             context! { step => "setup_invalid" },
         ),
-        Err(p) if p.status == StatusCode::UNPROCESSABLE_ENTITY || p.code == ErrorCode::EditorExists => {
+        Err(p)
+            if p.status == StatusCode::UNPROCESSABLE_ENTITY
+                || p.code == ErrorCode::EditorExists =>
+        {
             let errors = if p.errors.is_empty() {
                 vec![FieldError::new("email", "invalid_value", p.detail.clone())]
             } else {
