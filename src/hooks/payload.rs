@@ -21,6 +21,7 @@ pub struct WebhookMessage {
     #[serde(rename = "type")]
     pub event_type: HookEvent,
     /// When the event happened (RFC 3339, UTC).
+    #[schema(format = DateTime)]
     pub timestamp: String,
     pub data: MessageData,
 }
@@ -61,6 +62,8 @@ pub struct CaseInfo {
     pub priority: f64,
     pub report_count: i32,
     pub reporter_count: i32,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub due_at: String,
     pub article: ArticleInfo,
     /// The latest report's words (never the reader's address).
@@ -98,6 +101,8 @@ pub struct CorrectionData {
     pub public_note: Option<String>,
     /// The sentence as it read when it was reported.
     pub sentence_before: String,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub published_at: String,
     /// A schema.org `CorrectionComment` for the article's page.
     #[schema(value_type = Object)]

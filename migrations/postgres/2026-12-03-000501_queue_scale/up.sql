@@ -18,7 +18,7 @@ CREATE INDEX cases_queue_priority_idx ON cases (status, priority_tenths DESC, id
 CREATE INDEX cases_queue_reports_idx ON cases (status, report_count DESC, id DESC);
 CREATE INDEX cases_queue_first_idx ON cases (status, first_reported_at, id);
 CREATE INDEX cases_queue_desk_idx ON cases (desk, status, priority_tenths DESC, id DESC);
-CREATE INDEX cases_resolved_idx ON cases (status, resolved_at);
+CREATE INDEX cases_status_resolved_idx ON cases (status, resolved_at);
 -- The worker's overdue scan reads only cases never flagged.
 CREATE INDEX cases_overdue_scan_idx ON cases (due_at)
     WHERE overdue_notified_at IS NULL AND open_key IS NOT NULL;

@@ -10,7 +10,7 @@ DROP INDEX idempotency_keys_created_idx;
 DROP INDEX reports_email_case_idx;
 DROP INDEX reports_case_order_idx;
 DROP INDEX cases_overdue_scan_idx;
-DROP INDEX cases_resolved_idx;
+DROP INDEX cases_status_resolved_idx;
 DROP INDEX cases_queue_desk_idx;
 DROP INDEX cases_queue_first_idx;
 DROP INDEX cases_queue_reports_idx;
