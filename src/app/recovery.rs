@@ -29,21 +29,23 @@ use crate::error::{ErrorCode, FieldError, Problem};
 /// Tokens are 43 characters; anything much longer is not one.
 const MAX_TOKEN: usize = 200;
 
+// A well-formed request whose token is not (or no longer) one: the field
+// at fault is `token`, so 422 like any other field refusal.
 fn reset_token_invalid() -> Problem {
-    Problem::new(
-        actix_web::http::StatusCode::BAD_REQUEST,
+    Problem::field(
         ErrorCode::ResetTokenInvalid,
         "Reset link not valid",
-        "This password-reset link is unknown, was used already or has expired; ask for a new one.",
+        "token",
+        "is unknown, was used already or has expired; ask for a new link",
     )
 }
 
 fn setup_token_invalid() -> Problem {
-    Problem::new(
-        actix_web::http::StatusCode::BAD_REQUEST,
+    Problem::field(
         ErrorCode::SetupTokenInvalid,
         "Setup link not valid",
-        "This setup link is unknown, was used already or has expired; restart `erratum serve` for a new one.",
+        "token",
+        "is unknown, was used already or has expired; restart `erratum serve` for a new link",
     )
 }
 

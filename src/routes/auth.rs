@@ -193,9 +193,9 @@ pub struct ResetConfirm {
     request_body = ResetConfirm,
     responses(
         (status = 204, description = "Password changed; every session of the account ended"),
-        (status = 400, description = "Unknown, used or expired token (reset_token_invalid), or malformed JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown, used or expired token (reset_token_invalid, field token), or a password that is too short", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
-        (status = 422, description = "Too short a password", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn confirm_reset(
     state: web::Data<AppState>,

@@ -149,14 +149,14 @@ async fn a_reset_link_sets_the_password_once_and_ends_every_session(b: Backend) 
 
     // Once only.
     let (status, body) = confirm(&app, &token, "yet another passphrase").await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert_eq!(body["code"], "reset_token_invalid");
     assert_eq!(login_status(&app, &ed.email, new).await, 200);
     // A made-up token is refused the same way.
     let (status, body) = confirm(&app, &"x".repeat(43), "yet another passphrase").await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (400, Some("reset_token_invalid"))
+        (422, Some("reset_token_invalid"))
     );
 }
 
@@ -236,7 +236,7 @@ async fn expired_reset_links_are_refused(b: Backend) {
     let (status, body) = confirm(&app, &token, "a brand new passphrase 77").await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (400, Some("reset_token_invalid"))
+        (422, Some("reset_token_invalid"))
     );
     assert_eq!(login_status(&app, &ed.email, &ed.password).await, 200);
     let (status, html) = get_page(
@@ -245,7 +245,7 @@ async fn expired_reset_links_are_refused(b: Backend) {
         &format!("/editor/password/reset?token={token}"),
     )
     .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert!(html.contains("id=\"link-invalid\""), "{html}");
 }
 
@@ -328,7 +328,7 @@ async fn the_pages_reset_a_password_with_csrf(b: Backend) {
     );
     assert_eq!(login_status(&app, &ed.email, new).await, 200);
     let (status, html) = get_page(&app, &c, &path).await;
-    assert_eq!(status, 400, "used");
+    assert_eq!(status, 422, "used");
     assert!(html.contains("id=\"link-invalid\""));
 }
 
@@ -420,7 +420,7 @@ async fn the_setup_link_creates_the_first_admin_once(b: Backend) {
 
     // Used: the page and the form refuse it, and no new link is made.
     let (status, html) = get_page(&app, &c, &path).await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     assert!(html.contains("id=\"link-invalid\""));
     let r = c
         .post(app.url("/editor/setup"))
@@ -428,7 +428,7 @@ async fn the_setup_link_creates_the_first_admin_once(b: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
+    assert_eq!(r.status(), 422);
     assert!(
         erratum::app::recovery::setup_link(&app.app_state)
             .await
@@ -455,7 +455,7 @@ async fn expired_or_stale_setup_links_are_refused(b: Backend) {
         )
     };
     // Only the link printed last works.
-    assert_eq!(get_page(&app, &c, &path(&first)).await.0, 400);
+    assert_eq!(get_page(&app, &c, &path(&first)).await.0, 422);
     assert_eq!(get_page(&app, &c, &path(&second)).await.0, 200);
     // 24 hours later it no longer does.
     app.write(|conn| {
@@ -465,7 +465,7 @@ async fn expired_or_stale_setup_links_are_refused(b: Backend) {
         Ok(())
     })
     .await;
-    assert_eq!(get_page(&app, &c, &path(&second)).await.0, 400);
+    assert_eq!(get_page(&app, &c, &path(&second)).await.0, 422);
     // Once an admin exists (made from the shell), no link is made.
     add(&app, Role::Admin, &[]).await;
     assert!(
