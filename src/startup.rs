@@ -113,8 +113,10 @@ impl Application {
         let state = web::Data::new(AppState {
             keys: Default::default(),
             known,
-            intake: crate::auth::limits::IntakeLimits::new(&settings.intake.rate_limit),
-            login: crate::auth::limits::LoginLimits::new(&settings.auth),
+            intake: std::sync::Arc::new(crate::auth::limits::IntakeLimits::new(
+                &settings.intake.rate_limit,
+            )),
+            login: std::sync::Arc::new(crate::auth::limits::LoginLimits::new(&settings.auth)),
             status_lookups: crate::auth::limits::StatusLimits::new(&settings.intake.rate_limit),
             listeners: vec![wake_mailer, wake_hooks, wake_known],
             settings,

@@ -20,8 +20,8 @@ pub struct AppState {
     pub pool: Pool,
     pub writer: Writer,
     pub backend: Backend,
-    pub intake: IntakeLimits,
-    pub login: LoginLimits,
+    pub intake: Arc<IntakeLimits>,
+    pub login: Arc<LoginLimits>,
     pub status_lookups: StatusLimits,
     /// Answers of the known-sentences endpoint (`app::known`).
     pub known: Arc<crate::app::known::KnownCache>,

@@ -49,6 +49,23 @@ pub struct Login {
     pub hours: u32,
 }
 
+/// Count a login attempt against the limits: in this instance's memory
+/// first (a flood never reaches the database), then in the database, so
+/// that several instances share one allowance.
+async fn count_login(state: &AppState, ip: IpAddr, email: &str) -> Result<(), Problem> {
+    state.login.check(ip, email)?;
+    let (keys, limits) = (state.keys.clone(), state.login.clone());
+    let (ip, email) = (ip.to_string(), email.trim().to_lowercase());
+    state
+        .write(move |conn| {
+            let t = now();
+            let client = keys.client_hashes(conn, &ip, t)?.0;
+            let account = keys.day_hash(conn, &["login-account", &email], t)?;
+            crate::auth::limits::count_shared(conn, &limits.shared_login(&client, &account), t)
+        })
+        .await
+}
+
 /// Check the address and password (counted against the login limits, right
 /// or wrong) and open a session.
 pub async fn login(
@@ -57,7 +74,7 @@ pub async fn login(
     email: String,
     password: String,
 ) -> Result<Login, Problem> {
-    state.login.check(ip, &email)?;
+    count_login(state, ip, &email).await?;
     if password.chars().count() > MAX_PASSWORD {
         return Err(invalid_credentials());
     }
@@ -150,7 +167,7 @@ pub async fn change_own_password(
         .read(move |conn| Ok(store::find(conn, &id)?))
         .await?
         .ok_or_else(|| Problem::unauthorized("The account no longer exists."))?;
-    state.login.check(ip, &row.email)?;
+    count_login(state, ip, &row.email).await?;
     let stored = row.password_hash.clone();
     let too_long = current_password.chars().count() > MAX_PASSWORD;
     let hashed = actix_web::web::block(move || {

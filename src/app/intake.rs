@@ -125,6 +125,7 @@ pub async fn file_report(
         client_ip: client_ip.to_string(),
         idempotency,
         rules: Rules::from_state(state),
+        limits: state.intake.clone(),
     };
     let (keys, public_url) = (state.keys.clone(), state.public_url.clone());
     let (filed, receipt) = state
@@ -185,6 +186,7 @@ struct Submission {
     client_ip: String,
     idempotency: Option<Idempotency>,
     rules: Rules,
+    limits: std::sync::Arc<crate::auth::limits::IntakeLimits>,
 }
 
 /// Another process stored an answer for the same key first (see `file`).
@@ -238,6 +240,12 @@ fn submit(
     }
 
     let (client_hash, old_client_hash) = keys.client_hashes(conn, &sub.client_ip, t)?;
+    // The limits again, across every instance on this database (counted in
+    // this transaction; a refusal rolls back with the savepoint).
+    let shared = sub
+        .limits
+        .shared(&client_hash, &sub.article.id, &sub.anchor.sentence_id);
+    crate::auth::limits::count_shared(conn, &shared, t)?;
     let comment_hash = sha256_hex(sub.report.comment.to_lowercase());
     let clients: Vec<&str> = std::iter::once(client_hash.as_str())
         .chain(old_client_hash.as_deref())

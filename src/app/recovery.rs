@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use chrono::Duration;
 
 use super::AppState;
-use crate::auth::{keys, password, secret};
+use crate::auth::{keys, limits, password, secret};
 use crate::db::editors::{self as store, EditorChanges, EditorView, NewEditor};
 use crate::db::{events, new_id, now, recovery};
 use crate::domain::actor::Who;
@@ -68,12 +68,30 @@ pub async fn request_password_reset(
         tracing::info!("password reset not sent: address over its hourly limit");
         return Ok(());
     }
+    // The address's allowance across instances; it does not depend on the
+    // account, so waiting for it tells nothing.
+    let (keys_, limits, client_ip) = (state.keys.clone(), state.login.clone(), ip.to_string());
+    state
+        .write(move |conn| {
+            let t = now();
+            let client = keys_.client_hashes(conn, &client_ip, t)?.0;
+            limits::count_shared(conn, &[limits.shared_reset_ip(&client)], t)
+        })
+        .await?;
     let address = email.as_str().to_string();
+    let (keys_, limits) = (state.keys.clone(), state.login.clone());
     let job = move |conn: &mut crate::db::DbConn| -> Result<bool, Problem> {
+        let t = now();
+        // The account's allowance across instances: over it, nothing is sent
+        // (and the answer is the same).
+        let account = keys_.day_hash(conn, &["reset-account", &address], t)?;
+        match limits::count_shared(conn, &[limits.shared_reset_account(&account)], t) {
+            Err(p) if p.code == ErrorCode::RateLimited => return Ok(false),
+            other => other?,
+        }
         let Some(row) = store::find_by_email(conn, &address)?.filter(|r| !r.disabled) else {
             return Ok(false);
         };
-        let t = now();
         let reset_id = new_id();
         let key = keys::instance_secret(conn, keys::RESET_SECRET_NAME)?;
         let digest = secret::digest(&keys::reset_token(&key, &reset_id));

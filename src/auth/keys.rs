@@ -107,6 +107,20 @@ impl KeyCache {
         ))
     }
 
+    /// A keyed hash of `parts` under today's key, as short as a client hash:
+    /// for keys that must not be reversible from the database (an account's
+    /// address in the shared login limits) and need to match only within a
+    /// day.
+    pub fn day_hash(
+        &self,
+        conn: &mut DbConn,
+        parts: &[&str],
+        t: NaiveDateTime,
+    ) -> QueryResult<String> {
+        let (key, _) = self.day_keys(conn, t)?;
+        Ok(hmac_hex(&key, parts)[..32].to_string())
+    }
+
     fn day_keys(
         &self,
         conn: &mut DbConn,

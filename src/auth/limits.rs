@@ -1,4 +1,17 @@
-//! Every rate limit in one place, counted in memory per instance:
+//! Every rate limit in one place. Each is counted twice:
+//! - in memory, per instance (governor's GCRA): a flood is refused before
+//!   its body is parsed or the database is touched;
+//! - in the database (`SharedLimit`, fixed windows in `rate_windows`), inside
+//!   the writer transaction that does the work, so that N instances on one
+//!   database still allow each client the limit once, not N times. The upsert
+//!   rides in the batch's transaction (no round trip of its own), and a
+//!   refusal rolls back with the job's savepoint.
+//!
+//! Status-link lookups are reads and stay per instance: a database write per
+//! lookup would turn a brute-force attempt into write load, and 128-bit
+//! tokens cannot be guessed at any rate.
+//!
+//! The limits:
 //! - reports (`IntakeLimits`): per client address a minute and a day, per
 //!   article and per sentence. Keys live only in memory: the raw address is
 //!   never written anywhere.
@@ -13,6 +26,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use chrono::NaiveDateTime;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -21,6 +35,7 @@ use crate::domain::text::sha256_hex;
 use crate::error::Problem;
 
 pub struct LoginLimits {
+    settings: AuthSettings,
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     per_account: DefaultKeyedRateLimiter<String>,
     reset_per_ip: DefaultKeyedRateLimiter<IpAddr>,
@@ -39,7 +54,63 @@ fn wait_secs(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
+/// One limit counted in the database, over a fixed window: at most `limit`
+/// hits per `window` for `bucket` (a scope and a keyed hash, never a raw
+/// address or email).
+pub struct SharedLimit {
+    pub bucket: String,
+    pub limit: u32,
+    pub window: chrono::Duration,
+    /// What the refusal says is limited ("reports from this address").
+    pub what: &'static str,
+}
+
+impl SharedLimit {
+    fn new(scope: &str, key: &str, limit: u32, secs: i64, what: &'static str) -> Self {
+        SharedLimit {
+            bucket: format!("{scope}:{key}"),
+            limit: limit.max(1),
+            window: chrono::Duration::seconds(secs),
+            what,
+        }
+    }
+
+    /// The start of the window `t` falls in (windows are aligned on the
+    /// epoch, so every instance agrees on them).
+    fn window_start(&self, t: NaiveDateTime) -> NaiveDateTime {
+        let secs = self.window.num_seconds().max(1);
+        let ts = t.and_utc().timestamp();
+        chrono::DateTime::from_timestamp(ts - ts.rem_euclid(secs), 0)
+            .map(|d| d.naive_utc())
+            .unwrap_or(t)
+    }
+}
+
+/// Count one hit on each limit, in the caller's transaction; 429 with
+/// Retry-After (the end of the window) at the first one over its limit.
+/// The caller's savepoint then takes back the hits already counted, so a
+/// refused request counts nowhere.
+pub fn count_shared(
+    conn: &mut crate::db::DbConn,
+    limits: &[SharedLimit],
+    t: NaiveDateTime,
+) -> Result<(), Problem> {
+    for l in limits {
+        let start = l.window_start(t);
+        let hits = crate::db::limits::hit(conn, &l.bucket, start)?;
+        if hits > l.limit as i32 {
+            let secs = (start + l.window - t).num_seconds().max(1) as u64;
+            return Err(Problem::rate_limited(
+                format!("Too many {}; retry in {secs} seconds.", l.what),
+                secs,
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub struct IntakeLimits {
+    settings: RateLimitSettings,
     per_ip_minute: DefaultKeyedRateLimiter<IpAddr>,
     per_ip_day: DefaultKeyedRateLimiter<IpAddr>,
     per_article: DefaultKeyedRateLimiter<String>,
@@ -49,6 +120,7 @@ pub struct IntakeLimits {
 impl IntakeLimits {
     pub fn new(s: &RateLimitSettings) -> Self {
         IntakeLimits {
+            settings: s.clone(),
             per_ip_minute: RateLimiter::keyed(quota(s.per_ip_per_minute, Duration::from_secs(60))),
             per_ip_day: RateLimiter::keyed(quota(s.per_ip_per_day, Duration::from_secs(86_400))),
             per_article: RateLimiter::keyed(quota(
@@ -85,6 +157,47 @@ impl IntakeLimits {
             .check_key(&sentence_id.to_string())
             .map_err(|n| refused("on this sentence", n.wait_time_from(now)))?;
         Ok(())
+    }
+
+    /// The same limits, counted in the database across instances; the
+    /// client is its daily keyed hash.
+    pub fn shared(
+        &self,
+        client_hash: &str,
+        article_id: &str,
+        sentence_id: &str,
+    ) -> Vec<SharedLimit> {
+        let s = &self.settings;
+        vec![
+            SharedLimit::new(
+                "report-ip-minute",
+                client_hash,
+                s.per_ip_per_minute,
+                60,
+                "reports from this address",
+            ),
+            SharedLimit::new(
+                "report-ip-day",
+                client_hash,
+                s.per_ip_per_day,
+                86_400,
+                "reports from this address today",
+            ),
+            SharedLimit::new(
+                "report-article",
+                article_id,
+                s.per_article_per_minute,
+                60,
+                "reports on this article",
+            ),
+            SharedLimit::new(
+                "report-sentence",
+                sentence_id,
+                s.per_sentence_per_hour,
+                3600,
+                "reports on this sentence",
+            ),
+        ]
     }
 
     /// Forget idle keys (called periodically) so memory stays bounded.
@@ -129,6 +242,7 @@ impl StatusLimits {
 impl LoginLimits {
     pub fn new(s: &AuthSettings) -> Self {
         LoginLimits {
+            settings: s.clone(),
             per_ip: RateLimiter::keyed(quota(s.login_per_ip_per_minute, Duration::from_secs(60))),
             per_account: RateLimiter::keyed(quota(
                 s.login_per_account_per_hour,
@@ -182,6 +296,52 @@ impl LoginLimits {
             .check_key(&sha256_hex(email.trim().to_lowercase()))
             .map_err(|n| refused(n.wait_time_from(now)))?;
         Ok(())
+    }
+
+    /// Login attempts counted in the database across instances (the
+    /// address and the account as daily keyed hashes).
+    pub fn shared_login(&self, client_hash: &str, account_hash: &str) -> Vec<SharedLimit> {
+        let s = &self.settings;
+        vec![
+            SharedLimit::new(
+                "login-ip",
+                client_hash,
+                s.login_per_ip_per_minute,
+                60,
+                "login attempts",
+            ),
+            SharedLimit::new(
+                "login-account",
+                account_hash,
+                s.login_per_account_per_hour,
+                3600,
+                "login attempts",
+            ),
+        ]
+    }
+
+    /// Password-reset requests from one address, across instances.
+    pub fn shared_reset_ip(&self, client_hash: &str) -> SharedLimit {
+        let s = &self.settings;
+        SharedLimit::new(
+            "reset-ip",
+            client_hash,
+            s.reset_per_ip_per_hour,
+            3600,
+            "password-reset requests",
+        )
+    }
+
+    /// Password-reset emails to one account, across instances.
+    pub fn shared_reset_account(&self, account_hash: &str) -> SharedLimit {
+        let s = &self.settings;
+        SharedLimit::new(
+            "reset-account",
+            account_hash,
+            s.reset_per_account_per_hour,
+            3600,
+            "password-reset requests",
+        )
     }
 
     pub fn retain_recent(&self) {

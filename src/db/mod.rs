@@ -14,6 +14,7 @@ pub mod dialect;
 pub mod editors;
 pub mod events;
 pub mod known;
+pub mod limits;
 pub mod outbox;
 pub mod queue;
 pub mod recovery;

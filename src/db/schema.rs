@@ -375,6 +375,14 @@ diesel::joinable!(case_notes -> cases (case_id));
 diesel::joinable!(corrections -> articles (article_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
+diesel::table! {
+    rate_windows (bucket, window_start) {
+        bucket -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
     article_revisions,
@@ -403,4 +411,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_cursors,
     webhook_endpoints,
     webhook_deliveries,
+    rate_windows,
 );

@@ -255,6 +255,7 @@ impl Mailer {
                 let digests = super::digest::build_due(conn, &cfg, at)?;
                 outbox::purge(conn, at - chrono::Duration::days(cfg.retention_days))?;
                 crate::db::retention::sweep(conn, at, &retention)?;
+                crate::db::limits::purge(conn, at - crate::db::limits::KEPT)?;
                 Ok(digests)
             })
             .await?;

@@ -173,6 +173,24 @@ impl TestApp {
                 (url, Some((admin, name)))
             }
         };
+        Self::start(backend, database_url, pg_database, dir, extra).await
+    }
+
+    /// A second instance on this one's database (its own pool, writer,
+    /// in-memory limits and caches), as when a newsroom runs several.
+    #[allow(dead_code)]
+    pub async fn spawn_beside(&self, extra: &str) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start(self.backend, self.database_url.clone(), None, dir, extra).await
+    }
+
+    async fn start(
+        backend: Backend,
+        database_url: String,
+        pg_database: Option<(String, String)>,
+        dir: tempfile::TempDir,
+        extra: &str,
+    ) -> TestApp {
         let settings = test_settings(&database_url, &with_test_email(dir.path(), extra));
         let app = Application::build(settings).await.expect("the app starts");
         let port = app.port();

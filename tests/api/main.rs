@@ -40,6 +40,7 @@ mod retention;
 mod roles;
 mod schema;
 mod segment;
+mod shared_limits;
 mod staff;
 mod stats;
 mod subjects;
