@@ -18,6 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::routes::articles::known,
         crate::routes::reports::submit,
         crate::routes::reports::status,
+        crate::routes::reports::email_link,
         crate::routes::auth::login,
         crate::routes::auth::logout,
         crate::routes::auth::me,

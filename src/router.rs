@@ -158,6 +158,12 @@ pub fn configure(
         vec![(get(), web::to(reports::status))],
     );
     t.api(
+        "/api/v1/reports/status/{token}/email",
+        Newsroom,
+        None,
+        vec![(post(), web::to(reports::email_link))],
+    );
+    t.api(
         "/api/v1/corrections",
         Newsroom,
         None,

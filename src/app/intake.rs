@@ -574,7 +574,8 @@ pub async fn status(state: &AppState, token: String) -> Result<ReportStatus, Pro
     }
     state
         .read(move |conn| {
-            let hash = sha256_hex(&token);
+            // A link emailed at the reader's request has a token of its own.
+            let hash = crate::db::status_links::report_token_hash(conn, &sha256_hex(&token))?;
             let row = store::by_status_token_hash(conn, &hash)?.ok_or_else(unknown)?;
             let copy = store::reader_copy(conn, &hash)?.ok_or_else(unknown)?;
             reader_view(conn, row, copy)

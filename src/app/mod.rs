@@ -24,6 +24,7 @@ pub mod queue;
 pub mod recovery;
 pub mod resplit;
 pub mod stats;
+pub mod status_link;
 pub mod subjects;
 pub mod webhooks;
 

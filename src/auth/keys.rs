@@ -45,6 +45,20 @@ pub fn reset_token(secret: &str, reset_id: &str) -> String {
     data_encoding::BASE64URL_NOPAD.encode(&bytes)
 }
 
+/// The token of a status link emailed at the reader's request, derived
+/// from the link's id with the status-token secret when the email is sent:
+/// only its hash is stored.
+pub fn status_link_token(secret: &str, link_id: &str) -> String {
+    let hex = hmac_hex(secret, &["status-link", link_id]);
+    let bytes = data_encoding::HEXLOWER
+        .decode(hex.as_bytes())
+        .unwrap_or_default();
+    data_encoding::BASE64URL_NOPAD.encode(&bytes)
+}
+
+/// The name of the instance secret status tokens are derived from.
+pub const STATUS_SECRET_NAME: &str = "status-token";
+
 /// Get or create a named secret; concurrent creators agree on the first one.
 pub fn instance_secret(conn: &mut DbConn, name: &str) -> QueryResult<String> {
     if let Some(s) = secrets::instance_secret(conn, name)? {

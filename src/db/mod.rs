@@ -24,6 +24,7 @@ pub mod retention;
 pub mod schema;
 pub mod secrets;
 pub mod stats;
+pub mod status_links;
 pub mod subjects;
 pub mod webhooks;
 pub mod writer;

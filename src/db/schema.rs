@@ -383,6 +383,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    status_links (id) {
+        id -> Text,
+        report_id -> Text,
+        token_hash -> Text,
+        email -> Nullable<Text>,
+        language -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(status_links -> reports (report_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     articles,
     article_revisions,
@@ -412,4 +425,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     rate_windows,
+    status_links,
 );

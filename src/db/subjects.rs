@@ -366,6 +366,9 @@ pub fn erase(
     let suppressions =
         diesel::delete(email_suppressions::table.filter(email_suppressions::address_key.eq(&key)))
             .execute(conn)?;
+    // Links asked for by email and not yet queued (the address waits there
+    // for a moment; the outbox rows went above).
+    super::status_links::forget_email(conn, &email.trim().to_lowercase())?;
     let requests_handled = diesel::update(
         subject_requests::table
             .filter(subject_requests::report_id.eq_any(&ids))
@@ -472,8 +475,9 @@ pub fn list(conn: &mut DbConn, open_only: bool, limit: i64) -> QueryResult<Vec<S
 }
 
 fn report_by_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<String>> {
+    let hash = super::status_links::report_token_hash(conn, &sha256_hex(token))?;
     reports::table
-        .filter(reports::status_token_hash.eq(sha256_hex(token)))
+        .filter(reports::status_token_hash.eq(hash))
         .select(reports::id)
         .first(conn)
         .optional()

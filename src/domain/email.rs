@@ -27,10 +27,12 @@ pub enum EmailKind {
     /// A password-reset link: sent whatever the editor's notification
     /// choices, without an unsubscribe link.
     PasswordReset,
+    /// A reader's status link, sent at their request.
+    StatusLink,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 8] = [
+    pub const ALL: [EmailKind; 9] = [
         EmailKind::NewCase,
         EmailKind::Escalation,
         EmailKind::Assigned,
@@ -39,6 +41,7 @@ impl EmailKind {
         EmailKind::ReaderReceipt,
         EmailKind::ReaderOutcome,
         EmailKind::PasswordReset,
+        EmailKind::StatusLink,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl EmailKind {
             EmailKind::ReaderReceipt => "reader_receipt",
             EmailKind::ReaderOutcome => "reader_outcome",
             EmailKind::PasswordReset => "password_reset",
+            EmailKind::StatusLink => "status_link",
         }
     }
 
@@ -60,10 +64,13 @@ impl EmailKind {
 
     /// An email that answers the recipient's own request: no unsubscribe.
     pub fn is_transactional(self) -> bool {
-        matches!(self, EmailKind::PasswordReset)
+        matches!(self, EmailKind::PasswordReset | EmailKind::StatusLink)
     }
 
     pub fn is_for_reader(self) -> bool {
-        matches!(self, EmailKind::ReaderReceipt | EmailKind::ReaderOutcome)
+        matches!(
+            self,
+            EmailKind::ReaderReceipt | EmailKind::ReaderOutcome | EmailKind::StatusLink
+        )
     }
 }

@@ -116,6 +116,13 @@ pub enum Event {
         reset_id: String,
         editor_id: String,
     },
+    /// A reader asked for their status link by email. The link's token is
+    /// derived from `link_id` when the email is sent; the address waits on
+    /// the link's row until then.
+    StatusLinkRequested {
+        link_id: String,
+        report_id: String,
+    },
 }
 
 impl Event {
@@ -138,6 +145,7 @@ impl Event {
             Event::CaseOverdue { .. } => "case_overdue",
             Event::ArticleRevised { .. } => "article_revised",
             Event::PasswordResetRequested { .. } => "password_reset_requested",
+            Event::StatusLinkRequested { .. } => "status_link_requested",
         }
     }
 
@@ -157,7 +165,9 @@ impl Event {
             | Event::CaseReopened { case_id, .. }
             | Event::CorrectionPublished { case_id, .. }
             | Event::CaseOverdue { case_id } => Some(case_id),
-            Event::ArticleRevised { .. } | Event::PasswordResetRequested { .. } => None,
+            Event::ArticleRevised { .. }
+            | Event::PasswordResetRequested { .. }
+            | Event::StatusLinkRequested { .. } => None,
         }
     }
 }

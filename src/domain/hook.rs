@@ -114,7 +114,9 @@ impl HookEvent {
             Event::CaseOverdue { .. } => HookEvent::CaseOverdue,
             Event::CorrectionPublished { .. } => HookEvent::CorrectionPublished,
             Event::ArticleRevised { .. } => HookEvent::ArticleRevised,
-            Event::PasswordResetRequested { .. } => return None,
+            Event::PasswordResetRequested { .. } | Event::StatusLinkRequested { .. } => {
+                return None;
+            }
         })
     }
 }

@@ -94,6 +94,15 @@ pub enum Content {
         expires_at: NaiveDateTime,
         minutes: i64,
     },
+    /// A reader's status link, at their request: the link is made when the
+    /// email is sent, from `link_id` and an instance key (never stored).
+    StatusLink {
+        link_id: String,
+        reference: String,
+        article_title: String,
+        article_url: String,
+        sentence: String,
+    },
 }
 
 impl Content {

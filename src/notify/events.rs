@@ -108,6 +108,7 @@ pub fn apply(conn: &mut DbConn, cfg: &NotifyConfig, e: &StoredEvent) -> Result<(
             reset_id,
             editor_id,
         } => password_reset(conn, cfg, reset_id, editor_id, t),
+        Event::StatusLinkRequested { link_id, .. } => status_link(conn, cfg, link_id, t),
         Event::CaseTriaged { .. }
         | Event::CaseClaimed { .. }
         | Event::CaseUnassigned { .. }
@@ -279,6 +280,49 @@ fn password_reset(
         t,
     )?;
     log_not_queued("password_reset", queued);
+    Ok(())
+}
+
+/// A reader's status link, at their request: to the address they gave,
+/// which the link's row then forgets (the outbox row holds it until sent).
+fn status_link(
+    conn: &mut DbConn,
+    cfg: &NotifyConfig,
+    link_id: &str,
+    t: NaiveDateTime,
+) -> Result<(), Problem> {
+    let Some(p) = crate::db::status_links::take_pending(conn, link_id)? else {
+        return Ok(());
+    };
+    let queued = outbox::enqueue(
+        conn,
+        &cfg.outbox(),
+        NewEmail {
+            kind: super::EmailKind::StatusLink,
+            recipient: &p.email,
+            editor_id: None,
+            case_id: None,
+            language: &p.language,
+            payload: Payload {
+                recipient_name: None,
+                content: Content::StatusLink {
+                    link_id: link_id.to_string(),
+                    reference: p.reference,
+                    article_title: p.article_title,
+                    article_url: crate::domain::fragment::link(
+                        &p.article_url,
+                        &p.sentence,
+                        None,
+                        None,
+                    ),
+                    sentence: p.sentence,
+                },
+            },
+            id: None,
+        },
+        t,
+    )?;
+    log_not_queued("status_link", queued);
     Ok(())
 }
 

@@ -75,6 +75,12 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "password_reset/en/subject.txt",
     "password_reset/en/body.txt",
     "password_reset/en/body.html",
+    "status_link/fr/subject.txt",
+    "status_link/fr/body.txt",
+    "status_link/fr/body.html",
+    "status_link/en/subject.txt",
+    "status_link/en/body.txt",
+    "status_link/en/body.html",
 );
 
 /// A rendered email.
@@ -89,9 +95,14 @@ pub struct Rendered {
 pub struct Links {
     pub public_url: String,
     pub unsubscribe_url: String,
-    /// A password reset's link (made from a key the database does not hold
-    /// with the row).
-    pub reset_url: Option<String>,
+    /// A link made from a key the database does not hold with the row: a
+    /// password reset's, or a reader's status link.
+    pub secret_url: Option<String>,
+}
+
+/// Where a reader's status link leads.
+pub fn status_url(public_url: &str, token: &str) -> String {
+    format!("{public_url}/r/{token}")
 }
 
 /// Where a password-reset link leads.
@@ -177,8 +188,12 @@ pub fn context(row: &OutboxRow, payload: &Payload, links: &Links) -> Value {
         obj.insert("name".into(), json!(payload.recipient_name));
         obj.insert("unsubscribe_url".into(), json!(links.unsubscribe_url));
         obj.insert("public_url".into(), json!(links.public_url));
-        if let Some(url) = &links.reset_url {
-            obj.insert("reset_url".into(), json!(url));
+        if let Some(url) = &links.secret_url {
+            let name = match payload.content {
+                super::content::Content::StatusLink { .. } => "status_url",
+                _ => "reset_url",
+            };
+            obj.insert(name.into(), json!(url));
         }
         if let Some(id) = payload.content.case_id() {
             obj.insert("case_url".into(), case_url(id));
@@ -394,6 +409,13 @@ mod tests {
                 expires_at: at,
                 minutes: 30,
             },
+            Content::StatusLink {
+                link_id: "l1".into(),
+                reference: "ERR-AAAA-BB".into(),
+                article_title: "<i>Un titre</i>".into(),
+                article_url: "https://news.example/a".into(),
+                sentence: "<img src=x onerror=alert(1)> phrase.".into(),
+            },
         ]
     }
 
@@ -407,6 +429,7 @@ mod tests {
             Content::ReaderReceipt { .. } => "reader_receipt",
             Content::ReaderOutcome { .. } => "reader_outcome",
             Content::PasswordReset { .. } => "password_reset",
+            Content::StatusLink { .. } => "status_link",
         }
     }
 
@@ -441,11 +464,20 @@ mod tests {
         let links = Links {
             public_url: "https://erratum.example".into(),
             unsubscribe_url: "https://erratum.example/unsubscribe/t".into(),
-            reset_url: Some(reset_url("https://erratum.example", "tok")),
+            secret_url: None,
         };
         for content in every_content() {
             for lang in ["fr", "en"] {
                 let kind = kind_of(&content);
+                let links = Links {
+                    secret_url: match kind {
+                        "password_reset" => Some(reset_url("https://erratum.example", "tok")),
+                        "status_link" => Some(status_url("https://erratum.example", "tok")),
+                        _ => None,
+                    },
+                    public_url: links.public_url.clone(),
+                    unsubscribe_url: links.unsubscribe_url.clone(),
+                };
                 let payload = Payload {
                     recipient_name: Some("Jane".into()),
                     content: content.clone(),
@@ -456,7 +488,7 @@ mod tests {
                     .render(kind, lang, &ctx)
                     .unwrap_or_else(|e| panic!("{kind}/{lang}: {e:#}"));
                 assert!(!out.subject.is_empty() && !out.subject.contains('\n'));
-                let transactional = kind == "password_reset";
+                let transactional = matches!(kind, "password_reset" | "status_link");
                 assert_eq!(
                     out.text.contains(&links.unsubscribe_url),
                     !transactional,
@@ -468,8 +500,11 @@ mod tests {
                     "{kind}/{lang}"
                 );
                 if transactional {
-                    let url = "https://erratum.example/editor/password/reset?token=tok";
-                    assert!(out.text.contains(url) && out.html.contains(url));
+                    let url = links.secret_url.as_deref().unwrap();
+                    assert!(
+                        out.text.contains(url) && out.html.contains(url),
+                        "{kind}/{lang}"
+                    );
                 }
                 assert!(!out.html.contains("<img src=x"), "{kind}/{lang}");
                 assert!(!out.html.contains("<b>note"), "{kind}/{lang}");

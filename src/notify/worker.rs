@@ -86,6 +86,7 @@ pub struct Mailer {
     wake: Notify,
     secret: OnceCell<String>,
     reset_secret: OnceCell<String>,
+    status_secret: OnceCell<String>,
 }
 
 /// What one pass did.
@@ -146,6 +147,7 @@ impl Mailer {
             wake: Notify::new(),
             secret: OnceCell::new(),
             reset_secret: OnceCell::new(),
+            status_secret: OnceCell::new(),
         }))
     }
 
@@ -216,16 +218,28 @@ impl Mailer {
         .await
     }
 
-    /// The link of a password-reset email, derived from the reset's id.
-    async fn reset_url(&self, payload: &Payload) -> Result<Option<String>, Problem> {
-        let super::content::Content::PasswordReset { reset_id, .. } = &payload.content else {
-            return Ok(None);
-        };
-        let key = self
-            .named_secret(&self.reset_secret, crate::auth::keys::RESET_SECRET_NAME)
-            .await?;
-        let token = crate::auth::keys::reset_token(key, reset_id);
-        Ok(Some(super::render::reset_url(&self.public_url, &token)))
+    /// The link of a password-reset or status-link email, derived from the
+    /// reset's or link's id with an instance key (the row never holds it).
+    async fn secret_url(&self, payload: &Payload) -> Result<Option<String>, Problem> {
+        use super::content::Content;
+        use crate::auth::keys;
+        match &payload.content {
+            Content::PasswordReset { reset_id, .. } => {
+                let key = self
+                    .named_secret(&self.reset_secret, keys::RESET_SECRET_NAME)
+                    .await?;
+                let token = keys::reset_token(key, reset_id);
+                Ok(Some(super::render::reset_url(&self.public_url, &token)))
+            }
+            Content::StatusLink { link_id, .. } => {
+                let key = self
+                    .named_secret(&self.status_secret, keys::STATUS_SECRET_NAME)
+                    .await?;
+                let token = keys::status_link_token(key, link_id);
+                Ok(Some(super::render::status_url(&self.public_url, &token)))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// Turn the domain events committed since the last pass into outbox
@@ -417,7 +431,7 @@ impl Mailer {
             }
         };
         let token = Unsubscribe::for_row(row, &payload).sign(secret);
-        let reset_url = match self.reset_url(&payload).await {
+        let secret_url = match self.secret_url(&payload).await {
             Ok(u) => u,
             Err(p) => {
                 return Outcome::Failed(SendError {
@@ -429,7 +443,7 @@ impl Mailer {
         let links = Links {
             public_url: self.public_url.clone(),
             unsubscribe_url: format!("{}/unsubscribe/{token}", self.public_url),
-            reset_url,
+            secret_url,
         };
         let transactional =
             crate::domain::email::EmailKind::parse(&row.kind).is_some_and(|k| k.is_transactional());

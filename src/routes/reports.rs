@@ -97,3 +97,39 @@ pub async fn status(
     let status = intake::status_for(&state, ip, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(status))
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailLinkForm {
+    /// Where to send the status link (this one email; it subscribes to
+    /// nothing).
+    #[schema(min_length = 1, max_length = 254)]
+    pub email: String,
+}
+
+/// "Email me this link": queue an email with a link to this report's status
+/// page (a new link of its own; the one in the path is never stored). At
+/// most 3 per report a day; counted with the status lookups.
+#[utoipa::path(post, path = "/api/v1/reports/status/{token}/email", tag = "reports",
+    params(("token" = String, Path, description = "The token from the status link")),
+    request_body = EmailLinkForm,
+    responses(
+        (status = 202, description = "The email is queued"),
+        (status = 400, description = "Malformed JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown token", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "A malformed address", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 429, description = "Too many lookups from this address, or emails for this report today; see Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+    ))]
+pub async fn email_link(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: ApiJson<EmailLinkForm>,
+) -> Result<HttpResponse, Problem> {
+    let ip = client_ip(&req, &state.settings.server.trusted_proxies);
+    crate::app::status_link::email_status_link(&state, ip, path.into_inner(), body.0.email).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Cache-Control", "no-store"))
+        .finish())
+}

@@ -43,6 +43,7 @@ mod segment;
 mod shared_limits;
 mod staff;
 mod stats;
+mod status_link;
 mod subjects;
 mod timestamps;
 mod web;

@@ -241,6 +241,21 @@ test('the status link is copied; the status page repeats the report with a timel
 
   await page.locator('dialog.dlg button.copy').click();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), res.status_url);
+
+  // "Email me this link", by keyboard: a malformed address is said, a good one is sent.
+  const mail = page.locator('dialog.dlg #er-mail-link');
+  await mail.fill('pas une adresse');
+  await mail.press('Tab');
+  await page.keyboard.press('Enter');
+  const said = page.locator('dialog.dlg .done p[role="status"]');
+  await said.filter({ hasText: 'Adresse e-mail invalide.' }).waitFor({ timeout: 10_000 });
+  await mail.fill('lectrice@example.org');
+  const [sentMail] = await Promise.all([
+    page.waitForResponse(r => r.request().method() === 'POST' && /\/reports\/status\/[^/]+\/email$/.test(r.url()), { timeout: 10_000 }),
+    page.locator('dialog.dlg button.mail').click(),
+  ]);
+  assert.equal(sentMail.status(), 202);
+  await said.filter({ hasText: 'E-mail envoyé.' }).waitFor({ timeout: 10_000 });
   await assertCleanPage(page, log);
 
   const status = await context.newPage();

@@ -40,6 +40,7 @@
       open: 'Déjà signalé, en cours de vérification', meToo: 'Moi aussi', other: 'Signaler autre chose',
       meTooHint: 'Votre signalement rejoint celui déjà reçu. Commentaire facultatif.', commentOpt: 'Commentaire (facultatif)',
       link: 'Lien de suivi (gardez-le)', copy: 'Copier le lien', copied: 'Lien copié.',
+      mailLink: 'Recevoir ce lien par e-mail', mailMe: 'Envoyer', mailed: 'E-mail envoyé.', mailMax: 'Trop d’envois pour ce signalement aujourd’hui.',
     },
     en: {
       report: 'Report an error', close: 'Close', cancel: 'Cancel', colon: ': ',
@@ -64,6 +65,7 @@
       open: 'Already reported, being checked', meToo: 'Me too', other: 'Report something else',
       meTooHint: 'Your report joins the one already received. Comment optional.', commentOpt: 'Comment (optional)',
       link: 'Status link (keep it)', copy: 'Copy link', copied: 'Link copied.',
+      mailLink: 'Email me this link', mailMe: 'Send', mailed: 'Email sent.', mailMax: 'Too many emails for this report today.',
     },
   };
   const langOf = v => (/^en/i.test(v || '') ? 'en' : /^fr/i.test(v || '') ? 'fr' : '');
@@ -702,6 +704,22 @@
         announce(st, t.copied);
       });
       keep = h('div', { class: 'fld' }, h('label', { for: url.id, text: t.link }), h('div', { class: 'row' }, url, copy));
+      // "Email me this link": the server mails a new link to the same page (the shown one is never stored).
+      const em = h('input', { type: 'email', id: 'er-mail-link', autocomplete: 'email', maxlength: '254', value: st.fields['reporter.email'].control.value.trim() });
+      const send = h('button', { type: 'button', class: 'btn mail', text: t.mailMe });
+      const said = h('p', { class: 'msg', role: 'status' });
+      send.addEventListener('click', async () => {
+        if (!em.value.trim() || !em.checkValidity()) { said.textContent = t.badEmail; em.focus(); return; }
+        send.disabled = true;
+        let r = null;
+        try {
+          r = await fetch(`${API}/api/v1/reports/status/${encodeURIComponent(data.status_url.split('/r/').pop())}/email`, {
+            method: 'POST', credentials: 'omit', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: em.value.trim() }) });
+        } catch { /* said below */ }
+        send.disabled = false;
+        said.textContent = !r ? t.network : r.status === 202 ? t.mailed : r.status === 429 ? t.mailMax : r.status === 422 ? t.badEmail : t.failed;
+      });
+      keep = h('div', {}, keep, h('div', { class: 'fld' }, h('label', { for: em.id, text: t.mailLink }), h('div', { class: 'row' }, em, send), said));
     }
     store(null);
     st.done.append(title,
