@@ -638,6 +638,8 @@ async fn claim_and_resolve_from_the_pages(b: Backend) {
     // Published, and the reader's status changed.
     let (_, list) = get_page(&app, &c, "/editor/corrections").await;
     assert!(list.contains("Elle a eu lieu le 4 octobre."));
+    // The article link leads to the corrected sentence (a text fragment).
+    assert!(list.contains("#:~:text="), "a text-fragment link: {list}");
     let (status, body) = app
         .get_json(&format!("/api/v1/reports/status/{}", status_token(&answer)))
         .await;

@@ -30,7 +30,19 @@ pub async fn list(
     };
     let paged = after.is_some();
     let listed = corrections::page(&state, PAGE, after).await?;
-    let items = listed.items;
+    // Each entry links to the sentence it corrects with a text fragment, as
+    // the public log does.
+    let items: Vec<serde_json::Value> = listed
+        .items
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).unwrap_or_default();
+            v["sentence_url"] =
+                crate::domain::fragment::link(&c.article.url, &c.sentence_before, None, None)
+                    .into();
+            v
+        })
+        .collect();
     let next = listed
         .next_cursor
         .map(|c| format!("/editor/corrections?cursor={c}"));
