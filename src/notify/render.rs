@@ -325,6 +325,12 @@ mod tests {
     fn case() -> CaseSummary {
         CaseSummary {
             case_id: "c1".into(),
+            number: Some(1042),
+            already_corrected: Some(super::super::content::KnownCorrection {
+                date: NaiveDateTime::parse_from_str("2026-11-20 09:00:00", "%Y-%m-%d %H:%M:%S")
+                    .unwrap(),
+                text: "Le 4 octobre, pas le 3 <b>.".into(),
+            }),
             article_title: "Un titre".into(),
             article_url: "https://news.example/a".into(),
             desk: Some("politique".into()),
