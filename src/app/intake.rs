@@ -441,8 +441,8 @@ fn escalation(
 ) -> Option<EscalationReason> {
     let fresh = !already_corrected
         && published_at.is_some_and(|p| {
-        p <= t + Duration::minutes(5) && t - p < Duration::hours(rules.fresh_article_hours)
-    });
+            p <= t + Duration::minutes(5) && t - p < Duration::hours(rules.fresh_article_hours)
+        });
     if report_count >= rules.report_threshold {
         Some(EscalationReason::Threshold)
     } else if category == Category::FactualError && fresh {

@@ -345,7 +345,10 @@ fn link_lineage(
     let current = revision_sentences(conn, article_id, revision)?;
     let current_ids: HashSet<&str> = current.iter().map(|s| s.id.as_str()).collect();
     let previous_ids: HashSet<&str> = previous.iter().map(|s| s.id.as_str()).collect();
-    for gone in previous.iter().filter(|s| !current_ids.contains(s.id.as_str())) {
+    for gone in previous
+        .iter()
+        .filter(|s| !current_ids.contains(s.id.as_str()))
+    {
         let Some(next) = successor_of(&gone.id, previous, &current, &previous_ids) else {
             continue;
         };

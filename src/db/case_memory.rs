@@ -310,12 +310,16 @@ fn article_cases(
     q = if open_only {
         q.filter(cases::open_key.is_not_null())
     } else {
-        q.filter(cases::resolved_at.is_null().or(cases::resolved_at.ge(since)))
-            .filter(
-                cases::resolution
-                    .is_null()
-                    .or(cases::resolution.ne(Resolution::Spam.as_str())),
-            )
+        q.filter(
+            cases::resolved_at
+                .is_null()
+                .or(cases::resolved_at.ge(since)),
+        )
+        .filter(
+            cases::resolution
+                .is_null()
+                .or(cases::resolution.ne(Resolution::Spam.as_str())),
+        )
     };
     q.order((cases::created_at.desc(), cases::id.desc()))
         .limit(CANDIDATES)
@@ -375,7 +379,11 @@ pub fn similar(
     let same: Vec<CaseRow> = cases::table
         .filter(cases::sentence_id.eq_any(&lineage_ids))
         .filter(cases::id.ne(&case.id))
-        .filter(cases::resolved_at.is_null().or(cases::resolved_at.ge(since)))
+        .filter(
+            cases::resolved_at
+                .is_null()
+                .or(cases::resolved_at.ge(since)),
+        )
         .filter(
             cases::resolution
                 .is_null()

@@ -58,7 +58,18 @@ mod tests {
         );
         assert_eq!(CaseRef::parse("#1042"), Some(CaseRef::Number(1042)));
         assert_eq!(CaseRef::parse(" 1042 "), Some(CaseRef::Number(1042)));
-        for bad in ["", "#", "#0", "0", "-3", "#1e3", "12a", "9999999999", "##4", "nope"] {
+        for bad in [
+            "",
+            "#",
+            "#0",
+            "0",
+            "-3",
+            "#1e3",
+            "12a",
+            "9999999999",
+            "##4",
+            "nope",
+        ] {
             assert_eq!(CaseRef::parse(bad), None, "{bad:?}");
         }
         assert_eq!(CaseRef::parse_hash_number("#7"), Some(7));

@@ -30,10 +30,24 @@ pub fn already_corrected_note(
     let note = match language {
         Language::Fr => {
             const MOIS: [&str; 12] = [
-                "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-                "septembre", "octobre", "novembre", "décembre",
+                "janvier",
+                "février",
+                "mars",
+                "avril",
+                "mai",
+                "juin",
+                "juillet",
+                "août",
+                "septembre",
+                "octobre",
+                "novembre",
+                "décembre",
             ];
-            let d = if day == 1 { "1er".to_string() } else { day.to_string() };
+            let d = if day == 1 {
+                "1er".to_string()
+            } else {
+                day.to_string()
+            };
             format!(
                 "Merci : cette erreur avait déjà été corrigée le {d} {} {year}. Correction publiée : « {quoted} » Voir l’article : {url}",
                 MOIS[month]
@@ -41,8 +55,18 @@ pub fn already_corrected_note(
         }
         Language::En => {
             const MONTHS: [&str; 12] = [
-                "January", "February", "March", "April", "May", "June", "July", "August",
-                "September", "October", "November", "December",
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
             ];
             format!(
                 "Thank you: this error had already been corrected on {day} {} {year}. Published correction: “{quoted}” See the article: {url}",
@@ -67,7 +91,10 @@ mod tests {
         assert!(fr.contains("1er décembre 2026"), "{fr}");
         assert!(fr.contains("« Le 4, pas le 3. »") && fr.ends_with("https://x.test/a"));
         let en = already_corrected_note(Language::En, date, "The 4th.", "https://x.test/a");
-        assert!(en.contains("1 December 2026") && en.contains("“The 4th.”"), "{en}");
+        assert!(
+            en.contains("1 December 2026") && en.contains("“The 4th.”"),
+            "{en}"
+        );
         let long = "x".repeat(5000);
         let clipped = already_corrected_note(Language::En, date, &long, "https://x.test/a");
         assert!(clipped.chars().count() <= MAX_PUBLIC_NOTE);

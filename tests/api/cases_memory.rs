@@ -74,9 +74,15 @@ async fn numbers_are_shown_and_accepted_wherever_a_case_id_is(b: Backend) {
     // The API case routes take the number (with or without `#`).
     let d = case(&s, &num(0).to_string()).await;
     assert_eq!(d["case"]["id"], ids[0]);
-    assert_eq!(case(&s, &format!("%23{}", num(1))).await["case"]["id"], ids[1]);
+    assert_eq!(
+        case(&s, &format!("%23{}", num(1))).await["case"]["id"],
+        ids[1]
+    );
     let (status, p) = s.get("/api/v1/cases/999999").await;
-    assert_eq!((status, p["type"].as_str()), (404, Some("urn:erratum:problem:case_not_found")));
+    assert_eq!(
+        (status, p["type"].as_str()),
+        (404, Some("urn:erratum:problem:case_not_found"))
+    );
     let (status, _) = s.act(&num(2).to_string(), "triage", None).await;
     assert_eq!(status, 200);
 
@@ -92,9 +98,16 @@ async fn numbers_are_shown_and_accepted_wherever_a_case_id_is(b: Backend) {
 
     // duplicate_of by number.
     let (status, p) = s
-        .act(&ids[0], "resolve", Some(json!({"resolution": "duplicate", "duplicate_of": "#999999"})))
+        .act(
+            &ids[0],
+            "resolve",
+            Some(json!({"resolution": "duplicate", "duplicate_of": "#999999"})),
+        )
         .await;
-    assert_eq!((status, p["errors"][0]["field"].as_str()), (422, Some("duplicate_of")));
+    assert_eq!(
+        (status, p["errors"][0]["field"].as_str()),
+        (422, Some("duplicate_of"))
+    );
     let (status, a) = s
         .act(
             &ids[0],
@@ -120,7 +133,10 @@ async fn numbers_are_shown_and_accepted_wherever_a_case_id_is(b: Backend) {
     assert_eq!(status, 200);
     assert!(html.contains(&format!("#{}", num(2))), "{html}");
     let (_, html) = page(&s, &app, "/editor/?article=nums").await;
-    assert!(html.contains(&format!("data-field=\"number\">#{}<", num(2))), "{html}");
+    assert!(
+        html.contains(&format!("data-field=\"number\">#{}<", num(2))),
+        "{html}"
+    );
     let r = s
         .client
         .post(app.url(&format!("/editor/cases/{}/resolve", num(2))))
@@ -153,13 +169,19 @@ async fn numbers_stay_unique_with_two_instances_filing_at_once(b: Backend) {
     article(&app, "twin", None, 8).await;
     let mut tasks = Vec::new();
     for i in 0..8 {
-        let base = if i % 2 == 0 { app.address.clone() } else { other_url.clone() };
+        let base = if i % 2 == 0 {
+            app.address.clone()
+        } else {
+            other_url.clone()
+        };
         let client = app.client.clone();
         tasks.push(tokio::spawn(async move {
             let r = client
                 .post(format!("{base}/api/v1/articles/twin/reports"))
-                .json(&json!({"quote": {"exact": format!("k{i}x")}, "category": "typo",
-                    "comment": format!("Remarque jumelle {i}.")}))
+                .json(
+                    &json!({"quote": {"exact": format!("k{i}x")}, "category": "typo",
+                    "comment": format!("Remarque jumelle {i}.")}),
+                )
                 .send()
                 .await
                 .unwrap();
@@ -194,16 +216,36 @@ async fn numbers_stay_unique_with_two_instances_filing_at_once(b: Backend) {
 /// second report, on another sentence, is linked to the first's case on
 /// arrival only for the first kind.
 const PAIRS: &[(&str, &str, bool)] = &[
-    ("The armistice was signed in 1953, not 1952.", "Armistice signed in 1953 not in 1952!", true),
+    (
+        "The armistice was signed in 1953, not 1952.",
+        "Armistice signed in 1953 not in 1952!",
+        true,
+    ),
     (
         "Le ministre s'appelle Jean Dupont, pas Jean Dupond.",
         "Erreur de nom : le ministre s'appelle Jean Dupont et non Dupond.",
         true,
     ),
-    ("The population figure is wrong: it is 51 million.", "Wrong population figure, it's 51 million people", true),
-    ("The armistice was signed in 1953, not 1952.", "The photo caption names the wrong city.", false),
-    ("Le ministre s'appelle Jean Dupont, pas Jean Dupond.", "Le lien vers le rapport ne fonctionne plus.", false),
-    ("Typo: 'goverment' should be 'government'.", "The population figure is wrong: it is 51 million.", false),
+    (
+        "The population figure is wrong: it is 51 million.",
+        "Wrong population figure, it's 51 million people",
+        true,
+    ),
+    (
+        "The armistice was signed in 1953, not 1952.",
+        "The photo caption names the wrong city.",
+        false,
+    ),
+    (
+        "Le ministre s'appelle Jean Dupont, pas Jean Dupond.",
+        "Le lien vers le rapport ne fonctionne plus.",
+        false,
+    ),
+    (
+        "Typo: 'goverment' should be 'government'.",
+        "The population figure is wrong: it is 51 million.",
+        false,
+    ),
 ];
 
 async fn near_duplicate_and_unrelated_report_pairs(b: Backend) {
@@ -245,7 +287,13 @@ async fn similar_cases_follow_the_sentence_across_revisions(b: Backend) {
     let app = staff::spawn(b).await;
     let s = login(&app, &add(&app, Role::Editor, &[]).await).await;
     article(&app, "lin", None, 3).await;
-    let first = file(&app, "lin", 0, "Le chiffre est faux, il s'agit de 12 dossiers.").await;
+    let first = file(
+        &app,
+        "lin",
+        0,
+        "Le chiffre est faux, il s'agit de 12 dossiers.",
+    )
+    .await;
     let first_id = first["case_id"].as_str().unwrap();
     let (status, _) = s
         .act(first_id, "resolve", Some(json!({"resolution": "rejected"})))
@@ -269,7 +317,13 @@ async fn similar_cases_follow_the_sentence_across_revisions(b: Backend) {
         )
         .await;
     assert!(r.status().is_success());
-    let again = file(&app, "lin", 0, "Toujours une erreur de date sur ce passage.").await;
+    let again = file(
+        &app,
+        "lin",
+        0,
+        "Toujours une erreur de date sur ce passage.",
+    )
+    .await;
     let unrelated = file(&app, "lin", 2, "Une autre remarque sans aucun rapport ici.").await;
     assert_ne!(again["case_id"], first_id, "a new case on the new sentence");
     let d = case(&s, again["case_id"].as_str().unwrap()).await;
@@ -283,7 +337,12 @@ async fn similar_cases_follow_the_sentence_across_revisions(b: Backend) {
 
     // The case page lists it with "duplicate of this" and the picker.
     let num = similar[0]["number"].as_i64().unwrap();
-    let (_, html) = page(&s, &app, &format!("/editor/cases/{}", again["case_id"].as_str().unwrap())).await;
+    let (_, html) = page(
+        &s,
+        &app,
+        &format!("/editor/cases/{}", again["case_id"].as_str().unwrap()),
+    )
+    .await;
     assert!(html.contains(&format!("data-similar=\"{num}\"")), "{html}");
     assert!(html.contains("id=\"duplicate-picker\""));
     assert!(html.contains(&format!("name=\"duplicate_of\" value=\"{num}\" checked")));
@@ -298,7 +357,11 @@ async fn an_already_corrected_sentence_is_marked_and_resolved_in_one_action(b: B
     let first = file(&app, "mem", 0, "Il y a 12 pièces au dossier, pas 10.").await;
     let first_id = first["case_id"].as_str().unwrap();
     let (status, a) = s
-        .act(first_id, "resolve", Some(json!({"resolution": "corrected", "public_note": NOTE})))
+        .act(
+            first_id,
+            "resolve",
+            Some(json!({"resolution": "corrected", "public_note": NOTE})),
+        )
         .await;
     assert_eq!(status, 200, "{a}");
     let correction_id = a["correction"]["id"].as_str().unwrap().to_string();
@@ -330,7 +393,8 @@ async fn an_already_corrected_sentence_is_marked_and_resolved_in_one_action(b: B
     };
     assert_eq!(item(&again_id)["already_corrected"]["text"], NOTE);
     assert!(
-        item(&again_id)["priority"].as_f64().unwrap() + 10.0 < item(&fresh_id)["priority"].as_f64().unwrap(),
+        item(&again_id)["priority"].as_f64().unwrap() + 10.0
+            < item(&fresh_id)["priority"].as_f64().unwrap(),
         "{} vs {}",
         item(&again_id)["priority"],
         item(&fresh_id)["priority"]
@@ -360,7 +424,10 @@ async fn an_already_corrected_sentence_is_marked_and_resolved_in_one_action(b: B
         .find(|r| r.kind == "new_case" && r.case_id.as_deref() == Some(&again_id))
         .expect("a new-case email");
     let payload: Value = serde_json::from_str(&email.payload).unwrap();
-    assert_eq!(payload["content"]["case"]["already_corrected"]["text"], NOTE);
+    assert_eq!(
+        payload["content"]["case"]["already_corrected"]["text"],
+        NOTE
+    );
     assert!(payload["content"]["case"]["number"].as_i64().unwrap() > 0);
 
     // The pages show it, with the one action.
@@ -373,13 +440,19 @@ async fn an_already_corrected_sentence_is_marked_and_resolved_in_one_action(b: B
 
     // A case whose sentence has no correction cannot use it.
     let (status, p) = s.act(&fresh_id, "already-corrected", None).await;
-    assert_eq!((status, p["type"].as_str()), (409, Some("urn:erratum:problem:not_already_corrected")));
+    assert_eq!(
+        (status, p["type"].as_str()),
+        (409, Some("urn:erratum:problem:not_already_corrected"))
+    );
     // One action: no_change with a note pointing to the correction.
     let (status, a) = s.act(&again_id, "already-corrected", None).await;
     assert_eq!(status, 200, "{a}");
     assert_eq!(a["case"]["resolution"], "no_change");
     let note = a["case"]["public_note"].as_str().unwrap();
-    assert!(note.contains(NOTE) && note.contains("https://news.example/mem"), "{note}");
+    assert!(
+        note.contains(NOTE) && note.contains("https://news.example/mem"),
+        "{note}"
+    );
     assert!(a["correction"].is_null(), "no new correction");
 
     // An edited sentence keeps the memory: a report on its new text is
@@ -403,11 +476,17 @@ async fn an_already_corrected_sentence_is_marked_and_resolved_in_one_action(b: B
     assert!(r.status().is_success());
     let later = file(&app, "mem", 0, "Le nombre de pièces semble encore faux.").await;
     let d = case(&s, later["case_id"].as_str().unwrap()).await;
-    assert_eq!(d["case"]["already_corrected"]["correction_id"], correction_id.as_str());
+    assert_eq!(
+        d["case"]["already_corrected"]["correction_id"],
+        correction_id.as_str()
+    );
     // From the page, the same action.
     let r = s
         .client
-        .post(app.url(&format!("/editor/cases/{}/already-corrected", d["case"]["number"])))
+        .post(app.url(&format!(
+            "/editor/cases/{}/already-corrected",
+            d["case"]["number"]
+        )))
         .form(&[("csrf_token", s.csrf.as_str())])
         .send()
         .await
