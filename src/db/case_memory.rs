@@ -23,10 +23,9 @@ pub const RECENT_DAYS: i64 = 30;
 /// At most this many cases of one lineage are listed.
 const LINEAGE_LIMIT: i64 = 20;
 /// At most this many of an article's newest cases are compared by text.
-const CANDIDATES: i64 = 100;
-/// Reports compared per case (the oldest first), and in all.
-const REPORTS_PER_CASE: usize = 10;
-const REPORT_ROWS: i64 = 3000;
+const CANDIDATES: i64 = 50;
+/// Reports compared per case (the oldest first).
+const REPORTS_PER_CASE: i64 = 5;
 /// Near-duplicates listed.
 const NEAR_LIMIT: usize = 10;
 
@@ -260,36 +259,30 @@ pub fn correction_published(
     Ok(())
 }
 
-/// The signatures of some cases' reports (the oldest few of each; spam,
-/// "me too" and too-short texts left out).
+/// The signatures of some cases' reports: the oldest few of each (spam,
+/// "me too" and too-short texts left out), one small read of
+/// `reports_case_order_idx` per case, so a case with thousands of reports
+/// costs no more than one with three.
 fn signatures(
     conn: &mut DbConn,
     case_ids: &[String],
 ) -> QueryResult<HashMap<String, Vec<Signature>>> {
-    let mut out: HashMap<String, Vec<Signature>> = HashMap::new();
-    if case_ids.is_empty() {
-        return Ok(out);
-    }
     let me_too = [me_too_comment(Language::Fr), me_too_comment(Language::En)];
-    let rows: Vec<(String, String, Option<String>)> = reports::table
-        .filter(reports::case_id.eq_any(case_ids))
-        .filter(reports::is_spam.eq(false))
-        .order((reports::case_id, reports::created_at, reports::id))
-        .select((
-            reports::case_id,
-            reports::comment,
-            reports::suggested_correction,
-        ))
-        .limit(REPORT_ROWS)
-        .load(conn)?;
-    for (case_id, comment, suggestion) in rows {
-        let list = out.entry(case_id).or_default();
-        if list.len() >= REPORTS_PER_CASE || me_too.contains(&comment.as_str()) {
-            continue;
-        }
-        if let Some(s) = Signature::of(&comment, suggestion.as_deref()) {
-            list.push(s);
-        }
+    let mut out: HashMap<String, Vec<Signature>> = HashMap::with_capacity(case_ids.len());
+    for case_id in case_ids {
+        let rows: Vec<(String, Option<String>)> = reports::table
+            .filter(reports::case_id.eq(case_id))
+            .filter(reports::is_spam.eq(false))
+            .order((reports::created_at, reports::id))
+            .select((reports::comment, reports::suggested_correction))
+            .limit(REPORTS_PER_CASE)
+            .load(conn)?;
+        let sigs = rows
+            .iter()
+            .filter(|(comment, _)| !me_too.contains(&comment.as_str()))
+            .filter_map(|(comment, suggestion)| Signature::of(comment, suggestion.as_deref()))
+            .collect();
+        out.insert(case_id.clone(), sigs);
     }
     Ok(out)
 }

@@ -18,6 +18,7 @@ backend_tests!(
     near_duplicate_and_unrelated_report_pairs,
     similar_cases_follow_the_sentence_across_revisions,
     an_already_corrected_sentence_is_marked_and_resolved_in_one_action,
+    the_migration_numbers_existing_cases_in_creation_order,
 );
 
 /// File a report with this comment on sentence `i` of an article made by
@@ -494,4 +495,56 @@ async fn an_already_corrected_sentence_is_marked_and_resolved_in_one_action(b: B
     assert_eq!(r.status(), 303);
     let d = case(&s, later["case_id"].as_str().unwrap()).await;
     assert_eq!(d["case"]["resolution"], "no_change");
+}
+
+/// Existing cases get their numbers from the migration, in creation order,
+/// and the next case follows them.
+async fn the_migration_numbers_existing_cases_in_creation_order(b: Backend) {
+    let app = staff::spawn(b).await;
+    let s = login(&app, &add(&app, Role::Editor, &[]).await).await;
+    article(&app, "old", None, 4).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(case_on(&app, "old", i, "typo").await);
+    }
+    let (url, sqlite, moved) = (app.database_url.clone(), b == Backend::Sqlite, ids.clone());
+    tokio::task::spawn_blocking(move || {
+        let (pool, _) =
+            erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
+        let mut conn = pool.get().unwrap();
+        // Back to the schema before the migration…
+        let down = if sqlite {
+            include_str!("../../migrations/sqlite/2026-12-04-000100_case_memory/down.sql")
+        } else {
+            include_str!("../../migrations/postgres/2026-12-04-000100_case_memory/down.sql")
+        };
+        for stmt in down.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            diesel::sql_query(stmt).execute(&mut *conn).unwrap();
+        }
+        diesel::sql_query(
+            "DELETE FROM __diesel_schema_migrations WHERE version = '20261204000100'",
+        )
+        .execute(&mut *conn)
+        .unwrap();
+        // …with a creation order opposite to the order of filing.
+        for (k, id) in moved.iter().enumerate() {
+            use erratum::db::schema::cases;
+            let t = erratum::db::now() - chrono::Duration::hours(10 * k as i64 + 10);
+            diesel::update(cases::table.find(id))
+                .set(cases::created_at.eq(t))
+                .execute(&mut *conn)
+                .unwrap();
+        }
+        erratum::db::migrate(&mut conn).unwrap();
+    })
+    .await
+    .unwrap();
+    let mut numbers = Vec::new();
+    for id in &ids {
+        numbers.push(case(&s, id).await["case"]["number"].as_i64().unwrap());
+    }
+    assert!(numbers[2] < numbers[1] && numbers[1] < numbers[0], "{numbers:?}");
+    let next = case_on(&app, "old", 3, "typo").await;
+    let n = case(&s, &next).await["case"]["number"].as_i64().unwrap();
+    assert!(n > numbers[0], "{n} after {numbers:?}");
 }
