@@ -484,6 +484,15 @@ mod tests {
                     assert!(out.html.contains("&lt;img src=x onerror=alert(1)&gt;"));
                     assert!(out.text.contains("<img src=x onerror=alert(1)>"));
                     assert!(out.html.contains("https://erratum.example/editor/cases/c1"));
+                    // The case number and the correction it already had.
+                    assert!(out.text.contains("1042") && out.html.contains("#1042"));
+                    let already = if lang == "fr" {
+                        "Déjà corrigé le"
+                    } else {
+                        "Already corrected on"
+                    };
+                    assert!(out.text.contains(already) && out.html.contains(already));
+                    assert!(out.html.contains("pas le 3 &lt;b&gt;."), "{kind}/{lang}");
                 }
                 let msg = message(
                     &"Erratum <erratum@example.org>".parse().unwrap(),

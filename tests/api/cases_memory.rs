@@ -509,8 +509,7 @@ async fn the_migration_numbers_existing_cases_in_creation_order(b: Backend) {
     }
     let (url, sqlite, moved) = (app.database_url.clone(), b == Backend::Sqlite, ids.clone());
     tokio::task::spawn_blocking(move || {
-        let (pool, _) =
-            erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
+        let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
         let mut conn = pool.get().unwrap();
         // Back to the schema before the migration…
         let down = if sqlite {
@@ -543,7 +542,10 @@ async fn the_migration_numbers_existing_cases_in_creation_order(b: Backend) {
     for id in &ids {
         numbers.push(case(&s, id).await["case"]["number"].as_i64().unwrap());
     }
-    assert!(numbers[2] < numbers[1] && numbers[1] < numbers[0], "{numbers:?}");
+    assert!(
+        numbers[2] < numbers[1] && numbers[1] < numbers[0],
+        "{numbers:?}"
+    );
     let next = case_on(&app, "old", 3, "typo").await;
     let n = case(&s, &next).await["case"]["number"].as_i64().unwrap();
     assert!(n > numbers[0], "{n} after {numbers:?}");
