@@ -191,6 +191,17 @@ fn apply(
     })?;
     let case = case_store::find(conn, case_id)?.ok_or_else(case_not_found)?;
     actor.require_desk(case.desk.as_deref())?;
+    let kind = action.kind();
+    let status = case.status;
+    if kind == Action::Claim
+        && status != Status::Resolved
+        && let Some(holder) = case.assignee_id.as_deref().filter(|a| *a != me)
+    {
+        return Err(already_claimed(holder));
+    }
+    let next = workflow::next(status, case.assignee_id.is_some(), kind)?;
+    // After the transition check: a resolved case answers `illegal_transition`
+    // whatever it would have been resolved as.
     let action = match action {
         CaseAction::ResolveAlreadyCorrected => {
             CaseAction::Resolve(already_corrected_resolve(conn, &case)?)
@@ -204,15 +215,6 @@ fn apply(
         }
         other => other,
     };
-    let kind = action.kind();
-    let status = case.status;
-    if kind == Action::Claim
-        && status != Status::Resolved
-        && let Some(holder) = case.assignee_id.as_deref().filter(|a| *a != me)
-    {
-        return Err(already_claimed(holder));
-    }
-    let next = workflow::next(status, case.assignee_id.is_some(), kind)?;
     let t = now();
     let mut note_id = None;
     let mut correction_id = None;

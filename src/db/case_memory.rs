@@ -225,6 +225,15 @@ pub fn remember_correction(conn: &mut DbConn, case: &CaseRow) -> QueryResult<boo
     if case.known_correction_id.is_some() {
         return Ok(true);
     }
+    // Most articles have no correction at all: one index probe says so.
+    let any: Option<String> = corrections::table
+        .filter(corrections::article_id.eq(&case.article_id))
+        .select(corrections::id)
+        .first(conn)
+        .optional()?;
+    if any.is_none() {
+        return Ok(false);
+    }
     let Some(id) = lineage_correction(conn, &case.sentence_id, &case.id)? else {
         return Ok(false);
     };
