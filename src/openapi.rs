@@ -43,6 +43,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::routes::cases::note,
         crate::routes::cases::priority,
         crate::routes::cases::resolve,
+        crate::routes::cases::already_corrected,
         crate::routes::cases::reopen,
         crate::routes::cases::bulk_resolve,
         crate::routes::corrections::list,

@@ -333,6 +333,7 @@ pub fn configure(
         ("note", web::to(cases::note)),
         ("priority", web::to(cases::priority)),
         ("resolve", web::to(cases::resolve)),
+        ("already-corrected", web::to(cases::already_corrected)),
         ("reopen", web::to(cases::reopen)),
     ] {
         t.api(

@@ -15,6 +15,7 @@ use super::AppState;
 use crate::db::audit::{self, Subject};
 use crate::db::case_detail;
 pub use crate::db::case_detail::CaseDetail;
+use crate::db::case_memory;
 pub use crate::db::cases::CaseSummary;
 use crate::db::cases::{self as case_store, CaseRow};
 use crate::db::corrections;
@@ -22,6 +23,7 @@ pub use crate::db::corrections::CorrectionView;
 use crate::db::dialect::{is_unique_violation, lock_case};
 use crate::db::{DbConn, editors, events, now};
 use crate::domain::actor::{Actor, covers};
+use crate::domain::case_ref::CaseRef;
 use crate::domain::editor::Role;
 use crate::domain::event::Event;
 use crate::domain::workflow::{self, Action, Resolution, Resolve, Status};
@@ -46,6 +48,9 @@ pub enum CaseAction {
         priority: Option<i32>,
     },
     Resolve(Resolve),
+    /// Resolve as `no_change` with the templated public note that points to
+    /// the sentence's existing correction (`already_corrected`).
+    ResolveAlreadyCorrected,
     Reopen,
 }
 
@@ -58,7 +63,7 @@ impl CaseAction {
             CaseAction::Unassign => Action::Unassign,
             CaseAction::Note { .. } => Action::Note,
             CaseAction::Priority { .. } => Action::Priority,
-            CaseAction::Resolve(_) => Action::Resolve,
+            CaseAction::Resolve(_) | CaseAction::ResolveAlreadyCorrected => Action::Resolve,
             CaseAction::Reopen => Action::Reopen,
         }
     }
@@ -86,6 +91,19 @@ pub fn case_id(raw: &str) -> Result<String, Problem> {
     uuid::Uuid::parse_str(raw)
         .map(|_| raw.to_string())
         .map_err(|_| case_not_found())
+}
+
+/// The id of the case a URL names by id or by number (`1042`, `#1042`):
+/// ids answer at once, numbers are looked up; 404 for anything else.
+pub async fn case_id_or_number(state: &AppState, raw: &str) -> Result<String, Problem> {
+    match CaseRef::parse(raw).ok_or_else(case_not_found)? {
+        CaseRef::Id(id) => Ok(id),
+        CaseRef::Number(n) => {
+            state
+                .read(move |conn| case_memory::id_by_number(conn, n)?.ok_or_else(case_not_found))
+                .await
+        }
+    }
 }
 
 /// Run one action and answer the case as it now stands.
@@ -154,6 +172,7 @@ fn already_claimed(assignee_id: &str) -> Problem {
 /// The case fields the audit log keeps before and after an action.
 fn audit_state(c: &CaseRow) -> serde_json::Value {
     json!({
+        "number": c.number,
         "status": c.status, "assignee_id": c.assignee_id, "priority_override": c.priority_override,
         "resolution": c.resolution, "public_note": c.public_note, "duplicate_of": c.duplicate_of,
     })
@@ -181,6 +200,21 @@ fn apply(
         return Err(already_claimed(holder));
     }
     let next = workflow::next(status, case.assignee_id.is_some(), kind)?;
+    // After the transition check: a resolved case answers `illegal_transition`
+    // whatever it would have been resolved as.
+    let action = match action {
+        CaseAction::ResolveAlreadyCorrected => {
+            CaseAction::Resolve(already_corrected_resolve(conn, &case)?)
+        }
+        CaseAction::Resolve(mut r) => {
+            if let Some(target) = &r.duplicate_of {
+                let id = check_duplicate_target(conn, case_id, target)?;
+                r.duplicate_of = Some(CaseRef::Id(id));
+            }
+            CaseAction::Resolve(r)
+        }
+        other => other,
+    };
     let t = now();
     let mut note_id = None;
     let mut correction_id = None;
@@ -236,19 +270,18 @@ fn apply(
             }
         }
         CaseAction::Resolve(r) => {
-            if let Some(target) = &r.duplicate_of {
-                check_duplicate_target(conn, case_id, target)?;
-            }
+            let duplicate_of = r.duplicate_of.as_ref().map(|d| d.to_string());
             case_store::resolve(
                 conn,
                 case_id,
                 r.resolution,
                 r.public_note.as_deref(),
-                r.duplicate_of.as_deref(),
+                duplicate_of.as_deref(),
                 t,
             )?;
             if let (true, Some(text)) = (r.resolution.publishes_correction(), &r.public_note) {
                 let id = corrections::insert(conn, &case, r.resolution, text, &me, t)?;
+                case_memory::correction_published(conn, &case, &id)?;
                 events::record(
                     conn,
                     &Event::CorrectionPublished {
@@ -264,11 +297,14 @@ fn apply(
                 case_id: case_id.into(),
                 resolution: r.resolution,
                 public_note: r.public_note.clone(),
-                duplicate_of: r.duplicate_of.clone(),
+                duplicate_of,
                 correction: correction_id.as_ref().and(r.public_note.clone()),
                 correction_id: correction_id.clone(),
                 by: me.clone(),
             }
+        }
+        CaseAction::ResolveAlreadyCorrected => {
+            return Err(Problem::internal("already-corrected action not converted"));
         }
         CaseAction::Reopen => {
             reopen(conn, &case, next, t)?;
@@ -328,9 +364,14 @@ fn check_assignee(conn: &mut DbConn, editor_id: &str, desk: Option<&str>) -> Res
     Ok(())
 }
 
-/// A case can be a duplicate of another existing case, not of itself nor of
-/// a case that is already a duplicate of it.
-fn check_duplicate_target(conn: &mut DbConn, case_id: &str, target: &str) -> Result<(), Problem> {
+/// A case can be a duplicate of another existing case (by id or number),
+/// not of itself nor of a case that is already a duplicate of it. Answers
+/// the target's id.
+fn check_duplicate_target(
+    conn: &mut DbConn,
+    case_id: &str,
+    target: &CaseRef,
+) -> Result<String, Problem> {
     let refuse = |msg: &str| {
         Problem::validation(vec![FieldError::new(
             "duplicate_of",
@@ -338,14 +379,48 @@ fn check_duplicate_target(conn: &mut DbConn, case_id: &str, target: &str) -> Res
             msg.to_string(),
         )])
     };
+    let target = match target {
+        CaseRef::Id(id) => id.clone(),
+        CaseRef::Number(n) => {
+            case_memory::id_by_number(conn, *n)?.ok_or_else(|| refuse("no such case"))?
+        }
+    };
     if target == case_id {
         return Err(refuse("a case cannot duplicate itself"));
     }
-    let other = case_store::find(conn, target)?.ok_or_else(|| refuse("no such case"))?;
+    let other = case_store::find(conn, &target)?.ok_or_else(|| refuse("no such case"))?;
     if other.duplicate_of.as_deref() == Some(case_id) {
         return Err(refuse("that case is already a duplicate of this one"));
     }
-    Ok(())
+    Ok(target)
+}
+
+/// `no_change`, with the public note the article's language gives for an
+/// error already corrected (`domain::memory`); 409 when the case's sentence
+/// has no published correction.
+fn already_corrected_resolve(conn: &mut DbConn, case: &CaseRow) -> Result<Resolve, Problem> {
+    let known = case
+        .known_correction_id
+        .clone()
+        .and_then(|id| {
+            case_memory::already_corrected(conn, std::slice::from_ref(&id))
+                .map(|mut m| m.remove(&id))
+                .transpose()
+        })
+        .transpose()?
+        .ok_or_else(|| {
+            Problem::conflict(
+                ErrorCode::NotAlreadyCorrected,
+                "This case's sentence has no published correction to point to.",
+            )
+        })?;
+    let note = crate::domain::memory::already_corrected_note(
+        known.language,
+        known.date,
+        &known.text,
+        &known.url,
+    );
+    Resolve::parse(Resolution::NoChange, Some(&note), None)
 }
 
 /// Reopen: the case takes its sentence's open slot back, unless a newer case

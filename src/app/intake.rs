@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use crate::auth::keys::{KeyCache, status_token};
 use crate::db::articles::{self as article_store, Article};
+use crate::db::case_memory;
 use crate::db::cases::{self as case_store, NewCase};
 use crate::db::reports::{self as store, NewReportRow, StoredAnswer};
 use crate::db::{DbConn, events, new_id, now};
@@ -353,12 +354,34 @@ fn insert(
             &sub.article.id,
             &sub.anchor.sentence_id,
         ));
-        case_store::find_or_open(conn, &case)?.0
+        let (id, created) = case_store::find_or_open(conn, &case)?;
+        if created {
+            // A near-duplicate already open on another sentence: linked for
+            // the editor to decide, never merged.
+            if let Some(other) = case_memory::near_duplicate_open(
+                conn,
+                &sub.article.id,
+                &id,
+                &report.comment,
+                report.suggested_correction.as_deref(),
+            )? {
+                case_memory::set_possible_duplicate(conn, &id, &other)?;
+            }
+        }
+        id
     };
     // Lock the case before the report's insert takes its foreign-key share
     // lock: two instances filing on one case would otherwise both hold that
     // share lock and deadlock upgrading it (`count_report` locks it too).
     crate::db::dialect::lock_case(conn, &case_id)?;
+    // The sentence (or the one it replaced) already corrected: remembered on
+    // the case, which then loses its freshness (priority, escalation).
+    let already_corrected = if report.is_spam {
+        false
+    } else {
+        let row = case_store::find(conn, &case_id)?.ok_or(diesel::result::Error::NotFound)?;
+        case_memory::remember_correction(conn, &row)?
+    };
     let reporter_key = match &report.reporter {
         Some((email, _)) => format!("email:{}", sha256_hex(email.as_str().to_lowercase())),
         None => format!("client:{client_hash}"),
@@ -399,7 +422,7 @@ fn insert(
         let due = sub.rules.due(report.category, t);
         let count =
             case_store::count_report(conn, &case_id, report.category, new_reporter, due, t)?;
-        record_report(conn, sub, &report_id, &case_id, count, t)?;
+        record_report(conn, sub, &report_id, &case_id, count, already_corrected, t)?;
     }
     Ok(ReportReceipt {
         report_id,
@@ -413,17 +436,21 @@ fn insert(
 
 /// Why a case with `report_count` reports, the latest of `category`, is
 /// escalated now, if it is: the report threshold, or a factual error on an
-/// article published less than `fresh_article_hours` ago.
+/// article published less than `fresh_article_hours` ago, unless the
+/// sentence already has a published correction (the error is most likely
+/// the one already fixed).
 fn escalation(
     rules: &Rules,
     report_count: i32,
     category: Category,
     published_at: Option<NaiveDateTime>,
+    already_corrected: bool,
     t: NaiveDateTime,
 ) -> Option<EscalationReason> {
-    let fresh = published_at.is_some_and(|p| {
-        p <= t + Duration::minutes(5) && t - p < Duration::hours(rules.fresh_article_hours)
-    });
+    let fresh = !already_corrected
+        && published_at.is_some_and(|p| {
+            p <= t + Duration::minutes(5) && t - p < Duration::hours(rules.fresh_article_hours)
+        });
     if report_count >= rules.report_threshold {
         Some(EscalationReason::Threshold)
     } else if category == Category::FactualError && fresh {
@@ -441,6 +468,7 @@ fn record_report(
     report_id: &str,
     case_id: &str,
     report_count: i32,
+    already_corrected: bool,
     t: NaiveDateTime,
 ) -> Result<(), Problem> {
     let reason = escalation(
@@ -448,6 +476,7 @@ fn record_report(
         report_count,
         sub.report.category,
         sub.article.published_at,
+        already_corrected,
         t,
     );
     let escalated = match reason {

@@ -7,6 +7,7 @@ use super::AppState;
 use crate::db::queue::{self, Assignee, DEFAULT_PAGE, MAX_PAGE, QueueError, Sort};
 pub use crate::db::queue::{Filter, QueuePage};
 use crate::domain::actor::Actor;
+use crate::domain::case_ref::CaseRef;
 use crate::domain::report::Category;
 use crate::domain::text::clean;
 use crate::domain::workflow::{Resolution, Status};
@@ -40,7 +41,9 @@ pub struct QueueQuery {
     /// Only cases with at least this many reports.
     #[param(value_type = Option<i32>, minimum = 1, maximum = 2147483647)]
     pub min_reports: Option<String>,
-    /// Words to find in the sentence or the readers' comments (case-insensitive).
+    /// Words to find in the sentence or the readers' comments
+    /// (case-insensitive), or a case number (`#1042`: that case, in any
+    /// status unless `status` is given). Plain digits are words.
     pub q: Option<String>,
     /// Only cases resolved this way; cases resolved as `spam` appear only
     /// when asked for by name.
@@ -66,9 +69,11 @@ fn present(v: &Option<String>) -> Option<&str> {
 /// The query, checked: filter, sort and page size.
 pub fn parse(query: &QueueQuery) -> Result<(Filter, Sort, i64), Problem> {
     let mut errors = Vec::new();
+    // A case asked for by number (`q=#1042`) is found whatever its status.
+    let by_number = present(&query.q).and_then(CaseRef::parse_hash_number);
     let statuses = match present(&query.status) {
-        None => Status::OPEN.to_vec(),
-        Some("all") => vec![
+        None if by_number.is_none() => Status::OPEN.to_vec(),
+        None | Some("all") => vec![
             Status::New,
             Status::Triaged,
             Status::InReview,

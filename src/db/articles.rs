@@ -292,6 +292,7 @@ pub(crate) fn upsert_split(
                         sentences::text.eq(text.clone()),
                         sentences::first_revision.eq(revision),
                         sentences::created_at.eq(t),
+                        sentences::lineage_id.eq(id.clone()),
                     ));
                     id
                 }
@@ -319,6 +320,7 @@ pub(crate) fn upsert_split(
             .execute(conn)?;
     }
     let touched = if outcome == UpsertOutcome::Revised {
+        link_lineage(conn, &article_id, &previous, revision)?;
         reanchor_cases(conn, &article_id, &previous, revision)?
     } else {
         Touched::default()
@@ -328,6 +330,37 @@ pub(crate) fn upsert_split(
         .select(Article::as_select())
         .first(conn)?;
     Ok((article, outcome, touched))
+}
+
+/// After a revision, each new sentence that took a gone sentence's place
+/// (an edit, as `successor_of` pairs them) joins that sentence's lineage:
+/// similar cases and the memory of corrections follow a sentence across
+/// revisions, whether or not a case was open on it.
+fn link_lineage(
+    conn: &mut DbConn,
+    article_id: &str,
+    previous: &[SentenceView],
+    revision: i32,
+) -> QueryResult<()> {
+    let current = revision_sentences(conn, article_id, revision)?;
+    let current_ids: HashSet<&str> = current.iter().map(|s| s.id.as_str()).collect();
+    let previous_ids: HashSet<&str> = previous.iter().map(|s| s.id.as_str()).collect();
+    for gone in previous
+        .iter()
+        .filter(|s| !current_ids.contains(s.id.as_str()))
+    {
+        let Some(next) = successor_of(&gone.id, previous, &current, &previous_ids) else {
+            continue;
+        };
+        let lineage: String = sentences::table
+            .find(&gone.id)
+            .select(sentences::lineage_id)
+            .first(conn)?;
+        diesel::update(sentences::table.find(&next))
+            .set(sentences::lineage_id.eq(lineage))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// After a revision, open cases follow their sentence. A case whose sentence

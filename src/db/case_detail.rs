@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::articles::{self as article_store, SentenceView};
 use super::audit::{self, AuditEntry, Subject};
+use super::case_memory::{self, SimilarCase};
 use super::cases::{self, CaseSummary};
 use super::corrections::{self, CorrectionView};
 use super::schema::{articles, case_notes, editors, reports};
@@ -27,6 +28,10 @@ pub struct CaseDetail {
     pub corrections: Vec<CorrectionView>,
     /// The audit trail of the case, oldest first.
     pub history: Vec<AuditEntry>,
+    /// The open and recently resolved cases of the same sentence (across
+    /// revisions), then the article's cases with near-duplicate reports:
+    /// the likely originals when marking a duplicate.
+    pub similar: Vec<SimilarCase>,
 }
 
 /// The reported sentence where it stands in the article's current revision.
@@ -182,6 +187,7 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, case_id: &str) -> QueryResult<Op
         })
         .collect();
 
+    let similar = case_memory::similar(conn, &row, now())?;
     let Some(summary) = cases::summaries(conn, actor, vec![row], &HashMap::new(), now())?.pop()
     else {
         return Ok(None);
@@ -193,6 +199,7 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, case_id: &str) -> QueryResult<Op
         notes,
         corrections: corrections::for_case(conn, case_id)?,
         history: audit::history(conn, Subject::Case(case_id))?,
+        similar,
     }))
 }
 

@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::case_memory::{self, AlreadyCorrected, CaseLink};
 use super::dialect::{is_unique_violation, lock_case};
 use super::reports::ArticleRef;
 use super::schema::{articles, cases, editors};
@@ -46,6 +47,12 @@ pub struct CaseRow {
     /// The priority score (tenths) as of `queue_scores.scored_at`: what the
     /// queue's `priority` sort reads from its index (`rescore`).
     pub priority_tenths: i32,
+    /// The short per-installation number (`#1042`).
+    pub number: i32,
+    /// A near-duplicate case open on another sentence when this one opened.
+    pub possible_duplicate_of: Option<String>,
+    /// The sentence lineage's published correction (`already_corrected`).
+    pub known_correction_id: Option<String>,
 }
 
 impl CaseRow {
@@ -109,6 +116,7 @@ pub fn priority_tenths(
         first_reported_at: s.first_reported_at.unwrap_or(c.first_reported_at),
         due_at: s.due_at.unwrap_or(c.due_at),
         priority_override: c.priority_override,
+        already_corrected: c.known_correction_id.is_some(),
         now: at,
     })
 }
@@ -129,6 +137,9 @@ pub struct CategoryCount {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseSummary {
     pub id: String,
+    /// The short per-installation number (`#1042`), accepted wherever a
+    /// case id is.
+    pub number: i32,
     pub article: ArticleRef,
     pub sentence_id: String,
     /// The sentence as it was reported.
@@ -158,6 +169,14 @@ pub struct CaseSummary {
     pub resolution: Option<Resolution>,
     pub public_note: Option<String>,
     pub duplicate_of: Option<String>,
+    /// The number of the case it duplicates.
+    pub duplicate_of_number: Option<i32>,
+    /// An open case on another sentence whose reports were near-duplicates
+    /// of this one's first report when it arrived (linked, not merged).
+    pub possible_duplicate_of: Option<CaseLink>,
+    /// The sentence (or the one it replaced) already had a published
+    /// correction: "already corrected on <date>".
+    pub already_corrected: Option<AlreadyCorrected>,
     #[serde(with = "crate::domain::utc::option")]
     pub resolved_at: Option<NaiveDateTime>,
     /// Grows with every change to the case.
@@ -228,6 +247,18 @@ pub fn summaries(
         .load::<(String, String)>(conn)?
         .into_iter()
         .collect();
+    // Links and memory, for these rows only (a page at most).
+    let linked: Vec<String> = rows
+        .iter()
+        .flat_map(|r| [r.duplicate_of.clone(), r.possible_duplicate_of.clone()])
+        .flatten()
+        .collect();
+    let numbers = case_memory::numbers(conn, &linked)?;
+    let known: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.known_correction_id.clone())
+        .collect();
+    let known = case_memory::already_corrected(conn, &known)?;
     Ok(rows
         .into_iter()
         .map(|c| {
@@ -267,6 +298,21 @@ pub fn summaries(
                 priority: tenths as f64 / 10.0,
                 status: c.status(),
                 id: c.id,
+                number: c.number,
+                duplicate_of_number: c
+                    .duplicate_of
+                    .as_ref()
+                    .and_then(|d| numbers.get(d).copied()),
+                possible_duplicate_of: c.possible_duplicate_of.as_ref().and_then(|d| {
+                    numbers.get(d).map(|n| CaseLink {
+                        id: d.clone(),
+                        number: *n,
+                    })
+                }),
+                already_corrected: c
+                    .known_correction_id
+                    .as_ref()
+                    .and_then(|k| known.get(k).cloned()),
                 sentence_id: c.sentence_id,
                 sentence_text: c.sentence_text,
                 anchor_state: c.anchor_state,

@@ -8,6 +8,7 @@
 pub mod articles;
 pub mod audit;
 pub mod case_detail;
+pub mod case_memory;
 pub mod cases;
 pub mod corrections;
 pub mod dialect;

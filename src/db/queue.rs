@@ -25,6 +25,7 @@ use super::cases::{self, CaseRow, CaseSummary, Stats};
 use super::schema::{articles, cases as cases_t, reports};
 use crate::config::DueHours;
 use crate::domain::actor::Actor;
+use crate::domain::case_ref::CaseRef;
 use crate::domain::report::Category;
 use crate::domain::workflow::{Resolution, Status};
 
@@ -220,7 +221,11 @@ fn filtered<'a>(
         q = q.filter(cases_t::report_count.ge(n));
     }
     if let Some(text) = &f.q {
-        q = q.filter(search(text, sqlite));
+        // `#1042` names a case by its number; anything else is words.
+        q = match CaseRef::parse_hash_number(text) {
+            Some(n) => q.filter(cases_t::number.eq(n)),
+            None => q.filter(search(text, sqlite)),
+        };
     }
     q
 }

@@ -37,6 +37,7 @@ diesel::table! {
         text -> Text,
         first_revision -> Integer,
         created_at -> Timestamp,
+        lineage_id -> Text,
     }
 }
 
@@ -79,6 +80,9 @@ diesel::table! {
         escalated_at -> Nullable<Timestamp>,
         overdue_notified_at -> Nullable<Timestamp>,
         priority_tenths -> Integer,
+        number -> Integer,
+        possible_duplicate_of -> Nullable<Text>,
+        known_correction_id -> Nullable<Text>,
     }
 }
 

@@ -3,15 +3,18 @@
 pub mod actor;
 pub mod anchor;
 pub mod article;
+pub mod case_ref;
 pub mod editor;
 pub mod email;
 pub mod event;
 pub mod fragment;
 pub mod hook;
+pub mod memory;
 pub mod priority;
 pub mod report;
 pub mod search;
 pub mod segment;
+pub mod similar;
 mod sql;
 pub mod subject;
 pub mod text;

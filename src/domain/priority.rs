@@ -8,7 +8,10 @@
 //!                   missing_context 24, translation 20, broken_link 15,
 //!                   typo 10, other 5
 //!   reach     0–25  10 × ln(distinct reporters)   (1 → 0, 2 → 6.9, 5 → 16.1, 12+ → 25)
-//!   freshness 0–15  15 × 2^(−article age in hours / 24)  (halves every day)
+//!   freshness 0–15  15 × 2^(−article age in hours / 24)  (halves every day);
+//!                   0 when the sentence (or the one it replaced) already has
+//!                   a published correction: the report is most likely about
+//!                   an error already fixed, not a fresh one
 //!   urgency   0–20  15 × the share of the time to the due time already spent
 //!                   (from the first report), + 5 once the case is overdue
 //! ```
@@ -42,6 +45,8 @@ pub struct Inputs<'a> {
     pub first_reported_at: NaiveDateTime,
     pub due_at: NaiveDateTime,
     pub priority_override: Option<i32>,
+    /// The sentence lineage has a published correction (`already_corrected`).
+    pub already_corrected: bool,
     pub now: NaiveDateTime,
 }
 
@@ -59,6 +64,7 @@ pub fn score_tenths(i: &Inputs) -> i64 {
     let reach = (10.0 * (i.reporters.max(1) as f64).ln()).min(25.0);
     let freshness = i
         .article_published_at
+        .filter(|_| !i.already_corrected)
         .map(|p| 15.0 * 2f64.powf(-hours(p, i.now).max(0.0) / 24.0))
         .unwrap_or(0.0);
     let window = hours(i.first_reported_at, i.due_at).max(1.0 / 60.0);
@@ -95,6 +101,7 @@ mod tests {
             first_reported_at: t0(),
             due_at: t0() + Duration::hours(4),
             priority_override: None,
+            already_corrected: false,
             now: t0(),
         }
     }
@@ -149,6 +156,12 @@ mod tests {
         assert_eq!(aged(24), 5.0 + 7.5);
         assert_eq!(aged(48), 5.0 + 3.8);
         assert!(aged(24 * 30) < 5.1);
+        let corrected = score(&Inputs {
+            article_published_at: Some(t0()),
+            already_corrected: true,
+            ..base(&cats)
+        });
+        assert_eq!(corrected, 5.0, "no freshness once corrected");
     }
 
     #[test]

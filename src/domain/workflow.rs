@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::case_ref::CaseRef;
 use super::text::clean;
 use crate::error::{ErrorCode, FieldError, Problem};
 
@@ -282,7 +283,9 @@ impl Resolution {
 pub struct Resolve {
     pub resolution: Resolution,
     pub public_note: Option<String>,
-    pub duplicate_of: Option<String>,
+    /// The case it duplicates, by id or number (resolved to an id when the
+    /// action runs).
+    pub duplicate_of: Option<CaseRef>,
 }
 
 impl Resolve {
@@ -324,9 +327,13 @@ impl Resolve {
                 "required",
                 "is required when the resolution is duplicate",
             )),
-            (Resolution::Duplicate, Some(d)) if uuid::Uuid::parse_str(d).is_err() => errors.push(
-                FieldError::new("duplicate_of", "invalid_value", "must be a case id"),
-            ),
+            (Resolution::Duplicate, Some(d)) if CaseRef::parse(d).is_none() => {
+                errors.push(FieldError::new(
+                    "duplicate_of",
+                    "invalid_value",
+                    "must be a case id or a case number (#1042)",
+                ))
+            }
             (r, Some(_)) if r != Resolution::Duplicate => errors.push(FieldError::new(
                 "duplicate_of",
                 "not_allowed",
@@ -340,7 +347,7 @@ impl Resolve {
         Ok(Resolve {
             resolution,
             public_note,
-            duplicate_of: duplicate_of.map(str::to_string),
+            duplicate_of: duplicate_of.and_then(CaseRef::parse),
         })
     }
 }
@@ -437,7 +444,9 @@ mod tests {
         assert!(Resolve::parse(Resolution::Duplicate, None, None).is_err());
         assert!(Resolve::parse(Resolution::Duplicate, None, Some("nope")).is_err());
         let r = Resolve::parse(Resolution::Duplicate, None, Some(&id)).unwrap();
-        assert_eq!(r.duplicate_of.as_deref(), Some(id.as_str()));
+        assert_eq!(r.duplicate_of, Some(CaseRef::Id(id.clone())));
+        let r = Resolve::parse(Resolution::Duplicate, None, Some("#12")).unwrap();
+        assert_eq!(r.duplicate_of, Some(CaseRef::Number(12)));
         let p = Resolve::parse(Resolution::Rejected, None, Some(&id)).unwrap_err();
         assert_eq!(p.errors[0].code, "not_allowed");
     }

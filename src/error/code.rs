@@ -68,6 +68,9 @@ error_codes! {
     CannotChangeSelf => "cannot_change_self",
     InvalidAssignee => "invalid_assignee",
     BulkCorrection => "bulk_correction",
+    /// 409: "resolve as already corrected" on a case whose sentence has no
+    /// published correction.
+    NotAlreadyCorrected => "not_already_corrected",
     // Email.
     UnsubscribeLinkInvalid => "unsubscribe_link_invalid",
     OutboxEntryNotFound => "outbox_entry_not_found",

@@ -7,13 +7,17 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::DbConn;
-use crate::db::schema::{articles, cases, reports};
+use crate::db::schema::{articles, cases, corrections, reports};
 use crate::domain::workflow::Resolution;
 
 /// A case as the editors' emails show it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CaseSummary {
     pub case_id: String,
+    /// The short case number (`#1042`); absent in emails queued before
+    /// numbers existed.
+    #[serde(default)]
+    pub number: Option<i32>,
     pub article_title: String,
     pub article_url: String,
     pub desk: Option<String>,
@@ -26,6 +30,15 @@ pub struct CaseSummary {
     pub due_at: NaiveDateTime,
     /// The latest report (reader text: escaped in HTML by the templates).
     pub latest: Option<ReportExcerpt>,
+    /// The sentence already had a published correction: its date and text.
+    #[serde(default)]
+    pub already_corrected: Option<KnownCorrection>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KnownCorrection {
+    pub date: NaiveDateTime,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -130,12 +143,14 @@ pub fn case_summary(
     case_id: &str,
     at: NaiveDateTime,
 ) -> QueryResult<CaseSummary> {
-    let (sentence, desk, due_at, title, url): (
+    let (sentence, desk, due_at, title, url, number, known): (
         String,
         Option<String>,
         NaiveDateTime,
         String,
         String,
+        i32,
+        Option<String>,
     ) = cases::table
         .inner_join(articles::table.on(articles::id.eq(cases::article_id)))
         .filter(cases::id.eq(case_id))
@@ -145,8 +160,19 @@ pub fn case_summary(
             cases::due_at,
             articles::title,
             articles::url,
+            cases::number,
+            cases::known_correction_id,
         ))
         .first(conn)?;
+    let already_corrected = match known {
+        Some(id) => corrections::table
+            .find(id)
+            .select((corrections::published_at, corrections::public_note))
+            .first::<(NaiveDateTime, String)>(conn)
+            .optional()?
+            .map(|(date, text)| KnownCorrection { date, text }),
+        None => None,
+    };
     // The case as it stood at `at`, when the event happened: the emails are
     // written later, by the event consumer, and must not count reports that
     // came after.
@@ -189,6 +215,8 @@ pub fn case_summary(
     categories.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(CaseSummary {
         case_id: case_id.to_string(),
+        number: Some(number),
+        already_corrected,
         article_title: title,
         article_url: crate::domain::fragment::link(&url, &sentence, None, None),
         desk,

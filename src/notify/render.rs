@@ -340,6 +340,12 @@ mod tests {
     fn case() -> CaseSummary {
         CaseSummary {
             case_id: "c1".into(),
+            number: Some(1042),
+            already_corrected: Some(super::super::content::KnownCorrection {
+                date: NaiveDateTime::parse_from_str("2026-11-20 09:00:00", "%Y-%m-%d %H:%M:%S")
+                    .unwrap(),
+                text: "Le 4 octobre, pas le 3 <b>.".into(),
+            }),
             article_title: "Un titre".into(),
             article_url: "https://news.example/a".into(),
             desk: Some("politique".into()),
@@ -513,6 +519,15 @@ mod tests {
                     assert!(out.html.contains("&lt;img src=x onerror=alert(1)&gt;"));
                     assert!(out.text.contains("<img src=x onerror=alert(1)>"));
                     assert!(out.html.contains("https://erratum.example/editor/cases/c1"));
+                    // The case number and the correction it already had.
+                    assert!(out.text.contains("1042") && out.html.contains("#1042"));
+                    let already = if lang == "fr" {
+                        "Déjà corrigé le"
+                    } else {
+                        "Already corrected on"
+                    };
+                    assert!(out.text.contains(already) && out.html.contains(already));
+                    assert!(out.html.contains("pas le 3 &lt;b&gt;."), "{kind}/{lang}");
                 }
                 let msg = message(
                     &"Erratum <erratum@example.org>".parse().unwrap(),

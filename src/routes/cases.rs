@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::ApiJson;
 use crate::app::AppState;
-use crate::app::cases::{self, ActionAnswer, BulkItem, CaseAction, case_id};
+use crate::app::cases::{self, ActionAnswer, BulkItem, CaseAction, case_id_or_number};
 use crate::auth::CurrentEditor;
 use crate::domain::workflow::{Resolution, Resolve, parse_note};
 use crate::error::{ErrorCode, FieldError, Problem};
@@ -17,7 +17,7 @@ async fn run(
     raw_id: &str,
     action: CaseAction,
 ) -> Result<HttpResponse, Problem> {
-    let id = case_id(raw_id)?;
+    let id = case_id_or_number(state, raw_id).await?;
     let answer = cases::act(state, editor.actor().clone(), id, action).await?;
     Ok(HttpResponse::Ok().json(answer))
 }
@@ -25,7 +25,7 @@ async fn run(
 /// A case with its sentence in context, its reports (reporters' addresses
 /// for editors and admins only), internal notes, corrections and history.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
-    params(("id" = String, Path, description = "The case id")),
+    params(("id" = String, Path, description = "The case id, or its number (`1042`)")),
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "The case", body = crate::app::cases::CaseDetail),
@@ -37,7 +37,7 @@ pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
-    let id = case_id(&path)?;
+    let id = case_id_or_number(&state, &path).await?;
     let detail = cases::detail(&state, editor.actor().clone(), id).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
@@ -46,7 +46,7 @@ pub async fn get(
 macro_rules! case_action {
     ($path:literal $(, $body:ty)?; $item:item) => {
         #[utoipa::path(post, path = $path, tag = "cases",
-            params(("id" = String, Path, description = "The case id")),
+            params(("id" = String, Path, description = "The case id, or its number (`1042`)")),
             $(request_body = $body,)?
             security(("bearer" = []), ("session" = [])),
             responses(
@@ -106,6 +106,20 @@ case_action! { "/api/v1/cases/{id}/reopen";
         p: web::Path<String>,
     ) -> Result<HttpResponse, Problem> {
         run(&s, e, &p, CaseAction::Reopen).await
+    }
+}
+
+case_action! { "/api/v1/cases/{id}/already-corrected";
+    /// Resolve a case whose sentence already has a published correction
+    /// (`already_corrected`) as `no_change`, with a public note in the
+    /// article's language that gives the correction's date and text and the
+    /// article's address (409 `not_already_corrected` otherwise).
+    pub async fn already_corrected(
+        e: CurrentEditor,
+        s: web::Data<AppState>,
+        p: web::Path<String>,
+    ) -> Result<HttpResponse, Problem> {
+        run(&s, e, &p, CaseAction::ResolveAlreadyCorrected).await
     }
 }
 
@@ -195,7 +209,8 @@ pub struct ResolveRequest {
     /// the published correction); shown to the reporters otherwise.
     #[schema(max_length = 2000)]
     pub public_note: Option<String>,
-    /// The case this one duplicates (resolution `duplicate` only).
+    /// The case this one duplicates (resolution `duplicate` only): its id
+    /// or its number (`1042` or `#1042`).
     pub duplicate_of: Option<String>,
 }
 

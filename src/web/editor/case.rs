@@ -18,12 +18,6 @@ use crate::domain::editor::Role;
 use crate::domain::workflow::{Resolution, Resolve, parse_note};
 use crate::error::{ErrorCode, FieldError, Problem};
 
-fn case_id(raw: &str) -> Result<String, Problem> {
-    uuid::Uuid::parse_str(raw)
-        .map(|_| raw.to_string())
-        .map_err(|_| cases::case_not_found())
-}
-
 /// What a refused form left behind, to show it again.
 #[derive(Default)]
 pub struct Refusal {
@@ -83,6 +77,7 @@ async fn case_page(
         notes => Value::from_serialize(&detail.notes),
         corrections => Value::from_serialize(&detail.corrections),
         history => Value::from_serialize(&detail.history),
+        similar => Value::from_serialize(&detail.similar),
         paragraph,
         article => context! { language => article.language, title => article.title.clone(),
             url => article.url.clone(), external_id => article.external_id.clone() },
@@ -107,7 +102,8 @@ pub async fn show(
     path: web::Path<String>,
     flash: web::Query<Flash>,
 ) -> Result<HttpResponse, Problem> {
-    let id = case_id(&path)?;
+    // `/editor/cases/1042` works as well as the id.
+    let id = cases::case_id_or_number(&state, &path).await?;
     let message = flash.message(page::lang_of(&editor));
     case_page(&state, &editor, id, message, Refusal::default()).await
 }
@@ -124,6 +120,8 @@ pub struct ActionForm {
     resolution: Option<String>,
     public_note: Option<String>,
     duplicate_of: Option<String>,
+    /// A number typed in the duplicate picker: wins over its proposals.
+    duplicate_number: Option<String>,
     /// The page to go back to (the queue, when acting from there).
     #[serde(skip_serializing)]
     return_to: Option<String>,
@@ -145,6 +143,7 @@ fn parse_action(
         "claim" => CaseAction::Claim,
         "unassign" => CaseAction::Unassign,
         "reopen" => CaseAction::Reopen,
+        "already-corrected" => CaseAction::ResolveAlreadyCorrected,
         "assign" => {
             let editor_id = match present(&form.assignee).as_deref() {
                 Some("me") => editor.id.clone(),
@@ -196,7 +195,9 @@ fn parse_action(
                 _ => present(&form.public_note),
             };
             let dup = match resolution {
-                Resolution::Duplicate => present(&form.duplicate_of),
+                Resolution::Duplicate => {
+                    present(&form.duplicate_number).or_else(|| present(&form.duplicate_of))
+                }
                 _ => None,
             };
             CaseAction::Resolve(Resolve::parse(resolution, note.as_deref(), dup.as_deref())?)
@@ -215,7 +216,7 @@ fn done_word(action: &CaseAction) -> &'static str {
         CaseAction::Note { .. } => "noted",
         CaseAction::Priority { .. } => "prioritised",
         CaseAction::Resolve(r) if r.resolution == Resolution::Spam => "spam",
-        CaseAction::Resolve(_) => "resolved",
+        CaseAction::Resolve(_) | CaseAction::ResolveAlreadyCorrected => "resolved",
         CaseAction::Reopen => "reopened",
     }
 }
@@ -229,7 +230,7 @@ pub async fn act(
     let Posted { editor, form } = posted;
     let (raw_id, action_name) = path.into_inner();
     editor.require(Role::Editor)?;
-    let id = case_id(&raw_id)?;
+    let id = cases::case_id_or_number(&state, &raw_id).await?;
     let from_queue = form
         .return_to
         .as_deref()

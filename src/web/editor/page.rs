@@ -55,6 +55,18 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("subjects.html", include_str!("templates/subjects.html")),
         ("recovery.html", include_str!("templates/recovery.html")),
         ("webhooks.html", include_str!("templates/webhooks.html")),
+        (
+            "_case_memory.html",
+            include_str!("templates/_case_memory.html"),
+        ),
+        (
+            "_case_similar.html",
+            include_str!("templates/_case_similar.html"),
+        ),
+        (
+            "_queue_case_marks.html",
+            include_str!("templates/_queue_case_marks.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the embedded editor templates parse");

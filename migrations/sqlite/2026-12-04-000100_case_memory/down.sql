@@ -1,0 +1,10 @@
+DROP INDEX corrections_sentence_idx;
+DROP INDEX cases_article_created_idx;
+DROP INDEX cases_sentence_idx;
+DROP INDEX sentences_lineage_idx;
+ALTER TABLE sentences DROP COLUMN lineage_id;
+ALTER TABLE cases DROP COLUMN known_correction_id;
+ALTER TABLE cases DROP COLUMN possible_duplicate_of;
+DROP TRIGGER cases_number_ai;
+DROP INDEX cases_number_idx;
+ALTER TABLE cases DROP COLUMN number;
