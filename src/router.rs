@@ -12,7 +12,7 @@ use crate::config::CorsSettings;
 use crate::routes::extract::BodyLimit;
 use crate::routes::{
     articles, audit, auth, cases, corrections, editors, health, notifications, public_cors, queue,
-    reports, stats, subjects, tokens, webhooks,
+    readers, reports, stats, subjects, tokens, webhooks,
 };
 use crate::web::editor::{self as ed, page as editor_page};
 use crate::web::public::{self as pages, assets, subject_requests, unsubscribe};
@@ -156,6 +156,12 @@ pub fn configure(
         Newsroom,
         None,
         vec![(get(), web::to(reports::status))],
+    );
+    t.api(
+        "/api/v1/reports/{id}/reader",
+        Own,
+        None,
+        vec![(post(), web::to(readers::set_standing))],
     );
     t.api(
         "/api/v1/corrections",

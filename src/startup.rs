@@ -50,6 +50,9 @@ impl Application {
                 // The planner needs statistics to pick the queue's indexes,
                 // and the queue needs stored priorities.
                 db::analyze(&mut conn)?;
+                // Reports filed before readers' keys were keyed hashes.
+                crate::app::readers::rekey_legacy(&mut conn)
+                    .map_err(|p| anyhow::anyhow!("readers' keys: {p}"))?;
                 if db::cases::scored_at(&mut conn)?.is_none() {
                     use diesel::Connection;
                     let scored = conn.transaction(|c| {

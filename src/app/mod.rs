@@ -21,6 +21,7 @@ pub mod intake;
 pub mod known;
 pub mod notifications;
 pub mod queue;
+pub mod readers;
 pub mod recovery;
 pub mod resplit;
 pub mod stats;

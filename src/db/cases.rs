@@ -46,6 +46,8 @@ pub struct CaseRow {
     /// The priority score (tenths) as of `queue_scores.scored_at`: what the
     /// queue's `priority` sort reads from its index (`rescore`).
     pub priority_tenths: i32,
+    /// A trusted reader reported on the case (`db::readers`).
+    pub trusted_reader: bool,
 }
 
 impl CaseRow {
@@ -109,6 +111,7 @@ pub fn priority_tenths(
         first_reported_at: s.first_reported_at.unwrap_or(c.first_reported_at),
         due_at: s.due_at.unwrap_or(c.due_at),
         priority_override: c.priority_override,
+        trusted: c.trusted_reader,
         now: at,
     })
 }

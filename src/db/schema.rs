@@ -79,6 +79,7 @@ diesel::table! {
         escalated_at -> Nullable<Timestamp>,
         overdue_notified_at -> Nullable<Timestamp>,
         priority_tenths -> Integer,
+        trusted_reader -> Bool,
     }
 }
 
@@ -122,6 +123,7 @@ diesel::table! {
         status_token_hash -> Text,
         is_spam -> Bool,
         created_at -> Timestamp,
+        blocked -> Bool,
     }
 }
 

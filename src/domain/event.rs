@@ -116,6 +116,14 @@ pub enum Event {
         reset_id: String,
         editor_id: String,
     },
+    /// An editor marked a reader as trusted or blocked, or back to ordinary
+    /// (`standing` absent). Named by the standing row's id, never the
+    /// reader's key.
+    ReaderStandingChanged {
+        standing_id: String,
+        standing: Option<super::reader::Standing>,
+        by: String,
+    },
 }
 
 impl Event {
@@ -138,6 +146,7 @@ impl Event {
             Event::CaseOverdue { .. } => "case_overdue",
             Event::ArticleRevised { .. } => "article_revised",
             Event::PasswordResetRequested { .. } => "password_reset_requested",
+            Event::ReaderStandingChanged { .. } => "reader_standing_changed",
         }
     }
 
@@ -157,7 +166,9 @@ impl Event {
             | Event::CaseReopened { case_id, .. }
             | Event::CorrectionPublished { case_id, .. }
             | Event::CaseOverdue { case_id } => Some(case_id),
-            Event::ArticleRevised { .. } | Event::PasswordResetRequested { .. } => None,
+            Event::ArticleRevised { .. }
+            | Event::PasswordResetRequested { .. }
+            | Event::ReaderStandingChanged { .. } => None,
         }
     }
 }

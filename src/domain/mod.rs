@@ -9,6 +9,7 @@ pub mod event;
 pub mod fragment;
 pub mod hook;
 pub mod priority;
+pub mod reader;
 pub mod report;
 pub mod search;
 pub mod segment;

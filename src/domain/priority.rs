@@ -11,6 +11,9 @@
 //!   freshness 0–15  15 × 2^(−article age in hours / 24)  (halves every day)
 //!   urgency   0–20  15 × the share of the time to the due time already spent
 //!                   (from the first report), + 5 once the case is overdue
+//!   trust     0 or 10   + 10 when a reader an editor marked as trusted
+//!                   reported on the case (`TRUSTED_BONUS`; the total stays
+//!                   capped at 100)
 //! ```
 //!
 //! An editor's explicit priority (`POST /cases/{id}/priority`) replaces the
@@ -33,6 +36,12 @@ pub fn severity(category: Category) -> f64 {
     }
 }
 
+/// Points a case gains when a trusted reader reported on it: as much as a
+/// case reported by three readers gains in reach over one, so a trusted
+/// reader's report ranks with a small crowd's without overtaking a graver
+/// category.
+pub const TRUSTED_BONUS: f64 = 10.0;
+
 /// What the score depends on, as of one instant.
 #[derive(Debug, Clone)]
 pub struct Inputs<'a> {
@@ -42,6 +51,8 @@ pub struct Inputs<'a> {
     pub first_reported_at: NaiveDateTime,
     pub due_at: NaiveDateTime,
     pub priority_override: Option<i32>,
+    /// A trusted reader reported on the case.
+    pub trusted: bool,
     pub now: NaiveDateTime,
 }
 
@@ -65,7 +76,8 @@ pub fn score_tenths(i: &Inputs) -> i64 {
     let spent = (hours(i.first_reported_at, i.now) / window).clamp(0.0, 1.0);
     let overdue = if i.now >= i.due_at { 5.0 } else { 0.0 };
     let urgency = 15.0 * spent + overdue;
-    let total = (severity + reach + freshness + urgency).clamp(0.0, 100.0);
+    let trust = if i.trusted { TRUSTED_BONUS } else { 0.0 };
+    let total = (severity + reach + freshness + urgency + trust).clamp(0.0, 100.0);
     (total * 10.0).round() as i64
 }
 
@@ -95,8 +107,28 @@ mod tests {
             first_reported_at: t0(),
             due_at: t0() + Duration::hours(4),
             priority_override: None,
+            trusted: false,
             now: t0(),
         }
+    }
+
+    #[test]
+    fn a_trusted_reader_adds_the_documented_bonus_within_the_cap() {
+        let cats = [Category::Typo];
+        let trusted = Inputs {
+            trusted: true,
+            ..base(&cats)
+        };
+        assert_eq!(score(&trusted), score(&base(&cats)) + TRUSTED_BONUS);
+        let full = [Category::FactualError];
+        let max = Inputs {
+            reporters: 50,
+            article_published_at: Some(t0()),
+            now: t0() + chrono::Duration::hours(5),
+            trusted: true,
+            ..base(&full)
+        };
+        assert_eq!(score(&max), 100.0);
     }
 
     #[test]

@@ -68,6 +68,10 @@ error_codes! {
     CannotChangeSelf => "cannot_change_self",
     InvalidAssignee => "invalid_assignee",
     BulkCorrection => "bulk_correction",
+    /// 409: the report's reader was erased; nothing links it to others.
+    ReaderErased => "reader_erased",
+    /// 503 with Retry-After: every live-queue stream of the instance is taken.
+    TooManyStreams => "too_many_streams",
     // Email.
     UnsubscribeLinkInvalid => "unsubscribe_link_invalid",
     OutboxEntryNotFound => "outbox_entry_not_found",
