@@ -34,6 +34,7 @@ mod known;
 mod leaks;
 mod operations;
 mod queue;
+mod readers;
 mod recovery;
 mod reports;
 mod retention;
