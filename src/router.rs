@@ -443,6 +443,11 @@ pub fn configure(
             "/cases/{id}/{action}",
             web::post().to(ed::case::act),
         ),
+        (
+            post(),
+            "/reports/{id}/reader",
+            web::post().to(ed::readers::set),
+        ),
         (get(), "/corrections", web::get().to(ed::corrections::list)),
         (get(), "/dashboard", web::get().to(ed::dashboard::page)),
         (get(), "/static/{file}", web::get().to(ed::assets::serve)),

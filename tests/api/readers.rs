@@ -20,6 +20,7 @@ backend_tests!(
     trusting_a_reader_raises_their_cases_by_the_bonus,
     a_blocked_readers_reports_go_to_spam_and_notify_nobody,
     erasure_and_retention_cut_the_link,
+    the_case_page_shows_the_history_and_its_buttons,
 );
 
 const ANA: &str = "Ana.Lectrice@Example.org";
@@ -359,4 +360,75 @@ async fn erasure_and_retention_cut_the_link(b: Backend) {
     );
     // The case still counts one reader.
     assert_eq!(case(&admin, &b1).await["case"]["reporter_count"], 1);
+}
+
+async fn the_case_page_shows_the_history_and_its_buttons(b: Backend) {
+    use crate::editor_ui::{account, get_page, post_form, sign_in};
+    let app = crate::editor_ui::spawn(b).await;
+    let editor = account(&app, Role::Editor, "Éd").await;
+    let admin = account(&app, Role::Admin, "Ad").await;
+    let viewer = account(&app, Role::Viewer, "Vi").await;
+    let c1 = staff::report(&app, QUOTES[0], "typo", Some(ANA)).await;
+    staff::report(&app, QUOTES[1], "typo", Some(ANA)).await;
+    let path = format!("/editor/cases/{c1}");
+
+    let (c, csrf) = sign_in(&app, &editor).await;
+    let (status, html) = get_page(&app, &c, &path).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Ce lecteur a fait 2 signalement(s), dont 0 retenu(s)."),
+        "{html}"
+    );
+    assert!(html.contains("Faire confiance à ce lecteur"));
+    assert!(
+        !html.contains("Bloquer ce lecteur"),
+        "blocking is for admins"
+    );
+    assert!(
+        !html.to_lowercase().contains("mail:"),
+        "the key is never shown"
+    );
+    let report_id = {
+        let marker = "action=\"/editor/reports/";
+        let start = html.find(marker).unwrap() + marker.len();
+        html[start..start + 36].to_string()
+    };
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/reports/{report_id}/reader"),
+        &[
+            ("csrf_token", &csrf),
+            ("standing", "trusted"),
+            ("return_to", &path),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        back.starts_with(&path) && back.contains("done=reader_trusted"),
+        "{back}"
+    );
+    let (_, html) = get_page(&app, &c, &back).await;
+    assert!(html.contains("lecteur de confiance"));
+    assert!(html.contains("Ne plus lui faire confiance"));
+    // Without the CSRF token, nothing changes.
+    let r = post_form(
+        &app,
+        &c,
+        &format!("/editor/reports/{report_id}/reader"),
+        &[("standing", "none"), ("return_to", &path)],
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+
+    let (c, _) = sign_in(&app, &admin).await;
+    let (_, html) = get_page(&app, &c, &path).await;
+    assert!(html.contains("Bloquer ce lecteur"));
+
+    let (c, _) = sign_in(&app, &viewer).await;
+    let (_, html) = get_page(&app, &c, &path).await;
+    assert!(html.contains("Ce lecteur a fait 2 signalement(s)"));
+    assert!(!html.contains("/editor/reports/"), "viewers get no buttons");
 }

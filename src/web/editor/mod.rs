@@ -19,6 +19,7 @@ pub mod login;
 pub mod outbox;
 pub mod page;
 pub mod queue;
+pub mod readers;
 pub mod recovery;
 pub mod session;
 pub mod settings;

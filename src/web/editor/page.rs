@@ -42,6 +42,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "_field_errors.html",
             include_str!("templates/_field_errors.html"),
         ),
+        ("_reader.html", include_str!("templates/_reader.html")),
         (
             "_desks_language.html",
             include_str!("templates/_desks_language.html"),
