@@ -436,6 +436,8 @@ pub fn configure(
         ),
         (get(), "/", web::get().to(ed::queue::page)),
         (get(), "/queue/versions", web::get().to(ed::queue::versions)),
+        (get(), "/queue/live", web::get().to(ed::live::stream)),
+        (get(), "/queue/live/poll", web::get().to(ed::live::poll)),
         (post(), "/cases/bulk", web::post().to(ed::queue::bulk)),
         (get(), "/cases/{id}", web::get().to(ed::case::show)),
         (

@@ -19,6 +19,7 @@ pub mod events;
 pub mod health;
 pub mod intake;
 pub mod known;
+pub mod live;
 pub mod notifications;
 pub mod queue;
 pub mod readers;

@@ -679,3 +679,17 @@ pub fn routing(
         .first(conn)
         .optional()
 }
+
+/// The desk of each of `ids` that exists (the live queue filters its
+/// changes by the editor's desks).
+pub fn desks(conn: &mut DbConn, ids: &[&String]) -> QueryResult<HashMap<String, Option<String>>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, Option<String>)> = cases::table
+            .filter(cases::id.eq_any(chunk))
+            .select((cases::id, cases::desk))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}

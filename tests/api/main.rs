@@ -32,6 +32,7 @@ mod hostile_input;
 mod instances;
 mod known;
 mod leaks;
+mod live;
 mod operations;
 mod queue;
 mod readers;

@@ -15,6 +15,7 @@ pub mod corrections;
 pub mod dashboard;
 pub mod flash;
 pub mod i18n;
+pub mod live;
 pub mod login;
 pub mod outbox;
 pub mod page;
