@@ -52,6 +52,8 @@ pub struct Changes {
     /// Pass back as `after` (or as the stream's `Last-Event-ID`).
     pub cursor: String,
     pub changes: Vec<Change>,
+    /// Seconds to wait before the next poll (`live.refresh_secs`).
+    pub poll_secs: u64,
 }
 
 fn encode(c: Cursor) -> String {
@@ -314,6 +316,7 @@ pub async fn poll(
     Ok(Changes {
         cursor: encode(cursor),
         changes: visible(&actor, &changes),
+        poll_secs: state.live.settings.refresh_secs,
     })
 }
 
