@@ -30,6 +30,22 @@ pub struct Settings {
     pub transparency: TransparencySettings,
     pub webhooks: WebhookSettings,
     pub reader: ReaderSettings,
+    pub live: LiveSettings,
+}
+
+/// The editors' live queue (`[live]`, `app::live`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveSettings {
+    /// Most live streams one instance holds open at once (each is a held
+    /// connection); past it the page falls back to polling.
+    pub max_streams: usize,
+    /// Seconds between two keep-alive comments on an idle stream.
+    pub keepalive_secs: u64,
+    /// Seconds between two reads of the events table for the streams (this
+    /// instance's own commits are read at once), and between two polls of
+    /// a page whose stream failed.
+    pub refresh_secs: u64,
 }
 
 /// The public transparency page and the newsroom's schema.org description
@@ -458,6 +474,9 @@ impl Settings {
         }
         if self.reader.known_refresh_secs == 0 {
             return bad("reader.known_refresh_secs", "must be at least 1");
+        }
+        if self.live.keepalive_secs == 0 || self.live.refresh_secs == 0 {
+            return bad("live", "keepalive_secs and refresh_secs must be at least 1");
         }
         if self.reader.known_cache_articles == 0 {
             return bad("reader.known_cache_articles", "must be at least 1");

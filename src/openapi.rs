@@ -46,6 +46,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::routes::cases::already_corrected,
         crate::routes::cases::reopen,
         crate::routes::cases::bulk_resolve,
+        crate::routes::readers::set_standing,
         crate::routes::corrections::list,
         crate::routes::corrections::atom,
         crate::routes::corrections::for_article,

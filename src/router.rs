@@ -12,7 +12,7 @@ use crate::config::CorsSettings;
 use crate::routes::extract::BodyLimit;
 use crate::routes::{
     articles, audit, auth, cases, corrections, editors, health, notifications, public_cors, queue,
-    reports, stats, subjects, tokens, webhooks,
+    readers, reports, stats, subjects, tokens, webhooks,
 };
 use crate::web::editor::{self as ed, page as editor_page};
 use crate::web::public::{self as pages, assets, subject_requests, unsubscribe};
@@ -162,6 +162,12 @@ pub fn configure(
         Newsroom,
         None,
         vec![(post(), web::to(reports::email_link))],
+    );
+    t.api(
+        "/api/v1/reports/{id}/reader",
+        Own,
+        None,
+        vec![(post(), web::to(readers::set_standing))],
     );
     t.api(
         "/api/v1/corrections",
@@ -437,12 +443,19 @@ pub fn configure(
         ),
         (get(), "/", web::get().to(ed::queue::page)),
         (get(), "/queue/versions", web::get().to(ed::queue::versions)),
+        (get(), "/queue/live", web::get().to(ed::live::stream)),
+        (get(), "/queue/live/poll", web::get().to(ed::live::poll)),
         (post(), "/cases/bulk", web::post().to(ed::queue::bulk)),
         (get(), "/cases/{id}", web::get().to(ed::case::show)),
         (
             post(),
             "/cases/{id}/{action}",
             web::post().to(ed::case::act),
+        ),
+        (
+            post(),
+            "/reports/{id}/reader",
+            web::post().to(ed::readers::set),
         ),
         (get(), "/corrections", web::get().to(ed::corrections::list)),
         (get(), "/dashboard", web::get().to(ed::dashboard::page)),

@@ -50,6 +50,9 @@ impl Application {
                 // The planner needs statistics to pick the queue's indexes,
                 // and the queue needs stored priorities.
                 db::analyze(&mut conn)?;
+                // Reports filed before readers' keys were keyed hashes.
+                crate::app::readers::rekey_legacy(&mut conn)
+                    .map_err(|p| anyhow::anyhow!("readers' keys: {p}"))?;
                 if db::cases::scored_at(&mut conn)?.is_none() {
                     use diesel::Connection;
                     let scored = conn.transaction(|c| {
@@ -110,15 +113,22 @@ impl Application {
             let known = known.clone();
             std::sync::Arc::new(move || known.committed()) as std::sync::Arc<dyn Fn() + Send + Sync>
         };
+        // The live queue's tail reads this instance's commits at once too.
+        let live = std::sync::Arc::new(crate::app::live::LiveHub::new(settings.live));
+        let wake_live = {
+            let live = live.clone();
+            std::sync::Arc::new(move || live.committed()) as std::sync::Arc<dyn Fn() + Send + Sync>
+        };
         let state = web::Data::new(AppState {
             keys: Default::default(),
             known,
+            live,
             intake: std::sync::Arc::new(crate::auth::limits::IntakeLimits::new(
                 &settings.intake.rate_limit,
             )),
             login: std::sync::Arc::new(crate::auth::limits::LoginLimits::new(&settings.auth)),
             status_lookups: crate::auth::limits::StatusLimits::new(&settings.intake.rate_limit),
-            listeners: vec![wake_mailer, wake_hooks, wake_known],
+            listeners: vec![wake_mailer, wake_hooks, wake_known, wake_live],
             settings,
             public_url,
             pool,
@@ -138,6 +148,11 @@ impl Application {
             state.known.clone(),
             state.settings.reader,
         ));
+        tokio::spawn(crate::app::live::run(
+            std::sync::Arc::downgrade(&state.clone().into_inner()),
+            state.live.clone(),
+        ));
+        spawn_close_live_on_signal(state.live.clone());
         // Reported, never fatal: reports are accepted while mail is down.
         let mailer = state.mailer.clone();
         tokio::spawn(async move { mailer.check_transport().await });
@@ -227,6 +242,7 @@ impl Application {
     /// then let the email worker finish the emails it is sending.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        self.state.live.close();
         if let Some((stop, handle)) = self.hooks_worker {
             let _ = stop.send(true);
             let grace = Duration::from_secs(self.state.settings.server.shutdown_timeout_secs);
@@ -287,5 +303,34 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
                 None => break,
             }
         }
+    });
+}
+
+/// End the live queue's streams as soon as a shutdown signal arrives:
+/// actix then waits for open connections, and a stream never hangs up by
+/// itself (the pages reconnect to another instance, or poll).
+fn spawn_close_live_on_signal(live: std::sync::Arc<crate::app::live::LiveHub>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+        }
+        live.close();
     });
 }

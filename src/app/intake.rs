@@ -23,6 +23,7 @@ use crate::db::{DbConn, events, new_id, now};
 use crate::domain::anchor::{self, Anchor};
 use crate::domain::article::{ExternalId, Language};
 use crate::domain::event::{EscalationReason, Event};
+use crate::domain::reader::Standing;
 use crate::domain::report::{Category, NewReport, me_too_comment, new_reference, thanks_message};
 use crate::domain::text::sha256_hex;
 use crate::domain::workflow::{AnchorState, Resolution, Status};
@@ -269,6 +270,7 @@ fn submit(
             let receipt = insert(
                 conn,
                 sub,
+                keys,
                 &secret,
                 public_url,
                 &client_hash,
@@ -327,9 +329,11 @@ fn new_case(sub: &Submission, t: NaiveDateTime) -> NewCase {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn insert(
     conn: &mut DbConn,
     sub: &Submission,
+    keys: &KeyCache,
     secret: &str,
     public_url: &str,
     client_hash: &str,
@@ -337,8 +341,20 @@ fn insert(
     t: NaiveDateTime,
 ) -> Result<ReportReceipt, Problem> {
     let report = &sub.report;
+    // The reader: the keyed hash of their address, else the day's client
+    // hash (`app::readers`). A blocked reader's report is accepted as any
+    // other but filed like a honeypot's, straight into spam.
+    let reader_secret = keys.reader_secret(conn)?;
+    let reporter_key = super::readers::intake_key(
+        &reader_secret,
+        report.reporter.as_ref().map(|(e, _)| e.as_str()),
+        client_hash,
+    );
+    let standing = crate::db::readers::standing_of(conn, &reporter_key)?.map(|s| s.standing);
+    let blocked = standing == Some(Standing::Blocked);
+    let is_spam = report.is_spam || blocked;
     let mut case = new_case(sub, t);
-    let case_id = if report.is_spam {
+    let case_id = if is_spam {
         // A honeypot report gets a case of its own, already resolved as
         // spam, so it never reaches the queue nor counts in real cases.
         case.status = Status::Resolved;
@@ -376,17 +392,13 @@ fn insert(
     crate::db::dialect::lock_case(conn, &case_id)?;
     // The sentence (or the one it replaced) already corrected: remembered on
     // the case, which then loses its freshness (priority, escalation).
-    let already_corrected = if report.is_spam {
+    let already_corrected = if is_spam {
         false
     } else {
         let row = case_store::find(conn, &case_id)?.ok_or(diesel::result::Error::NotFound)?;
         case_memory::remember_correction(conn, &row)?
     };
-    let reporter_key = match &report.reporter {
-        Some((email, _)) => format!("email:{}", sha256_hex(email.as_str().to_lowercase())),
-        None => format!("client:{client_hash}"),
-    };
-    let new_reporter = !report.is_spam && !store::reporter_in_case(conn, &case_id, &reporter_key)?;
+    let new_reporter = !is_spam && !store::reporter_in_case(conn, &case_id, &reporter_key)?;
 
     let report_id = new_id();
     let token = status_token(
@@ -409,16 +421,22 @@ fn insert(
         suggested_correction: report.suggested_correction.as_deref(),
         sources: serde_json::to_string(&report.sources).unwrap_or_default(),
         reporter_email: report.reporter.as_ref().map(|(e, _)| e.as_str()),
-        notify: report.reporter.as_ref().is_some_and(|(_, n)| *n),
+        // A blocked reader hears nothing more (their case never moves).
+        notify: !blocked && report.reporter.as_ref().is_some_and(|(_, n)| *n),
         reporter_key: &reporter_key,
         client_hash,
         comment_hash,
         status_token_hash: &sha256_hex(&token),
-        is_spam: report.is_spam,
+        is_spam,
+        blocked,
         created_at: t,
     };
     let reference = store::insert(conn, &row, new_reference)?;
-    if !report.is_spam {
+    if !is_spam {
+        if standing == Some(Standing::Trusted) {
+            // Before the count, whose re-score then includes the bonus.
+            crate::db::readers::set_case_trusted(conn, &case_id, true)?;
+        }
         let due = sub.rules.due(report.category, t);
         let count =
             case_store::count_report(conn, &case_id, report.category, new_reporter, due, t)?;

@@ -31,7 +31,8 @@ pub fn export_in(
     email: &SubjectEmail,
 ) -> Result<SubjectExport, Problem> {
     actor.require(Role::Admin)?;
-    Ok(subjects::export(conn, &actor.who, email.as_str())?)
+    let key = super::readers::key_of_email(conn, email.as_str())?;
+    Ok(subjects::export(conn, &actor.who, email.as_str(), &key)?)
 }
 
 /// Erase a reader's address everywhere, and the reports' text when asked
@@ -57,10 +58,12 @@ pub fn erase_in(
     remove_text: bool,
 ) -> Result<Erased, Problem> {
     actor.require(Role::Admin)?;
+    let key = super::readers::key_of_email(conn, email.as_str())?;
     Ok(subjects::erase(
         conn,
         &actor.who,
         email.as_str(),
+        &key,
         remove_text,
     )?)
 }

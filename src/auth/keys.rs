@@ -92,10 +92,22 @@ pub fn status_token(secret: &str, idempotency_key: Option<&str>, report_id: &str
 #[derive(Default)]
 pub struct KeyCache {
     status_secret: std::sync::OnceLock<String>,
+    reader_secret: std::sync::OnceLock<String>,
     days: std::sync::Mutex<Option<(chrono::NaiveDate, String, Option<String>)>>,
 }
 
 impl KeyCache {
+    /// The reader secret (`reader_key`), read once.
+    pub fn reader_secret(&self, conn: &mut DbConn) -> QueryResult<String> {
+        if let Some(s) = self.reader_secret.get() {
+            return Ok(s.clone());
+        }
+        match secrets::instance_secret(conn, READER_SECRET_NAME)? {
+            Some(s) => Ok(self.reader_secret.get_or_init(|| s).clone()),
+            None => instance_secret(conn, READER_SECRET_NAME),
+        }
+    }
+
     pub fn status_secret(&self, conn: &mut DbConn) -> QueryResult<String> {
         if let Some(s) = self.status_secret.get() {
             return Ok(s.clone());
@@ -176,4 +188,31 @@ fn read_day_keys(
     };
     let old = secrets::day_key(conn, &yesterday)?;
     Ok((key, old, created))
+}
+
+/// The instance secret readers' addresses are keyed with.
+pub const READER_SECRET_NAME: &str = "reader-key";
+
+/// The key a reader who left an address is filed under: an HMAC, under the
+/// instance's reader secret, of the SHA-256 of the lowercased address. The
+/// HMAC (not a plain hash) means nobody holding only the database rows can
+/// test a guessed address against them without the secret; hashing the
+/// address first lets the keys of reports filed before keyed hashes
+/// (`email:<sha256>`) be moved over without the address, which retention
+/// may already have erased (`app::readers::rekey_legacy`).
+pub fn reader_key_of_digest(secret: &str, email_sha256: &str) -> String {
+    format!("mail:{}", hmac_hex(secret, &["reader", email_sha256]))
+}
+
+/// `reader_key_of_digest` from the address itself.
+pub fn reader_key(secret: &str, email: &str) -> String {
+    reader_key_of_digest(
+        secret,
+        &crate::domain::text::sha256_hex(email.to_lowercase()),
+    )
+}
+
+/// The reader secret (created on first use; every instance agrees on it).
+pub fn reader_secret(conn: &mut DbConn) -> QueryResult<String> {
+    instance_secret(conn, READER_SECRET_NAME)
 }

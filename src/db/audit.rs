@@ -21,6 +21,9 @@ pub enum Subject<'a> {
     /// A data-subject request (export or erasure), by the request's own id:
     /// never the reader's address, which the erasure removes everywhere else.
     DataSubject(&'a str),
+    /// A reader's standing, by the standing row's id (`db::readers`): never
+    /// the reader's key, which an erasure must be able to cut.
+    Reader(&'a str),
 }
 
 impl Subject<'_> {
@@ -30,6 +33,7 @@ impl Subject<'_> {
             Subject::Editor(id) => ("editor", id),
             Subject::Token(id) => ("token", id),
             Subject::DataSubject(id) => ("data_subject", id),
+            Subject::Reader(id) => ("reader", id),
         }
     }
 }

@@ -74,6 +74,11 @@ pub struct ReportView {
     pub notify: Option<bool>,
     /// Caught by the honeypot field.
     pub honeypot: bool,
+    /// Filed straight into spam because its reader is blocked.
+    pub blocked: bool,
+    /// The reader's history and standing across every case (absent once
+    /// the reader was erased: nothing links their reports any more).
+    pub reader: Option<super::readers::ReaderSummary>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -99,6 +104,8 @@ type ReportRow = (
     NaiveDateTime,
     Option<String>,
     bool,
+    bool,
+    String,
     bool,
 );
 
@@ -139,8 +146,12 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, case_id: &str) -> QueryResult<Op
             reports::reporter_email,
             reports::notify,
             reports::is_spam,
+            reports::reporter_key,
+            reports::blocked,
         ))
         .load(conn)?;
+    let keys: Vec<String> = report_rows.iter().map(|r| r.14.clone()).collect();
+    let readers = super::readers::summaries(conn, &keys)?;
     let reports = report_rows
         .into_iter()
         .map(|r| ReportView {
@@ -159,7 +170,9 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, case_id: &str) -> QueryResult<Op
             created_at: r.10,
             notify: (with_email && r.11.is_some()).then_some(r.12),
             reporter_email: r.11.filter(|_| with_email),
-            honeypot: r.13,
+            honeypot: r.13 && !r.15,
+            blocked: r.15,
+            reader: readers.get(&r.14).cloned(),
         })
         .collect();
 

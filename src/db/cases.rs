@@ -53,6 +53,8 @@ pub struct CaseRow {
     pub possible_duplicate_of: Option<String>,
     /// The sentence lineage's published correction (`already_corrected`).
     pub known_correction_id: Option<String>,
+    /// A trusted reader reported on the case (`db::readers`).
+    pub trusted_reader: bool,
 }
 
 impl CaseRow {
@@ -117,6 +119,7 @@ pub fn priority_tenths(
         due_at: s.due_at.unwrap_or(c.due_at),
         priority_override: c.priority_override,
         already_corrected: c.known_correction_id.is_some(),
+        trusted: c.trusted_reader,
         now: at,
     })
 }
@@ -721,4 +724,18 @@ pub fn routing(
         .select((cases::desk, cases::assignee_id))
         .first(conn)
         .optional()
+}
+
+/// The desk of each of `ids` that exists (the live queue filters its
+/// changes by the editor's desks).
+pub fn desks(conn: &mut DbConn, ids: &[&String]) -> QueryResult<HashMap<String, Option<String>>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, Option<String>)> = cases::table
+            .filter(cases::id.eq_any(chunk))
+            .select((cases::id, cases::desk))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
 }

@@ -18,6 +18,7 @@ pub mod known;
 pub mod limits;
 pub mod outbox;
 pub mod queue;
+pub mod readers;
 pub mod recovery;
 pub mod reports;
 pub mod resplit;

@@ -45,6 +45,8 @@ pub struct NewReportRow<'a> {
     pub comment_hash: &'a str,
     pub status_token_hash: &'a str,
     pub is_spam: bool,
+    /// Filed into spam because its reader is blocked.
+    pub blocked: bool,
     pub created_at: NaiveDateTime,
 }
 
@@ -83,6 +85,7 @@ pub fn insert(
                     reports::comment_hash.eq(r.comment_hash),
                     reports::status_token_hash.eq(r.status_token_hash),
                     reports::is_spam.eq(r.is_spam),
+                    reports::blocked.eq(r.blocked),
                     reports::created_at.eq(r.created_at),
                 ))
                 .execute(c)

@@ -28,17 +28,31 @@ pub fn sweep(conn: &mut DbConn, at: NaiveDateTime, r: &RetentionSettings) -> Que
             .filter(cases::status.eq(Status::Resolved.as_str()))
             .filter(cases::resolved_at.lt(cutoff))
             .select(cases::id);
-        // The reporter key (a hash) stays: distinct-reader counts still hold.
-        swept.reporter_emails = diesel::update(
-            reports::table
-                .filter(reports::reporter_email.is_not_null())
-                .filter(reports::case_id.eq_any(done_cases)),
-        )
-        .set((
-            reports::reporter_email.eq(None::<String>),
-            reports::notify.eq(false),
-        ))
-        .execute(conn)?;
+        // The reader's key (a keyed hash of the address) is cut too, one
+        // fresh key per case: distinct-reader counts still hold, but the
+        // reports no longer add to the reader's history (`db::readers`).
+        let ids: Vec<String> = reports::table
+            .filter(
+                reports::reporter_email
+                    .is_not_null()
+                    .or(reports::reporter_key.like("mail:%")),
+            )
+            .filter(reports::case_id.eq_any(done_cases))
+            .select(reports::id)
+            .load(conn)?;
+        for chunk in ids.chunks(500) {
+            swept.reporter_emails += diesel::update(
+                reports::table
+                    .filter(reports::id.eq_any(chunk))
+                    .filter(reports::reporter_email.is_not_null()),
+            )
+            .set((
+                reports::reporter_email.eq(None::<String>),
+                reports::notify.eq(false),
+            ))
+            .execute(conn)?;
+        }
+        super::readers::unlink(conn, &ids)?;
     }
     let cutoff = at - Duration::days(i64::from(r.idempotency_key_days));
     swept.idempotency_keys =

@@ -83,6 +83,7 @@ diesel::table! {
         number -> Integer,
         possible_duplicate_of -> Nullable<Text>,
         known_correction_id -> Nullable<Text>,
+        trusted_reader -> Bool,
     }
 }
 
@@ -126,6 +127,7 @@ diesel::table! {
         status_token_hash -> Text,
         is_spam -> Bool,
         created_at -> Timestamp,
+        blocked -> Bool,
     }
 }
 

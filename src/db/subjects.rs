@@ -3,14 +3,16 @@
 //! readers file from their status page.
 //!
 //! A reader's address is held in three places: the reports they filed
-//! (`reporter_email`, and `reporter_key`, a hash of it that outlives the
-//! address's retention), the emails written to them (`outbox`, by
+//! (`reporter_email`, and `reporter_key`, a keyed hash of it that outlives
+//! the address's retention until the case's retention cuts it), the emails written to them (`outbox`, by
 //! `recipient_key`), and the suppression list (their unsubscribe or bounce,
 //! by the same hash). Everything is found by the hash, so reports whose
 //! address the retention sweep already erased are found too.
 //!
-//! Erasing replaces the reports' key with one fresh random key per erasure
-//! (so a case's count of distinct readers still holds), drops the outbox
+//! Erasing replaces the reports' key with one fresh random key per case
+//! (so a case's count of distinct readers still holds, but nothing links the
+//! reports to one another: `db::readers::unlink`), deletes the reader's
+//! standing, drops the outbox
 //! rows and the suppression entries, and, when asked, the reports' text.
 //! Exports and erasures are audited by a fresh id, never by the address or
 //! its hash: the audit log cannot be erased, and a hash there would let
@@ -43,11 +45,6 @@ diesel::joinable!(subject_requests -> reports (report_id));
 // One pair at a time: reports and articles are paired in schema.rs already.
 diesel::allow_tables_to_appear_in_same_query!(subject_requests, reports);
 diesel::allow_tables_to_appear_in_same_query!(subject_requests, articles);
-
-/// The key the intake files a report's reader under (see `db::reports`).
-fn reporter_key(email: &str) -> String {
-    format!("email:{}", sha256_hex(email.to_lowercase()))
-}
 
 /// One report as its reader sees it in an export.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -162,20 +159,21 @@ type ReportRow = (
     String,
 );
 
-fn report_ids(conn: &mut DbConn, email: &str) -> QueryResult<Vec<String>> {
+fn report_ids(conn: &mut DbConn, reader_key: &str) -> QueryResult<Vec<String>> {
     reports::table
-        .filter(reports::reporter_key.eq(reporter_key(email)))
+        .filter(reports::reporter_key.eq(reader_key))
         .order(reports::created_at.asc())
         .select(reports::id)
         .load(conn)
 }
 
-/// Everything held about `email`, without recording anything.
-pub fn find(conn: &mut DbConn, email: &str) -> QueryResult<SubjectExport> {
+/// Everything held about `email`, whose reports are filed under
+/// `reader_key` (`app::readers::key_of_email`), without recording anything.
+pub fn find(conn: &mut DbConn, email: &str, reader_key: &str) -> QueryResult<SubjectExport> {
     let rows: Vec<ReportRow> = reports::table
         .inner_join(cases::table)
         .inner_join(articles::table.on(articles::id.eq(reports::article_id)))
-        .filter(reports::reporter_key.eq(reporter_key(email)))
+        .filter(reports::reporter_key.eq(reader_key))
         .order((reports::created_at.asc(), reports::id.asc()))
         .select((
             reports::id,
@@ -301,9 +299,14 @@ pub fn find(conn: &mut DbConn, email: &str) -> QueryResult<SubjectExport> {
 
 /// The export an admin asked for: found, audited, and the reader's open
 /// export requests marked handled. Run in a write transaction.
-pub fn export(conn: &mut DbConn, actor: &Actor, email: &str) -> QueryResult<SubjectExport> {
-    let found = find(conn, email)?;
-    let ids = report_ids(conn, email)?;
+pub fn export(
+    conn: &mut DbConn,
+    actor: &Actor,
+    email: &str,
+    reader_key: &str,
+) -> QueryResult<SubjectExport> {
+    let found = find(conn, email, reader_key)?;
+    let ids = report_ids(conn, reader_key)?;
     let t = now();
     let handled = diesel::update(
         subject_requests::table
@@ -336,9 +339,10 @@ pub fn erase(
     conn: &mut DbConn,
     actor: &Actor,
     email: &str,
+    reader_key: &str,
     remove_text: bool,
 ) -> QueryResult<Erased> {
-    let ids = report_ids(conn, email)?;
+    let ids = report_ids(conn, reader_key)?;
     let erasure = new_id();
     let t = now();
     let targets = reports::table.filter(reports::id.eq_any(&ids));
@@ -346,9 +350,12 @@ pub fn erase(
         .set((
             reports::reporter_email.eq(None::<String>),
             reports::notify.eq(false),
-            reports::reporter_key.eq(format!("erased:{erasure}")),
         ))
         .execute(conn)?;
+    // One fresh key per case: the reports no longer name one reader, and the
+    // reader's standing (trusted, blocked) goes with the link.
+    super::readers::unlink(conn, &ids)?;
+    super::readers::forget(conn, reader_key)?;
     if remove_text {
         diesel::update(reports::table.filter(reports::id.eq_any(&ids)))
             .set((

@@ -123,6 +123,14 @@ pub enum Event {
         link_id: String,
         report_id: String,
     },
+    /// An editor marked a reader as trusted or blocked, or back to ordinary
+    /// (`standing` absent). Named by the standing row's id, never the
+    /// reader's key.
+    ReaderStandingChanged {
+        standing_id: String,
+        standing: Option<super::reader::Standing>,
+        by: String,
+    },
 }
 
 impl Event {
@@ -146,6 +154,7 @@ impl Event {
             Event::ArticleRevised { .. } => "article_revised",
             Event::PasswordResetRequested { .. } => "password_reset_requested",
             Event::StatusLinkRequested { .. } => "status_link_requested",
+            Event::ReaderStandingChanged { .. } => "reader_standing_changed",
         }
     }
 
@@ -167,7 +176,8 @@ impl Event {
             | Event::CaseOverdue { case_id } => Some(case_id),
             Event::ArticleRevised { .. }
             | Event::PasswordResetRequested { .. }
-            | Event::StatusLinkRequested { .. } => None,
+            | Event::StatusLinkRequested { .. }
+            | Event::ReaderStandingChanged { .. } => None,
         }
     }
 }

@@ -114,7 +114,10 @@ impl HookEvent {
             Event::CaseOverdue { .. } => HookEvent::CaseOverdue,
             Event::CorrectionPublished { .. } => HookEvent::CorrectionPublished,
             Event::ArticleRevised { .. } => HookEvent::ArticleRevised,
-            Event::PasswordResetRequested { .. } | Event::StatusLinkRequested { .. } => {
+            // A reader's standing is the newsroom's internal judgement.
+            Event::PasswordResetRequested { .. }
+            | Event::StatusLinkRequested { .. }
+            | Event::ReaderStandingChanged { .. } => {
                 return None;
             }
         })

@@ -11,6 +11,7 @@ pub mod fragment;
 pub mod hook;
 pub mod memory;
 pub mod priority;
+pub mod reader;
 pub mod report;
 pub mod search;
 pub mod segment;

@@ -14,6 +14,9 @@
 //!                   an error already fixed, not a fresh one
 //!   urgency   0–20  15 × the share of the time to the due time already spent
 //!                   (from the first report), + 5 once the case is overdue
+//!   trust     0 or 10   + 10 when a reader an editor marked as trusted
+//!                   reported on the case (`TRUSTED_BONUS`; the total stays
+//!                   capped at 100)
 //! ```
 //!
 //! An editor's explicit priority (`POST /cases/{id}/priority`) replaces the
@@ -36,6 +39,12 @@ pub fn severity(category: Category) -> f64 {
     }
 }
 
+/// Points a case gains when a trusted reader reported on it: as much as a
+/// case reported by three readers gains in reach over one, so a trusted
+/// reader's report ranks with a small crowd's without overtaking a graver
+/// category.
+pub const TRUSTED_BONUS: f64 = 10.0;
+
 /// What the score depends on, as of one instant.
 #[derive(Debug, Clone)]
 pub struct Inputs<'a> {
@@ -47,6 +56,8 @@ pub struct Inputs<'a> {
     pub priority_override: Option<i32>,
     /// The sentence lineage has a published correction (`already_corrected`).
     pub already_corrected: bool,
+    /// A trusted reader reported on the case.
+    pub trusted: bool,
     pub now: NaiveDateTime,
 }
 
@@ -71,7 +82,8 @@ pub fn score_tenths(i: &Inputs) -> i64 {
     let spent = (hours(i.first_reported_at, i.now) / window).clamp(0.0, 1.0);
     let overdue = if i.now >= i.due_at { 5.0 } else { 0.0 };
     let urgency = 15.0 * spent + overdue;
-    let total = (severity + reach + freshness + urgency).clamp(0.0, 100.0);
+    let trust = if i.trusted { TRUSTED_BONUS } else { 0.0 };
+    let total = (severity + reach + freshness + urgency + trust).clamp(0.0, 100.0);
     (total * 10.0).round() as i64
 }
 
@@ -102,8 +114,28 @@ mod tests {
             due_at: t0() + Duration::hours(4),
             priority_override: None,
             already_corrected: false,
+            trusted: false,
             now: t0(),
         }
+    }
+
+    #[test]
+    fn a_trusted_reader_adds_the_documented_bonus_within_the_cap() {
+        let cats = [Category::Typo];
+        let trusted = Inputs {
+            trusted: true,
+            ..base(&cats)
+        };
+        assert_eq!(score(&trusted), score(&base(&cats)) + TRUSTED_BONUS);
+        let full = [Category::FactualError];
+        let max = Inputs {
+            reporters: 50,
+            article_published_at: Some(t0()),
+            now: t0() + chrono::Duration::hours(5),
+            trusted: true,
+            ..base(&full)
+        };
+        assert_eq!(score(&max), 100.0);
     }
 
     #[test]

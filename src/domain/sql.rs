@@ -51,4 +51,5 @@ text_enum!(
     super::article::Language,
     super::email::EmailKind,
     super::subject::RequestKind,
+    super::reader::Standing,
 );

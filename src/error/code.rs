@@ -71,6 +71,10 @@ error_codes! {
     /// 409: "resolve as already corrected" on a case whose sentence has no
     /// published correction.
     NotAlreadyCorrected => "not_already_corrected",
+    /// 409: the report's reader was erased; nothing links it to others.
+    ReaderErased => "reader_erased",
+    /// 503 with Retry-After: every live-queue stream of the instance is taken.
+    TooManyStreams => "too_many_streams",
     // Email.
     UnsubscribeLinkInvalid => "unsubscribe_link_invalid",
     OutboxEntryNotFound => "outbox_entry_not_found",

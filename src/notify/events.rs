@@ -116,7 +116,8 @@ pub fn apply(conn: &mut DbConn, cfg: &NotifyConfig, e: &StoredEvent) -> Result<(
         | Event::CasePrioritised { .. }
         | Event::CaseReopened { .. }
         | Event::CorrectionPublished { .. }
-        | Event::ArticleRevised { .. } => Ok(()),
+        | Event::ArticleRevised { .. }
+        | Event::ReaderStandingChanged { .. } => Ok(()),
     }
 }
 

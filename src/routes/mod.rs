@@ -14,6 +14,7 @@ pub mod health;
 pub mod middleware;
 pub mod notifications;
 pub mod queue;
+pub mod readers;
 pub mod reports;
 pub mod stats;
 pub mod subjects;

@@ -42,6 +42,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "_field_errors.html",
             include_str!("templates/_field_errors.html"),
         ),
+        ("_reader.html", include_str!("templates/_reader.html")),
+        ("_live.html", include_str!("templates/_live.html")),
         (
             "_desks_language.html",
             include_str!("templates/_desks_language.html"),

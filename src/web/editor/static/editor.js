@@ -14,13 +14,16 @@
 
   // ---- local times -------------------------------------------------------
   const fmt = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
-  for (const t of $$('time[datetime]')) {
-    const d = new Date(t.getAttribute('datetime'));
-    if (!Number.isNaN(d.getTime())) {
-      t.title = t.textContent.trim();
-      t.textContent = fmt.format(d);
+  function localTimes(root) {
+    for (const t of $$('time[datetime]', root)) {
+      const d = new Date(t.getAttribute('datetime'));
+      if (!Number.isNaN(d.getTime())) {
+        t.title = t.textContent.trim();
+        t.textContent = fmt.format(d);
+      }
     }
   }
+  localTimes(document);
 
   // ---- small helpers -----------------------------------------------------
   const toastEl = $('.toast');
@@ -64,7 +67,7 @@
 
   // ---- the queue ---------------------------------------------------------
   const table = $('table.queue');
-  const rows = table ? $$('tr.case', table) : [];
+  let rows = table ? $$('tr.case', table) : [];
   let cursor = -1;
 
   function setCursor(i, focus = true) {
@@ -84,10 +87,24 @@
   if (rows.length) {
     const fromHash = location.hash ? rows.findIndex(r => `#${r.id}` === location.hash) : -1;
     setCursor(fromHash >= 0 ? fromHash : 0, fromHash >= 0);
-    rows.forEach((row, i) => row.addEventListener('click', e => {
-      if (!e.target.closest('a, button, input, label')) setCursor(i);
-    }));
+    rows.forEach(bindRow);
   }
+  function bindRow(row) {
+    row.addEventListener('click', e => {
+      if (!e.target.closest('a, button, input, label')) setCursor(rows.indexOf(row));
+    });
+  }
+  // Rows the live arrivals inserted (live.js): the cursor stays on its row.
+  document.addEventListener('erratum:rows-added', () => {
+    const current = rows[cursor];
+    const known = new Set(rows);
+    rows = $$('tr.case', table);
+    for (const r of rows.filter(r => !known.has(r))) {
+      bindRow(r);
+      localTimes(r);
+    }
+    if (current) cursor = rows.indexOf(current);
+  });
   const selectAll = $('input[data-select-all]');
   if (selectAll) {
     selectAll.addEventListener('change', () => {
@@ -200,9 +217,10 @@
   // ---- marks on cases changed by someone else ------------------------------
   // Rows are never moved or removed under the cursor: a changed case is
   // marked, and the editor reloads when ready.
-  const watched = table ? rows : (casePage ? [casePage] : []);
+  const watchedEls = () => (table ? rows : (casePage ? [casePage] : []));
   const versionsUrl = (table || casePage) && (table || casePage).dataset.versionsUrl;
   async function poll() {
+    const watched = watchedEls();
     if (document.hidden || !watched.length || !versionsUrl) return;
     const ids = watched.map(el => el.dataset.caseId || el.dataset.id);
     try {
@@ -230,5 +248,7 @@
   if (versionsUrl) {
     setInterval(poll, POLL_MS);
     document.addEventListener('visibilitychange', () => { if (!document.hidden) poll(); });
+    // live.js heard that a case on this page changed.
+    document.addEventListener('erratum:changed', poll);
   }
 })();
