@@ -110,7 +110,18 @@ impl Application {
             let known = known.clone();
             std::sync::Arc::new(move || known.committed()) as std::sync::Arc<dyn Fn() + Send + Sync>
         };
+        // Single sign-on: the provider is only called at the first sign-in,
+        // so an unreachable provider never stops the server from starting.
+        let oidc = if settings.auth.oidc.enabled {
+            Some(std::sync::Arc::new(crate::auth::oidc::Oidc::new(
+                settings.auth.oidc.clone(),
+                &format!("{public_url}/editor/login/oidc/callback"),
+            )?))
+        } else {
+            None
+        };
         let state = web::Data::new(AppState {
+            oidc,
             keys: Default::default(),
             known,
             intake: crate::auth::limits::IntakeLimits::new(&settings.intake.rate_limit),

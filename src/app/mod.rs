@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod queue;
 pub mod recovery;
 pub mod resplit;
+pub mod sso;
 pub mod stats;
 pub mod subjects;
 pub mod webhooks;

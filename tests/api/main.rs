@@ -40,6 +40,7 @@ mod retention;
 mod roles;
 mod schema;
 mod segment;
+mod sso;
 mod staff;
 mod stats;
 mod subjects;

@@ -22,6 +22,7 @@ pub mod queue;
 pub mod recovery;
 pub mod session;
 pub mod settings;
+pub mod sso;
 pub mod subjects;
 pub mod webhooks;
 
