@@ -287,13 +287,19 @@ impl OidcSettings {
                 return bad(&format!("auth.oidc.groups[{i}].group"), "must name a group");
             }
             if crate::domain::editor::parse_desks(&g.desks).is_err() {
-                return bad(&format!("auth.oidc.groups[{i}].desks"), "are not valid desks");
+                return bad(
+                    &format!("auth.oidc.groups[{i}].desks"),
+                    "are not valid desks",
+                );
             }
         }
         if !self.bootstrap_admin_email.is_empty() {
             let Ok(e) = crate::domain::editor::EditorEmail::parse(&self.bootstrap_admin_email)
             else {
-                return bad("auth.oidc.bootstrap_admin_email", "must be an email address");
+                return bad(
+                    "auth.oidc.bootstrap_admin_email",
+                    "must be an email address",
+                );
             };
             if !self.domain_allowed(e.as_str()) {
                 return bad(

@@ -156,7 +156,10 @@ pub struct Finished {
     pub created: bool,
 }
 
-async fn open_pending(state: &AppState, cookie: Option<String>) -> Result<PendingCookie, SsoFailure> {
+async fn open_pending(
+    state: &AppState,
+    cookie: Option<String>,
+) -> Result<PendingCookie, SsoFailure> {
     let cookie = cookie
         .filter(|c| c.len() <= MAX_COOKIE)
         .ok_or(SsoFailure::State)?;
@@ -238,37 +241,43 @@ async fn sign_in(
         });
     let groups = identity.groups;
     let outcome = state
-        .write(move |conn| -> Result<Result<(EditorRow, bool), Refusal>, Problem> {
-            let existing = store::find_by_email(conn, email.as_str())?;
-            let admin_exists = has_admin(conn)?;
-            let decision = decide(
-                &settings,
-                email.as_str(),
-                &groups,
-                existing.as_ref().map(|r| r.disabled),
-                admin_exists,
-            );
-            let grant = match (decision, existing) {
-                (Err(r), _) => return Ok(Err(r)),
-                (Ok(Decision::Existing), Some(row)) => return Ok(Ok((row, false))),
-                (Ok(Decision::Existing), None) => return Ok(Err(Refusal::NotMapped)),
-                (Ok(Decision::Create(g)), _) => g,
-            };
-            let who = if grant.bootstrap { Who::Setup } else { Who::Sso };
-            let new = NewEditor {
-                email,
-                name,
-                role: grant.role,
-                desks: grant.desks,
-                language: lang,
-                // Not an Argon2 hash: no password opens this account until
-                // an admin or a reset sets one.
-                password_hash: "!sso".to_string(),
-            };
-            let row = store::create(conn, &who, &new)?
-                .ok_or_else(|| Problem::internal("account created concurrently"))?;
-            Ok(Ok((row, true)))
-        })
+        .write(
+            move |conn| -> Result<Result<(EditorRow, bool), Refusal>, Problem> {
+                let existing = store::find_by_email(conn, email.as_str())?;
+                let admin_exists = has_admin(conn)?;
+                let decision = decide(
+                    &settings,
+                    email.as_str(),
+                    &groups,
+                    existing.as_ref().map(|r| r.disabled),
+                    admin_exists,
+                );
+                let grant = match (decision, existing) {
+                    (Err(r), _) => return Ok(Err(r)),
+                    (Ok(Decision::Existing), Some(row)) => return Ok(Ok((row, false))),
+                    (Ok(Decision::Existing), None) => return Ok(Err(Refusal::NotMapped)),
+                    (Ok(Decision::Create(g)), _) => g,
+                };
+                let who = if grant.bootstrap {
+                    Who::Setup
+                } else {
+                    Who::Sso
+                };
+                let new = NewEditor {
+                    email,
+                    name,
+                    role: grant.role,
+                    desks: grant.desks,
+                    language: lang,
+                    // Not an Argon2 hash: no password opens this account until
+                    // an admin or a reset sets one.
+                    password_hash: "!sso".to_string(),
+                };
+                let row = store::create(conn, &who, &new)?
+                    .ok_or_else(|| Problem::internal("account created concurrently"))?;
+                Ok(Ok((row, true)))
+            },
+        )
         .await?;
     match outcome {
         Ok((row, created)) => {
@@ -326,7 +335,10 @@ pub fn decide(
         return Err(Refusal::DomainNotAllowed);
     }
     let bootstrap = !settings.bootstrap_admin_email.is_empty()
-        && settings.bootstrap_admin_email.trim().eq_ignore_ascii_case(email);
+        && settings
+            .bootstrap_admin_email
+            .trim()
+            .eq_ignore_ascii_case(email);
     let mapped = map_groups(&settings.groups, groups);
     match existing_disabled {
         Some(true) => Err(Refusal::Disabled),
@@ -410,7 +422,10 @@ mod tests {
             map_groups(&s.groups, &g(&["politics", "chiefs"])),
             Some((Role::Admin, vec![]))
         );
-        assert_eq!(map_groups(&s.groups, &g(&["staff"])), Some((Role::Viewer, vec![])));
+        assert_eq!(
+            map_groups(&s.groups, &g(&["staff"])),
+            Some((Role::Viewer, vec![]))
+        );
         assert_eq!(map_groups(&s.groups, &g(&["Staff", "other"])), None);
         assert_eq!(map_groups(&s.groups, &[]), None);
     }

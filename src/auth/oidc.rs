@@ -117,6 +117,9 @@ impl Oidc {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(settings.timeout_secs))
             .connect_timeout(Duration::from_secs(settings.timeout_secs))
+            // Sign-ins are rare: a pooled connection would mostly be one the
+            // provider has closed meanwhile (a reset POST is not retried).
+            .pool_max_idle_per_host(0)
             .build()?;
         Ok(Oidc {
             redirect_url: RedirectUrl::new(redirect_url.to_string())?,
@@ -144,7 +147,7 @@ impl Oidc {
         }
         let metadata = CoreProviderMetadata::discover_async(self.issuer()?, &self.http)
             .await
-            .map_err(|e| OidcError::Unavailable(format!("discovery: {e}")))?;
+            .map_err(|e| OidcError::Unavailable(format!("discovery: {}", chain(&e))))?;
         let jwks = metadata.jwks().clone();
         *cache = Some(Cached {
             metadata: metadata.clone(),
@@ -157,15 +160,17 @@ impl Oidc {
     /// Read the key set again (a token named a key we do not know).
     async fn refresh_keys(&self) -> Result<CoreJsonWebKeySet, OidcError> {
         let (metadata, _) = self.provider().await?;
-        let jwks: CoreJsonWebKeySet =
-            JsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.http)
-                .await
-                .map_err(|e| OidcError::Unavailable(format!("keys: {e}")))?;
+        let jwks: CoreJsonWebKeySet = JsonWebKeySet::fetch_async(metadata.jwks_uri(), &self.http)
+            .await
+            .map_err(|e| OidcError::Unavailable(format!("keys: {}", chain(&e))))?;
         let mut cache = self.cache.lock().await;
         if let Some(c) = cache.as_mut() {
             c.jwks = jwks.clone();
         }
-        tracing::info!(keys = jwks.keys().len(), "identity provider keys read again");
+        tracing::info!(
+            keys = jwks.keys().len(),
+            "identity provider keys read again"
+        );
         Ok(jwks)
     }
 
@@ -213,7 +218,12 @@ impl Oidc {
             CsrfToken::new_random,
             Nonce::new_random,
         );
-        for s in self.settings.scopes.iter().filter(|s| s.as_str() != "openid") {
+        for s in self
+            .settings
+            .scopes
+            .iter()
+            .filter(|s| s.as_str() != "openid")
+        {
             req = req.add_scope(Scope::new(s.clone()));
         }
         let (url, state, nonce) = req.set_pkce_challenge(challenge).url();
@@ -239,7 +249,7 @@ impl Oidc {
             .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier))
             .request_async(&self.http)
             .await
-            .map_err(|e| OidcError::CodeRefused(e.to_string()))?;
+            .map_err(|e| OidcError::CodeRefused(chain(&e)))?;
         let raw = response
             .id_token()
             .ok_or_else(|| OidcError::TokenRejected("no ID token in the answer".into()))?
@@ -297,7 +307,9 @@ impl Oidc {
         Ok(Identity {
             subject: claims.subject().as_str().to_string(),
             email,
-            email_verified: (claim == "email").then(|| claims.email_verified()).flatten(),
+            email_verified: (claim == "email")
+                .then(|| claims.email_verified())
+                .flatten(),
             name: claims
                 .name()
                 .and_then(|n| n.get(None))
@@ -305,4 +317,16 @@ impl Oidc {
             groups,
         })
     }
+}
+
+/// An error with its causes ("Request failed: …: connection refused").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }

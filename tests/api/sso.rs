@@ -94,6 +94,8 @@ impl Idp {
             .expect("the provider starts within two minutes")
             .unwrap()
             .expect("the provider prints its issuer");
+        // Keep reading, so that the provider never writes into a closed pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let v: Value = serde_json::from_str(&line).unwrap();
         Some(Idp {
             issuer: v["issuer"].as_str().unwrap().to_string(),
@@ -179,7 +181,11 @@ fn user(email: &str, groups: &[&str]) -> Value {
 
 /// Follow redirects (any host) until a page answers, or until the next hop
 /// is the app's callback, which is returned unfetched.
-async fn follow(c: &reqwest::Client, app: &TestApp, mut r: reqwest::Response) -> Result<String, reqwest::Response> {
+async fn follow(
+    c: &reqwest::Client,
+    app: &TestApp,
+    mut r: reqwest::Response,
+) -> Result<String, reqwest::Response> {
     let callback = app.url("/editor/login/oidc/callback");
     for _ in 0..20 {
         if !r.status().is_redirection() {
@@ -216,7 +222,11 @@ async fn to_callback(app: &TestApp, login: &str) -> (reqwest::Client, String) {
     let action = &html[start..start + html[start..].find('"').unwrap()];
     let r = c
         .post(form_url.join(action).unwrap())
-        .form(&[("prompt", "login"), ("login", login), ("password", "anything")])
+        .form(&[
+            ("prompt", "login"),
+            ("login", login),
+            ("password", "anything"),
+        ])
         .send()
         .await
         .unwrap();
@@ -372,8 +382,11 @@ async fn disallowed_domain_unmapped_and_disabled_users_are_refused(backend: Back
         )
         .await;
     assert_eq!(status, 200);
-    idp.control("setup", json!({ "users": { "gone": user(&s.email, &["chiefs"]) } }))
-        .await;
+    idp.control(
+        "setup",
+        json!({ "users": { "gone": user(&s.email, &["chiefs"]) } }),
+    )
+    .await;
     let (status, page, _) = sign_in(&app, "gone").await;
     assert_eq!(status, 403);
     assert_eq!(reason(&page), "disabled");
@@ -424,7 +437,11 @@ async fn a_wrong_or_missing_state_is_refused(backend: Backend) {
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| {
-            let v = if k == "state" { "forged-state".to_string() } else { v.into_owned() };
+            let v = if k == "state" {
+                "forged-state".to_string()
+            } else {
+                v.into_owned()
+            };
             (k.into_owned(), v)
         })
         .collect();

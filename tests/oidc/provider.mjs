@@ -11,6 +11,7 @@
 //
 // Control API (JSON bodies):
 //   POST /_test/setup   {redirect_uris: [...], users: {id: {email, email_verified, name, groups}}}
+//        (both added to what is registered already)
 //   POST /_test/rotate  sign with a new key from now on (the old one stays published)
 //   POST /_test/mode    {mode: null | "expired" | "wrong_nonce" | "unknown_key"}
 //        the ID tokens of the next code exchanges are re-signed: already
@@ -134,7 +135,8 @@ function readJson(req) {
 async function control(req, res) {
   const body = await readJson(req);
   if (req.url === '/_test/setup') {
-    if (body.redirect_uris) state.redirectUris = body.redirect_uris;
+    // Added to those already registered (several apps may share one provider).
+    if (body.redirect_uris) state.redirectUris = [...new Set([...state.redirectUris, ...body.redirect_uris])];
     if (body.users) state.users = { ...state.users, ...body.users };
   } else if (req.url === '/_test/rotate') {
     state.keys = [await newKey(), ...state.keys];
@@ -163,6 +165,8 @@ server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
   console.log(JSON.stringify({ issuer, client_id: CLIENT_ID, client_secret: CLIENT_SECRET }));
 });
 
+// Whoever started us may stop reading our output: never die of that.
+process.stdout.on('error', () => {});
 // Stop with the test that started it.
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();

@@ -54,6 +54,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("outbox.html", include_str!("templates/outbox.html")),
         ("subjects.html", include_str!("templates/subjects.html")),
         ("recovery.html", include_str!("templates/recovery.html")),
+        (
+            "sso_refused.html",
+            include_str!("templates/sso_refused.html"),
+        ),
         ("webhooks.html", include_str!("templates/webhooks.html")),
     ] {
         env.add_template(name, source)
