@@ -363,12 +363,16 @@ pub fn decide(
     }
 }
 
+/// A rule for this group matches every identity (for providers that send
+/// no groups, such as Google: the domain is then the only gate).
+pub const ANY_GROUP: &str = "*";
+
 /// The most powerful role among the rules matching `groups`, with the desks
 /// of the matching rules of that role (every desk if one of them has none).
 pub fn map_groups(rules: &[OidcGroupRule], groups: &[String]) -> Option<(Role, Vec<String>)> {
     let matching: Vec<&OidcGroupRule> = rules
         .iter()
-        .filter(|r| groups.iter().any(|g| g == &r.group))
+        .filter(|r| r.group == ANY_GROUP || groups.iter().any(|g| g == &r.group))
         .collect();
     let role = matching.iter().map(|r| r.role).max()?;
     let top: Vec<&&OidcGroupRule> = matching.iter().filter(|r| r.role == role).collect();
@@ -428,6 +432,13 @@ mod tests {
         );
         assert_eq!(map_groups(&s.groups, &g(&["Staff", "other"])), None);
         assert_eq!(map_groups(&s.groups, &[]), None);
+        let mut any = s.groups.clone();
+        any.push(rule("*", Role::Viewer, &[]));
+        assert_eq!(map_groups(&any, &[]), Some((Role::Viewer, vec![])));
+        assert_eq!(
+            map_groups(&any, &g(&["politics"])),
+            Some((Role::Editor, g(&["politique"])))
+        );
     }
 
     #[test]
