@@ -190,6 +190,152 @@ pub struct AuthSettings {
     /// Reset emails per address per hour; requests beyond get the same
     /// answer and send nothing.
     pub reset_per_account_per_hour: u32,
+    /// Single sign-on through an OpenID provider (`[auth.oidc]`).
+    pub oidc: OidcSettings,
+}
+
+/// OpenID Connect sign-in for editors (`[auth.oidc]`, see `app::sso`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    pub enabled: bool,
+    /// The issuer URL; its discovery document is
+    /// `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Scopes asked for; `openid` is always asked.
+    pub scopes: Vec<String>,
+    /// "Sign in with <display_name>" on the login page.
+    pub display_name: String,
+    /// The ID-token claim that carries the address (`email`, or e.g.
+    /// `preferred_username` / `upn` for Entra ID).
+    pub email_claim: String,
+    /// The ID-token claim that lists the user's groups.
+    pub groups_claim: String,
+    /// Address domains allowed in; empty: any domain.
+    pub allowed_domains: Vec<String>,
+    /// Whether local passwords still work (login form, API login, resets).
+    pub local_passwords: bool,
+    /// On an installation without an admin, the first sign-in with this
+    /// address creates the first admin; empty: none.
+    pub bootstrap_admin_email: String,
+    /// Seconds for each call to the issuer (discovery, keys, token).
+    pub timeout_secs: u64,
+    /// Seconds the discovery document and keys are kept before being read
+    /// again (an unknown signing key triggers a re-read at once).
+    pub cache_secs: u64,
+    /// IdP group → role and desks; an account gets the most powerful role
+    /// among its groups' rules.
+    pub groups: Vec<OidcGroupRule>,
+}
+
+// The client secret must never reach a log line through `{:?}`.
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("enabled", &self.enabled)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("scopes", &self.scopes)
+            .field("display_name", &self.display_name)
+            .field("email_claim", &self.email_claim)
+            .field("groups_claim", &self.groups_claim)
+            .field("allowed_domains", &self.allowed_domains)
+            .field("local_passwords", &self.local_passwords)
+            .field("timeout_secs", &self.timeout_secs)
+            .field("cache_secs", &self.cache_secs)
+            .field("groups", &self.groups)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One line of the group mapping (`[[auth.oidc.groups]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcGroupRule {
+    /// The group's name as the IdP sends it in the groups claim.
+    pub group: String,
+    pub role: crate::domain::editor::Role,
+    /// Desks the role applies to; empty: every desk.
+    #[serde(default)]
+    pub desks: Vec<String>,
+}
+
+impl OidcSettings {
+    /// Whether password logins work: always without single sign-on.
+    pub fn passwords_allowed(&self) -> bool {
+        !self.enabled || self.local_passwords
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, msg: &str| Err(ConfigError(format!("{key}: {msg}")));
+        if !self.enabled {
+            return Ok(());
+        }
+        match url::Url::parse(&self.issuer) {
+            Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
+            _ => return bad("auth.oidc.issuer", "must be the issuer's http(s) URL"),
+        }
+        if self.client_id.trim().is_empty() {
+            return bad("auth.oidc.client_id", "must be set when auth.oidc.enabled");
+        }
+        if self.display_name.trim().is_empty() || self.display_name.chars().count() > 100 {
+            return bad("auth.oidc.display_name", "must be 1 to 100 characters");
+        }
+        if self.email_claim.trim().is_empty() {
+            return bad("auth.oidc.email_claim", "must name a claim");
+        }
+        if self.timeout_secs == 0 || self.timeout_secs > 120 {
+            return bad("auth.oidc.timeout_secs", "must be between 1 and 120");
+        }
+        for d in &self.allowed_domains {
+            if d.is_empty() || d.contains(['@', ' ', '/']) {
+                return bad(
+                    "auth.oidc.allowed_domains",
+                    &format!("{d:?} is not a domain name"),
+                );
+            }
+        }
+        for (i, g) in self.groups.iter().enumerate() {
+            if g.group.is_empty() {
+                return bad(&format!("auth.oidc.groups[{i}].group"), "must name a group");
+            }
+            if crate::domain::editor::parse_desks(&g.desks).is_err() {
+                return bad(
+                    &format!("auth.oidc.groups[{i}].desks"),
+                    "are not valid desks",
+                );
+            }
+        }
+        if !self.bootstrap_admin_email.is_empty() {
+            let Ok(e) = crate::domain::editor::EditorEmail::parse(&self.bootstrap_admin_email)
+            else {
+                return bad(
+                    "auth.oidc.bootstrap_admin_email",
+                    "must be an email address",
+                );
+            };
+            if !self.domain_allowed(e.as_str()) {
+                return bad(
+                    "auth.oidc.bootstrap_admin_email",
+                    "its domain must be in auth.oidc.allowed_domains",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether an address (lower-cased) is in an allowed domain.
+    pub fn domain_allowed(&self, email: &str) -> bool {
+        let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+        self.allowed_domains.is_empty()
+            || self
+                .allowed_domains
+                .iter()
+                .any(|d| d.trim().eq_ignore_ascii_case(domain))
+    }
 }
 
 /// When the session cookie gets the `Secure` attribute.
@@ -527,6 +673,7 @@ impl Settings {
         if auth.session_hours > 24 * 90 {
             return bad("auth.session_hours", "must be at most 2160 (90 days)");
         }
+        auth.oidc.validate()?;
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return bad("log.level", "is not a valid filter (e.g. \"info\")");
         }

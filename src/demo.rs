@@ -62,14 +62,25 @@ pub async fn welcome(state: &AppState) {
             first_admin_command()
         );
     }
-    // No admin yet: a one-time link to create one from the browser.
-    match crate::app::recovery::setup_link(state).await {
-        Ok(Some(link)) => tracing::warn!(
-            setup_url = %link,
-            "no admin account yet: open this one-time link (valid 24 hours, until used) to create the first admin: {link}"
-        ),
-        Ok(None) => {}
-        Err(p) => tracing::warn!(error = %p, "cannot make the first admin's setup link"),
+    // Passwords off: the first admin comes through the identity provider
+    // (`auth.oidc.bootstrap_admin_email`), never a password setup link.
+    let oidc = &state.settings.auth.oidc;
+    if !oidc.passwords_allowed() {
+        if !oidc.bootstrap_admin_email.is_empty() {
+            tracing::info!(
+                "single sign-on: while no admin exists, the first sign-in with auth.oidc.bootstrap_admin_email creates one at {url}/editor/login"
+            );
+        }
+    } else {
+        // No admin yet: a one-time link to create one from the browser.
+        match crate::app::recovery::setup_link(state).await {
+            Ok(Some(link)) => tracing::warn!(
+                setup_url = %link,
+                "no admin account yet: open this one-time link (valid 24 hours, until used) to create the first admin: {link}"
+            ),
+            Ok(None) => {}
+            Err(p) => tracing::warn!(error = %p, "cannot make the first admin's setup link"),
+        }
     }
     if matches!(
         state.settings.email.transport,

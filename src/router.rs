@@ -461,6 +461,12 @@ pub fn configure(
         (get(), "/dashboard", web::get().to(ed::dashboard::page)),
         (get(), "/static/{file}", web::get().to(ed::assets::serve)),
         (get(), "/login", web::get().to(ed::login::form)),
+        (get(), "/login/oidc", web::get().to(ed::sso::start)),
+        (
+            get(),
+            "/login/oidc/callback",
+            web::get().to(ed::sso::callback),
+        ),
         (post(), "/login", web::post().to(ed::login::submit)),
         (post(), "/logout", web::post().to(ed::login::logout)),
         (

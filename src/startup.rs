@@ -119,7 +119,18 @@ impl Application {
             let live = live.clone();
             std::sync::Arc::new(move || live.committed()) as std::sync::Arc<dyn Fn() + Send + Sync>
         };
+        // Single sign-on: the provider is only called at the first sign-in,
+        // so an unreachable provider never stops the server from starting.
+        let oidc = if settings.auth.oidc.enabled {
+            Some(std::sync::Arc::new(crate::auth::oidc::Oidc::new(
+                settings.auth.oidc.clone(),
+                &format!("{public_url}/editor/login/oidc/callback"),
+            )?))
+        } else {
+            None
+        };
         let state = web::Data::new(AppState {
+            oidc,
             keys: Default::default(),
             known,
             live,

@@ -33,6 +33,8 @@ pub struct AppState {
     pub mailer: Arc<crate::notify::worker::Mailer>,
     /// The webhook and chat delivery worker.
     pub hooks: Arc<crate::hooks::worker::Hooks>,
+    /// The OpenID provider, when single sign-on is on (`[auth.oidc]`).
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
 }
 
 impl AppState {

@@ -28,6 +28,17 @@ fn invalid_credentials() -> Problem {
     )
 }
 
+/// Local passwords are turned off (`auth.oidc.local_passwords = false`):
+/// editors sign in through the OpenID provider.
+pub fn passwords_off() -> Problem {
+    Problem::new(
+        actix_web::http::StatusCode::FORBIDDEN,
+        ErrorCode::PasswordLoginDisabled,
+        "Password login is turned off",
+        "This installation signs editors in through its identity provider (single sign-on).",
+    )
+}
+
 pub fn not_a_session() -> Problem {
     Problem::conflict(
         ErrorCode::NotASession,
@@ -74,6 +85,9 @@ pub async fn login(
     email: String,
     password: String,
 ) -> Result<Login, Problem> {
+    if !state.settings.auth.oidc.passwords_allowed() {
+        return Err(passwords_off());
+    }
     count_login(state, ip, &email).await?;
     if password.chars().count() > MAX_PASSWORD {
         return Err(invalid_credentials());
@@ -89,6 +103,16 @@ pub async fn login(
         tracing::info!("login refused");
         return Err(invalid_credentials());
     };
+    open_session(state, row, None).await
+}
+
+/// Open a session for an enabled account that proved who it is (a password,
+/// or the OpenID provider: `via`, kept in the audit entry).
+pub(super) async fn open_session(
+    state: &AppState,
+    row: EditorRow,
+    via: Option<&'static str>,
+) -> Result<Login, Problem> {
     let token = secret::new_session_token();
     let hours = state.settings.auth.session_hours;
     let expires_at = now() + Duration::hours(i64::from(hours));
@@ -103,7 +127,7 @@ pub async fn login(
                 "login",
                 Subject::Editor(&editor_id),
                 None,
-                None,
+                via.map(|v| serde_json::json!({ "via": v })),
             )?;
             Ok(())
         })

@@ -25,6 +25,7 @@ pub mod queue;
 pub mod readers;
 pub mod recovery;
 pub mod resplit;
+pub mod sso;
 pub mod stats;
 pub mod status_link;
 pub mod subjects;

@@ -63,6 +63,9 @@ pub async fn request_password_reset(
     ip: IpAddr,
     email: String,
 ) -> Result<(), Problem> {
+    if !state.settings.auth.oidc.passwords_allowed() {
+        return Err(super::accounts::passwords_off());
+    }
     let email = EditorEmail::parse(&email).map_err(|e| Problem::validation(vec![e]))?;
     if !state.login.check_reset(ip, email.as_str())? {
         tracing::info!("password reset not sent: address over its hourly limit");
@@ -154,6 +157,9 @@ pub async fn reset_password(
     token: String,
     new_password: String,
 ) -> Result<(), Problem> {
+    if !state.settings.auth.oidc.passwords_allowed() {
+        return Err(super::accounts::passwords_off());
+    }
     let new = parse_password("new_password", &new_password)?;
     // The token first: Argon2 runs only for a link that works.
     check_reset_token(state, token.clone()).await?;

@@ -14,6 +14,7 @@
 
 pub mod keys;
 pub mod limits;
+pub mod oidc;
 pub mod password;
 pub mod secret;
 

@@ -14,6 +14,9 @@ pub enum Who {
     /// The first admin's one-time setup (the link `erratum serve` prints, or
     /// the OpenID Connect bootstrap address).
     Setup,
+    /// An account created on its first sign-in through the OpenID provider
+    /// (its role and desks from the group mapping).
+    Sso,
 }
 
 impl Who {
@@ -22,13 +25,14 @@ impl Who {
             Who::Editor(_) => "editor",
             Who::Cli => "cli",
             Who::Setup => "setup",
+            Who::Sso => "sso",
         }
     }
 
     pub fn editor_id(&self) -> Option<&str> {
         match self {
             Who::Editor(id) => Some(id),
-            Who::Cli | Who::Setup => None,
+            Who::Cli | Who::Setup | Who::Sso => None,
         }
     }
 }

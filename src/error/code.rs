@@ -56,6 +56,8 @@ error_codes! {
     NoOpenCase => "no_open_case",
     // Editors.
     InvalidCredentials => "invalid_credentials",
+    /// 403: local passwords are turned off (`auth.oidc.local_passwords`).
+    PasswordLoginDisabled => "password_login_disabled",
     CsrfTokenInvalid => "csrf_token_invalid",
     CaseNotFound => "case_not_found",
     EditorNotFound => "editor_not_found",

@@ -44,6 +44,7 @@ mod roles;
 mod schema;
 mod segment;
 mod shared_limits;
+mod sso;
 mod staff;
 mod stats;
 mod status_link;

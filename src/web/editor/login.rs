@@ -36,7 +36,7 @@ pub struct LoginQuery {
 /// site, never `//host`), made of printable ASCII alone: it becomes the
 /// `Location` header, where CR, LF, DEL or a raw non-ASCII byte would be
 /// refused (or split the header).
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with("/editor/")
@@ -85,6 +85,14 @@ fn login_page(
         .append_pair("lang", other_lang)
         .append_pair("next", &p.next);
     let switch_href = format!("/editor/login?{}", switch.query().unwrap_or_default());
+    // "Sign in with <provider>", when single sign-on is on.
+    let oidc = &state.settings.auth.oidc;
+    let sso_name = oidc.enabled.then(|| oidc.display_name.clone());
+    let mut sso = url::Url::parse("http://x/editor/login/oidc").expect("a valid URL");
+    sso.query_pairs_mut()
+        .append_pair("lang", p.lang.as_str())
+        .append_pair("next", &p.next);
+    let sso_href = format!("/editor/login/oidc?{}", sso.query().unwrap_or_default());
     let ctx = context! {
         ..context! {
             csrf => p.csrf.clone(),
@@ -94,6 +102,9 @@ fn login_page(
             error => p.error,
             other_lang,
             switch_href,
+            sso_name,
+            sso_href,
+            passwords => oidc.passwords_allowed(),
         },
         ..page::anonymous(p.lang),
     };

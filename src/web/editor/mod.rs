@@ -24,6 +24,7 @@ pub mod readers;
 pub mod recovery;
 pub mod session;
 pub mod settings;
+pub mod sso;
 pub mod subjects;
 pub mod webhooks;
 

@@ -56,6 +56,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("outbox.html", include_str!("templates/outbox.html")),
         ("subjects.html", include_str!("templates/subjects.html")),
         ("recovery.html", include_str!("templates/recovery.html")),
+        (
+            "sso_refused.html",
+            include_str!("templates/sso_refused.html"),
+        ),
         ("webhooks.html", include_str!("templates/webhooks.html")),
         (
             "_case_memory.html",
@@ -272,7 +276,8 @@ mod tests {
         for lang in Lang::ALL {
             let ctx = context! {
                 ..context! { csrf => "tok", next => "/editor/", email => "", notice => "expired",
-                    error => (), other_lang => "en", switch_href => "/editor/login?lang=en" },
+                    error => (), other_lang => "en", switch_href => "/editor/login?lang=en",
+                    sso_name => (), sso_href => "/editor/login/oidc", passwords => true },
                 ..anonymous(lang),
             };
             let html = TEMPLATES
@@ -281,6 +286,44 @@ mod tests {
                 .render(ctx)
                 .unwrap_or_else(|e| panic!("{e:#}"));
             assert!(html.contains("name=\"csrf_token\" value=\"tok\""));
+            assert!(!html.contains("sso-login"));
+            // Single sign-on only: the provider's button, no password form.
+            let ctx = context! {
+                ..context! { csrf => "tok", next => "/editor/", email => "", notice => (),
+                    error => (), other_lang => "en", switch_href => "/editor/login?lang=en",
+                    sso_name => "Newsroom <ID>", sso_href => "/editor/login/oidc?lang=fr",
+                    passwords => false },
+                ..anonymous(lang),
+            };
+            let html = TEMPLATES
+                .get_template("login.html")
+                .unwrap()
+                .render(ctx)
+                .unwrap_or_else(|e| panic!("{e:#}"));
+            assert!(html.contains("Newsroom &lt;ID&gt;"), "{html}");
+            assert!(!html.contains("name=\"password\""));
+            for reason in [
+                "state",
+                "token",
+                "not_mapped",
+                "domain_not_allowed",
+                "disabled",
+            ] {
+                let ctx = context! {
+                    ..context! { reason, retry_href => "/editor/login" },
+                    ..anonymous(lang),
+                };
+                let html = TEMPLATES
+                    .get_template("sso_refused.html")
+                    .unwrap()
+                    .render(ctx)
+                    .unwrap_or_else(|e| panic!("{e:#}"));
+                assert!(html.contains(&format!("data-reason=\"{reason}\"")));
+                assert!(
+                    !html.contains(&format!(">sso.{reason}<")),
+                    "{reason} has a text"
+                );
+            }
             let ctx = context! {
                 ..context! { status => 404, kind => "not_found", detail => "", back => () },
                 ..anonymous(lang),
