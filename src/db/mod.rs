@@ -16,6 +16,7 @@ pub mod events;
 pub mod known;
 pub mod outbox;
 pub mod queue;
+pub mod queue_words;
 pub mod recovery;
 pub mod reports;
 pub mod resplit;

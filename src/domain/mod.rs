@@ -16,4 +16,5 @@ mod sql;
 pub mod subject;
 pub mod text;
 pub mod utc;
+pub mod word_diff;
 pub mod workflow;

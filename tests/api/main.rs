@@ -44,6 +44,7 @@ mod staff;
 mod stats;
 mod subjects;
 mod timestamps;
+mod triage;
 mod web;
 mod webhooks;
 mod workflow;

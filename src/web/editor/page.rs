@@ -55,6 +55,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("subjects.html", include_str!("templates/subjects.html")),
         ("recovery.html", include_str!("templates/recovery.html")),
         ("webhooks.html", include_str!("templates/webhooks.html")),
+        (
+            "_queue_words.html",
+            include_str!("templates/_queue_words.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the embedded editor templates parse");
