@@ -44,6 +44,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::routes::cases::resolve,
         crate::routes::cases::reopen,
         crate::routes::cases::bulk_resolve,
+        crate::routes::bulk::bulk,
         crate::routes::corrections::list,
         crate::routes::corrections::atom,
         crate::routes::corrections::for_article,

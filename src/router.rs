@@ -308,6 +308,12 @@ pub fn configure(
     );
     // Before /cases/{id}, which would otherwise take "resolve" for an id.
     t.api(
+        "/api/v1/cases/bulk",
+        Own,
+        None,
+        vec![(post(), web::to(crate::routes::bulk::bulk))],
+    );
+    t.api(
         "/api/v1/cases/resolve",
         Own,
         None,
