@@ -147,6 +147,11 @@ pub async fn run(
         .await?;
     state.committed();
     let done = results.iter().filter(|r| r.done).count();
-    tracing::info!(done, asked = results.len(), action = kind.as_str(), "bulk action");
+    tracing::info!(
+        done,
+        asked = results.len(),
+        action = kind.as_str(),
+        "bulk action"
+    );
     Ok(results)
 }

@@ -71,7 +71,11 @@ fn action_of(b: &BulkRequest) -> Result<CaseAction, Problem> {
         BulkActionKind::Assign => {
             let id = b.editor_id.as_deref().map(str::trim).unwrap_or_default();
             if uuid::Uuid::parse_str(id).is_err() {
-                return Err(field("editor_id", "required", "an editor id is required to assign"));
+                return Err(field(
+                    "editor_id",
+                    "required",
+                    "an editor id is required to assign",
+                ));
             }
             CaseAction::Assign {
                 editor_id: id.to_string(),
@@ -79,7 +83,11 @@ fn action_of(b: &BulkRequest) -> Result<CaseAction, Problem> {
         }
         BulkActionKind::Priority => {
             if b.priority.is_some_and(|p| !(0..=100).contains(&p)) {
-                return Err(field("priority", "out_of_range", "must be between 0 and 100, or null"));
+                return Err(field(
+                    "priority",
+                    "out_of_range",
+                    "must be between 0 and 100, or null",
+                ));
             }
             CaseAction::Priority {
                 priority: b.priority,

@@ -10,7 +10,11 @@ use crate::editor_ui::{self, get_page, sign_in};
 use crate::helpers::{Backend, TestApp};
 use crate::staff::{self, Session, Staff, article, login};
 
-backend_tests!(queue_rows_carry_the_readers_words,);
+backend_tests!(
+    queue_rows_carry_the_readers_words,
+    each_bulk_action_lists_its_partial_failures,
+    bulk_actions_from_the_queue_page_list_refusals,
+);
 
 const HOSTILE: &str = "<script>alert(1)</script> & \"quoted\"";
 
@@ -112,7 +116,7 @@ async fn queue_rows_carry_the_readers_words(b: Backend) {
     // clipped in a <details> that opens in place.
     let (c, _) = sign_in(&app, &account).await;
     let (status, html) = get_page(&app, &c, "/editor/?article=words").await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 200, "{html}");
     assert!(!html.contains("<script>alert"), "reader markup is escaped");
     assert!(!html.contains("<b>K1X"), "reader markup is escaped");
     assert!(
@@ -122,4 +126,258 @@ async fn queue_rows_carry_the_readers_words(b: Backend) {
     assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
     assert!(html.contains("<details class=\"words\" data-words>"));
     assert!(html.contains("Dernier commentaire"));
+}
+
+/// Outcome per case id of a bulk answer.
+fn outcomes(answer: &Value) -> Vec<(String, String)> {
+    answer["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .iter()
+        .map(|r| {
+            (
+                r["case_id"].as_str().unwrap().into(),
+                r["outcome"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+async fn bulk(s: &Session, body: Value) -> (u16, Value) {
+    s.post("/api/v1/cases/bulk", Some(&body)).await
+}
+
+async fn each_bulk_action_lists_its_partial_failures(b: Backend) {
+    let app = staff::spawn(b).await;
+    article(&app, "city-a", Some("city"), 6).await;
+    article(&app, "sport-a", Some("sport"), 2).await;
+    let ana = staff::add(&app, Role::Editor, &[]).await;
+    let bea = staff::add(&app, Role::Editor, &[]).await;
+    let city_only = staff::add(&app, Role::Editor, &["city"]).await;
+    let viewer = staff::add(&app, Role::Viewer, &[]).await;
+    let s = login(&app, &ana).await;
+    let sb = login(&app, &bea).await;
+    let c: Vec<String> = {
+        let mut v = Vec::new();
+        for i in 0..6 {
+            v.push(staff::case_on(&app, "city-a", i, "typo").await);
+        }
+        v
+    };
+    let sport = staff::case_on(&app, "sport-a", 0, "typo").await;
+    let gone = "0190f1c2-0000-7000-8000-000000000000".to_string();
+
+    // Claim: Béa holds c0, so Ana gets c1 only.
+    assert_eq!(sb.act(&c[0], "claim", None).await.0, 200);
+    let (status, a) = bulk(&s, json!({"case_ids": [c[0], c[1]], "action": "claim"})).await;
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(
+        outcomes(&a),
+        vec![
+            (c[0].clone(), "already_claimed".into()),
+            (c[1].clone(), "claimed".into())
+        ]
+    );
+    assert_eq!(
+        (a["done"].as_u64(), a["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+
+    // Triage: c2 is new, c1 is in review already.
+    let (_, a) = bulk(&s, json!({"case_ids": [c[2], c[1]], "action": "triage"})).await;
+    assert_eq!(
+        outcomes(&a),
+        vec![
+            (c[2].clone(), "triaged".into()),
+            (c[1].clone(), "illegal_transition".into())
+        ]
+    );
+
+    // Assign to an editor of the city desk: the sport case is not theirs.
+    let (_, a) = bulk(
+        &s,
+        json!({"case_ids": [c[3], sport], "action": "assign", "editor_id": city_only.id}),
+    )
+    .await;
+    assert_eq!(
+        outcomes(&a),
+        vec![
+            (c[3].clone(), "assigned".into()),
+            (sport.clone(), "invalid_assignee".into())
+        ]
+    );
+    let (_, case) = s.get(&format!("/api/v1/cases/{}", c[3])).await;
+    assert_eq!(
+        case["case"]["assignee"]["id"],
+        city_only.id.as_str(),
+        "{case}"
+    );
+
+    // Resolve as no_change with one note: c4 and c5 close, a case that is
+    // gone is refused; each closed case has its own audit entry and note.
+    let note = "Vérifié : le texte est exact.";
+    let (_, a) = bulk(
+        &s,
+        json!({"case_ids": [c[4], gone, c[5]], "action": "resolve", "resolution": "no_change",
+            "public_note": note}),
+    )
+    .await;
+    assert_eq!(
+        outcomes(&a),
+        vec![
+            (c[4].clone(), "resolved".into()),
+            (gone.clone(), "case_not_found".into()),
+            (c[5].clone(), "resolved".into())
+        ]
+    );
+    for id in [&c[4], &c[5]] {
+        let (_, case) = s.get(&format!("/api/v1/cases/{id}")).await;
+        assert_eq!(case["case"]["resolution"], "no_change");
+        assert_eq!(case["case"]["public_note"], note);
+        let audit = staff::audit_of(&app, id).await;
+        assert_eq!(
+            audit.iter().filter(|(a, _, _)| a == "resolve").count(),
+            1,
+            "{audit:?}"
+        );
+    }
+
+    // Priority: c4 is resolved now (refused), c2 takes it.
+    let (_, a) = bulk(
+        &s,
+        json!({"case_ids": [c[4], c[2]], "action": "priority", "priority": 90}),
+    )
+    .await;
+    assert_eq!(
+        outcomes(&a),
+        vec![
+            (c[4].clone(), "illegal_transition".into()),
+            (c[2].clone(), "prioritised".into())
+        ]
+    );
+    let (_, case) = s.get(&format!("/api/v1/cases/{}", c[2])).await;
+    assert_eq!(case["case"]["priority_override"], 90);
+
+    // Rejected with a note: c5 already closed, c2 closes.
+    let (_, a) = bulk(
+        &s,
+        json!({"case_ids": [c[5], c[2]], "action": "resolve", "resolution": "rejected",
+            "public_note": "Merci, mais la phrase est juste."}),
+    )
+    .await;
+    assert_eq!(
+        outcomes(&a),
+        vec![
+            (c[5].clone(), "illegal_transition".into()),
+            (c[2].clone(), "resolved".into())
+        ]
+    );
+
+    // Whole-request refusals: corrections, missing arguments, viewers.
+    let (status, p) = bulk(
+        &s,
+        json!({"case_ids": [c[1]], "action": "resolve", "resolution": "corrected",
+        "public_note": "x"}),
+    )
+    .await;
+    assert_eq!(
+        (status, p["code"].as_str()),
+        (422, Some("bulk_correction")),
+        "{p}"
+    );
+    let (status, p) = bulk(&s, json!({"case_ids": [c[1]], "action": "assign"})).await;
+    assert_eq!(status, 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "editor_id");
+    let (status, _) = bulk(
+        &s,
+        json!({"case_ids": [c[1]], "action": "priority", "priority": 101}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = bulk(&s, json!({"case_ids": [], "action": "claim"})).await;
+    assert_eq!(status, 422);
+    let sv = login(&app, &viewer).await;
+    let (status, _) = bulk(&sv, json!({"case_ids": [c[1]], "action": "claim"})).await;
+    assert_eq!(status, 403);
+}
+
+async fn bulk_actions_from_the_queue_page_list_refusals(b: Backend) {
+    let app = staff::spawn(b).await;
+    article(&app, "page-bulk", None, 3).await;
+    let (_, ana) = editor(&app, Role::Editor, "Ana").await;
+    let (bea_s, _) = editor(&app, Role::Editor, "Béa").await;
+    let c0 = staff::case_on(&app, "page-bulk", 0, "typo").await;
+    let c1 = staff::case_on(&app, "page-bulk", 1, "typo").await;
+    let sb = login(&app, &bea_s).await;
+    assert_eq!(sb.act(&c0, "claim", None).await.0, 200);
+    let (c, csrf) = sign_in(&app, &ana).await;
+    let (_, html) = get_page(&app, &c, "/editor/").await;
+    for action in ["claim", "triage", "assign", "priority"] {
+        assert!(
+            html.contains(&format!("name=\"action\" value=\"{action}\"")),
+            "{action}"
+        );
+    }
+    assert!(html.contains("value=\"no_change\"") && html.contains("name=\"public_note\""));
+
+    let r = editor_ui::post_form(
+        &app,
+        &c,
+        "/editor/cases/bulk",
+        &[
+            ("csrf_token", &csrf),
+            ("ids", &c0),
+            ("ids", &c1),
+            ("action", "claim"),
+            ("return_to", "/editor/"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let (_, html) = get_page(&app, &c, &to).await;
+    assert!(html.contains("1 dossier(s) pris ; 1 refusé(s)."), "{to}");
+    // The refused case is listed, with the reason in French.
+    assert!(
+        html.contains(&format!("<a href=\"/editor/cases/{c0}\">{}</a>", &c0[..8])),
+        "{html}"
+    );
+    assert!(html.contains("Un autre éditeur a déjà pris ce dossier."));
+
+    // Closing without correction, one note for all: c1 is Ana's now.
+    let r = editor_ui::post_form(
+        &app,
+        &c,
+        "/editor/cases/bulk",
+        &[
+            ("csrf_token", &csrf),
+            ("ids", &c1),
+            ("resolution", "no_change"),
+            ("public_note", "Le texte est exact."),
+            ("return_to", "/editor/"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let s = login(&app, &bea_s).await;
+    let (_, case) = s.get(&format!("/api/v1/cases/{c1}")).await;
+    assert_eq!(case["case"]["resolution"], "no_change");
+    assert_eq!(case["case"]["public_note"], "Le texte est exact.");
+    // Assign without choosing whom: said in words, nothing done.
+    let r = editor_ui::post_form(
+        &app,
+        &c,
+        "/editor/cases/bulk",
+        &[
+            ("csrf_token", &csrf),
+            ("ids", &c0),
+            ("action", "assign"),
+            ("return_to", "/editor/"),
+        ],
+    )
+    .await;
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.contains("err=assignee_required"), "{to}");
+    let (_, html) = get_page(&app, &c, &to).await;
+    assert!(html.contains("Choisissez à qui attribuer"));
 }

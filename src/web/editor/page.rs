@@ -59,6 +59,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "_queue_words.html",
             include_str!("templates/_queue_words.html"),
         ),
+        (
+            "_bulk_actions.html",
+            include_str!("templates/_bulk_actions.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the embedded editor templates parse");
