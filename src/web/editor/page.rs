@@ -213,8 +213,17 @@ pub fn problem_page(req: &HttpRequest, problem: &Problem) -> Option<HttpResponse
     };
     // Problem details are written for API clients, in English; an error page
     // shows them only where they say something useful to an editor.
+    // In another language, the code's own words when there are some, else
+    // nothing beyond the page's translated title and text.
     let detail = match key {
-        "conflict" | "invalid" | "forbidden" | "rate_limited" => problem.detail.clone(),
+        "conflict" | "invalid" | "forbidden" | "rate_limited" => {
+            let words = format!("flash_error.{}", problem.code);
+            match i18n::text(lang, &words) {
+                t if t != words => t,
+                _ if lang == Lang::En => problem.detail.clone(),
+                _ => String::new(),
+            }
+        }
         _ => String::new(),
     };
     let mut ctx = anonymous(lang);
@@ -226,6 +235,7 @@ pub fn problem_page(req: &HttpRequest, problem: &Problem) -> Option<HttpResponse
             status => problem.status.as_u16(),
             kind => key,
             detail,
+            errors => field_errors(&problem.errors),
             back => req.headers().get(header::REFERER).and_then(|v| v.to_str().ok())
                 .filter(|r| same_origin_path(r)).map(str::to_string),
         },
@@ -276,7 +286,8 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e:#}"));
             assert!(html.contains("name=\"csrf_token\" value=\"tok\""));
             let ctx = context! {
-                ..context! { status => 404, kind => "not_found", detail => "", back => () },
+                ..context! { status => 404, kind => "not_found", detail => "", back => (),
+                    errors => Vec::<Value>::new() },
                 ..anonymous(lang),
             };
             TEMPLATES
@@ -332,7 +343,14 @@ mod tests {
                 Lang::En => "must be at least 12 characters",
             };
             assert!(html.contains(short), "{html}");
-            assert!(html.contains("as the server says"));
+            // Unknown codes: the server's English in English, a generic
+            // phrase in any other language (issue 13, item 9).
+            match lang {
+                Lang::En => assert!(html.contains("as the server says")),
+                _ => assert!(
+                    !html.contains("as the server says") && html.contains("n’est pas valable")
+                ),
+            }
         }
     }
 
