@@ -14,6 +14,8 @@ backend_tests!(
     queue_rows_carry_the_readers_words,
     each_bulk_action_lists_its_partial_failures,
     bulk_actions_from_the_queue_page_list_refusals,
+    server_refusals_speak_the_interface_language,
+    readers_see_a_correction_note_once,
 );
 
 const HOSTILE: &str = "<script>alert(1)</script> & \"quoted\"";
@@ -380,4 +382,131 @@ async fn bulk_actions_from_the_queue_page_list_refusals(b: Backend) {
     assert!(to.contains("err=assignee_required"), "{to}");
     let (_, html) = get_page(&app, &c, &to).await;
     assert!(html.contains("Choisissez à qui attribuer"));
+}
+
+/// The emails the file transport wrote, as parsed text parts.
+pub fn email_texts(app: &TestApp) -> Vec<String> {
+    let dir = app.dir().join("mail");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .map(|p| {
+            let raw = std::fs::read(p).unwrap();
+            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            format!(
+                "Subject: {}\n{}",
+                m.subject().unwrap_or_default(),
+                m.body_text(0).unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+async fn server_refusals_speak_the_interface_language(b: Backend) {
+    let app = staff::spawn(b).await;
+    article(&app, "lang", None, 2).await;
+    let case = staff::case_on(&app, "lang", 0, "typo").await;
+    let (_, ana) = editor(&app, Role::Editor, "Ana").await;
+    let (c, csrf) = sign_in(&app, &ana).await;
+    let empty_correction = [
+        ("csrf_token", csrf.as_str()),
+        ("resolution", "corrected"),
+        ("public_note", ""),
+    ];
+    let path = format!("/editor/cases/{case}/resolve");
+
+    // French: the refusal, the field and the reason, no English.
+    let r = editor_ui::post_form(&app, &c, &path, &empty_correction).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Le formulaire contient une valeur incorrecte."),
+        "{html}"
+    );
+    assert!(html.contains("Note publique : est obligatoire"), "{html}");
+    assert!(
+        !html.contains("is required") && !html.contains("when the resolution"),
+        "{html}"
+    );
+    // The booleans the script reads are `true` / `false`.
+    assert_eq!(html.matches("data-publishes=\"true\"").count(), 3, "{html}");
+    assert!(html.contains("data-publishes=\"false\""));
+    assert!(!html.contains("data-publishes=\"True\"") && !html.contains("data-publishes=\"\""));
+    // An error page says the fields at fault in French too.
+    let (status, html) = get_page(&app, &c, "/editor/?sort=sideways").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("sort : n’est pas valable"), "{html}");
+    assert!(!html.contains("must be priority"), "{html}");
+
+    // English once the editor switches.
+    let r = c
+        .post(app.url("/editor/language"))
+        .form(&[("csrf_token", csrf.as_str()), ("language", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = editor_ui::post_form(&app, &c, &path, &empty_correction).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("The form holds a value that is not valid."),
+        "{html}"
+    );
+    assert!(html.contains("Public note: is required"), "{html}");
+    assert!(!html.contains("obligatoire"), "{html}");
+}
+
+async fn readers_see_a_correction_note_once(b: Backend) {
+    let app = staff::spawn(b).await;
+    article(&app, "once", None, 2).await;
+    let r = app
+        .post_report(
+            "once",
+            &json!({"quote": {"exact": "k0x"}, "category": "typo", "comment": "Coquille.",
+                "reporter": {"email": "lecteur@example.org", "notify": true}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let receipt: Value = r.json().await.unwrap();
+    let case = receipt["case_id"].as_str().unwrap().to_string();
+    let status_path = receipt["status_url"]
+        .as_str()
+        .unwrap()
+        .split_once("/r/")
+        .map(|(_, t)| format!("/r/{t}"))
+        .unwrap();
+    let (who, _) = editor(&app, Role::Editor, "Ana").await;
+    let s = login(&app, &who).await;
+    let note = "Le dossier s’appelle k1x, et non k0x.";
+    let (status, a) = s
+        .act(
+            &case,
+            "resolve",
+            Some(json!({"resolution": "corrected", "public_note": note})),
+        )
+        .await;
+    assert_eq!(status, 200, "{a}");
+
+    let html = app.get(&status_path).await.text().await.unwrap();
+    let escaped = note.replace('’', "’");
+    assert_eq!(html.matches(&escaped).count(), 1, "{html}");
+    assert!(html.contains("Correction publiée"), "{html}");
+
+    app.run_worker_once().await;
+    let outcome: Vec<String> = email_texts(&app)
+        .into_iter()
+        .filter(|m| m.contains("corrigé"))
+        .collect();
+    assert_eq!(outcome.len(), 1, "{outcome:?}");
+    assert_eq!(outcome[0].matches(note).count(), 1, "{}", outcome[0]);
+    assert!(
+        !outcome[0].contains("Le mot de la rédaction"),
+        "{}",
+        outcome[0]
+    );
 }
