@@ -15,6 +15,7 @@ pub mod segment;
 mod sql;
 pub mod subject;
 pub mod text;
+pub mod time_zone;
 pub mod utc;
 pub mod word_diff;
 pub mod workflow;

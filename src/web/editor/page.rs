@@ -70,12 +70,17 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-/// `2025-10-03T14:05:09.123` → `2025-10-03 14:05 UTC`. The page's script
-/// rewrites `<time>` elements in the reader's local time zone.
-fn format_datetime(value: String) -> String {
+/// `2025-10-03T14:05:09Z` → `2025-10-03 16:05 (Paris)`: in the page's
+/// `time_zone` (the editor's, set by `base`; UTC where none is set, as on
+/// the login page), labelled. The `datetime` attribute stays UTC.
+fn format_datetime(state: &minijinja::State, value: String) -> String {
+    let zone = state
+        .lookup("time_zone")
+        .and_then(|v| v.as_str().and_then(crate::domain::time_zone::parse))
+        .unwrap_or(chrono_tz::UTC);
     // Views serialise times as RFC 3339 with `Z` (`domain::utc`).
     match crate::domain::utc::parse(&value) {
-        Some(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        Some(t) => crate::domain::time_zone::format(t, zone, "%Y-%m-%d %H:%M"),
         None => value,
     }
 }
@@ -131,6 +136,7 @@ pub fn base(editor: &CurrentEditor, section: &str) -> Value {
         lang => lang.as_str(),
         csrf,
         section,
+        time_zone => editor.time_zone.name(),
         min_password => crate::domain::editor::MIN_PASSWORD,
         me => context! {
             id => editor.id.clone(),
@@ -416,11 +422,24 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_shown_in_utc() {
+    fn dates_are_shown_in_the_page_time_zone_and_labelled() {
+        let render = |t: &str, zone: Option<&str>| {
+            TEMPLATES
+                .render_str("{{ t|dt }}", context! { t, time_zone => zone })
+                .unwrap()
+        };
         assert_eq!(
-            format_datetime("2025-10-03T14:05:09.123456".into()),
-            "2025-10-03 14:05 UTC"
+            render("2025-10-03T14:05:09.123456", Some("Europe/Paris")),
+            "2025-10-03 16:05 (Paris)"
         );
-        assert_eq!(format_datetime("nonsense".into()), "nonsense");
+        assert_eq!(
+            render("2025-12-03T14:05:09Z", Some("America/New_York")),
+            "2025-12-03 09:05 (New York)"
+        );
+        assert_eq!(
+            render("2025-10-03T14:05:09Z", None),
+            "2025-10-03 14:05 (UTC)"
+        );
+        assert_eq!(render("nonsense", Some("Europe/Paris")), "nonsense");
     }
 }

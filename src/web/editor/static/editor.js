@@ -1,6 +1,6 @@
 // Erratum: the editors' pages. Progressive enhancement only: every action is
 // a plain form that works without this script. This adds the keyboard
-// (j/k o x c a r s / u ?), local times, resolution templates and the marks on
+// (j/k o x c a r s e / u ?), resolution templates and the marks on
 // cases someone else changed meanwhile. No inline script: the pages run under
 // a strict Content-Security-Policy.
 'use strict';
@@ -11,16 +11,6 @@
   const lang = body.dataset.lang || 'fr';
   const csrf = body.dataset.csrf || '';
   const POLL_MS = 20000;
-
-  // ---- local times -------------------------------------------------------
-  const fmt = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
-  for (const t of $$('time[datetime]')) {
-    const d = new Date(t.getAttribute('datetime'));
-    if (!Number.isNaN(d.getTime())) {
-      t.title = t.textContent.trim();
-      t.textContent = fmt.format(d);
-    }
-  }
 
   // ---- small helpers -----------------------------------------------------
   const toastEl = $('.toast');
