@@ -506,6 +506,11 @@ pub fn configure(
         (get(), "/settings/account", web::get().to(ed::account::show)),
         (
             post(),
+            "/settings/time-zone",
+            web::post().to(ed::time_zone::save),
+        ),
+        (
+            post(),
             "/settings/password",
             web::post().to(ed::account::change_password),
         ),

@@ -47,6 +47,7 @@ impl EditorRow {
             role: self.role(),
             desks: self.desks(),
             language: self.language,
+            time_zone: self.time_zone.clone(),
             disabled: self.disabled,
             created_at: self.created_at,
         }
@@ -66,6 +67,9 @@ pub struct EditorView {
     pub desks: Vec<String>,
     /// `fr` or `en`: the language of the editor's emails and pages.
     pub language: Language,
+    /// IANA name of the editor's own time zone for pages and emails; null
+    /// follows the installation's `[ui] time_zone`.
+    pub time_zone: Option<String>,
     pub disabled: bool,
     #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,

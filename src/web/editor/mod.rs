@@ -23,6 +23,7 @@ pub mod recovery;
 pub mod session;
 pub mod settings;
 pub mod subjects;
+pub mod time_zone;
 pub mod webhooks;
 
 use actix_web::body::MessageBody;

@@ -60,6 +60,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("templates/_queue_words.html"),
         ),
         (
+            "_time_zone_field.html",
+            include_str!("templates/_time_zone_field.html"),
+        ),
+        (
             "_bulk_actions.html",
             include_str!("templates/_bulk_actions.html"),
         ),
