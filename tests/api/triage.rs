@@ -16,6 +16,7 @@ backend_tests!(
     bulk_actions_from_the_queue_page_list_refusals,
     server_refusals_speak_the_interface_language,
     readers_see_a_correction_note_once,
+    pages_and_emails_show_times_in_the_editors_zone,
 );
 
 const HOSTILE: &str = "<script>alert(1)</script> & \"quoted\"";
@@ -509,4 +510,142 @@ async fn readers_see_a_correction_note_once(b: Backend) {
         "{}",
         outcome[0]
     );
+}
+
+/// `2026-…T…Z` (the API's UTC) as the pages write it in `zone`.
+fn shown_in(rfc3339: &str, zone: chrono_tz::Tz, label: &str) -> String {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap();
+    format!(
+        "{} ({label})",
+        t.with_timezone(&zone).format("%Y-%m-%d %H:%M")
+    )
+}
+
+async fn pages_and_emails_show_times_in_the_editors_zone(b: Backend) {
+    use diesel::prelude::*;
+    use erratum::db::schema::cases;
+    use erratum::notify::prefs::{self, Delivery, NotificationPrefsUpdate};
+
+    let app = staff::spawn(b).await;
+    article(&app, "tz", None, 2).await;
+    let case = staff::case_on(&app, "tz", 0, "factual_error").await;
+    let (who, ana) = editor(&app, Role::Editor, "Ana").await;
+    let (admin_s, admin) = editor(&app, Role::Admin, "Ada").await;
+    let s = login(&app, &who).await;
+    let (_, page) = s.get("/api/v1/queue?article=tz").await;
+    let due = page["items"][0]["due_at"].as_str().unwrap().to_string();
+    assert!(due.ends_with('Z'), "the API stays UTC: {due}");
+
+    // The installation's zone by default: Paris, labelled.
+    let (c, csrf) = sign_in(&app, &ana).await;
+    let (_, html) = get_page(&app, &c, "/editor/?article=tz").await;
+    let paris = shown_in(&due, chrono_tz::Europe::Paris, "Paris");
+    assert!(
+        html.contains(&format!("<time datetime=\"{due}\">{paris}</time>")),
+        "{paris} in {html}"
+    );
+
+    // The editor's own zone, from the account settings.
+    let r = editor_ui::post_form(
+        &app,
+        &c,
+        "/editor/settings/time-zone",
+        &[("csrf_token", &csrf), ("time_zone", "America/New_York")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = get_page(&app, &c, "/editor/?article=tz").await;
+    let ny = shown_in(&due, chrono_tz::America::New_York, "New York");
+    assert!(html.contains(&ny), "{ny} in {html}");
+    let (_, html) = get_page(&app, &c, "/editor/settings/account").await;
+    assert!(
+        html.contains("value=\"America&#x2f;New_York\" list=\"time-zones\""),
+        "{html}"
+    );
+    // A name outside the tz database is refused, in words.
+    let r = editor_ui::post_form(
+        &app,
+        &c,
+        "/editor/settings/time-zone",
+        &[("csrf_token", &csrf), ("time_zone", "Mars/Olympus")],
+    )
+    .await;
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let (_, html) = get_page(&app, &c, &to).await;
+    assert!(
+        html.contains("Ce n’est pas un nom de fuseau horaire"),
+        "{html}"
+    );
+    let (_, html) = get_page(&app, &c, "/editor/?article=tz").await;
+    assert!(html.contains(&ny), "the zone is unchanged");
+
+    // An admin sets it on the account's edit page (Tokyo), audited; the
+    // API shows the choice and still answers times in UTC.
+    let (ac, acsrf) = sign_in(&app, &admin).await;
+    let r = editor_ui::post_form(
+        &app,
+        &ac,
+        &format!("/editor/admin/editors/{}", who.id),
+        &[
+            ("csrf_token", &acsrf),
+            ("name", "Ana"),
+            ("role", "editor"),
+            ("desks", ""),
+            ("language", "fr"),
+            ("time_zone", "Asia/Tokyo"),
+            ("password", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let sa = login(&app, &admin_s).await;
+    let (_, list) = sa.get("/api/v1/editors").await;
+    let view = list
+        .as_array()
+        .or_else(|| list["editors"].as_array())
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .find(|e| e["id"] == who.id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(view["time_zone"], "Asia/Tokyo", "{view}");
+    let (_, html) = get_page(&app, &c, "/editor/?article=tz").await;
+    assert!(html.contains(&shown_in(&due, chrono_tz::Asia::Tokyo, "Tokyo")));
+
+    // An email to her (the overdue notice) writes the due time in Tokyo's zone.
+    let (id, cid) = (who.id.clone(), case.clone());
+    let due_at = app
+        .app_state
+        .write(move |conn| -> Result<_, erratum::error::Problem> {
+            prefs::set(
+                conn,
+                &id,
+                &NotificationPrefsUpdate {
+                    new_case: Some(Delivery::Off),
+                    overdue: Some(Delivery::Immediate),
+                    ..Default::default()
+                },
+            )?;
+            diesel::update(cases::table.find(&cid))
+                .set(cases::assignee_id.eq(&id))
+                .execute(conn)?;
+            Ok(cases::table
+                .find(&cid)
+                .select(cases::due_at)
+                .first::<chrono::NaiveDateTime>(conn)?)
+        })
+        .await
+        .unwrap();
+    app.scan_at(due_at + chrono::Duration::minutes(1)).await;
+    app.run_worker_once().await;
+    let tokyo = chrono::TimeZone::from_utc_datetime(&chrono_tz::Asia::Tokyo, &due_at)
+        .format("%d/%m/%Y à %H:%M (Tokyo)")
+        .to_string();
+    let overdue: Vec<String> = email_texts(&app)
+        .into_iter()
+        .filter(|m| m.contains("En retard"))
+        .collect();
+    assert_eq!(overdue.len(), 1, "{overdue:?}");
+    assert!(overdue[0].contains(&tokyo), "{tokyo} in {}", overdue[0]);
+    assert!(!overdue[0].contains(" UTC"), "{}", overdue[0]);
 }
