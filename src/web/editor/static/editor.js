@@ -115,6 +115,12 @@
         if (!allowed.includes('resolve')) return refuse();
         post(`/editor/cases/${id}/resolve`, { version, resolution: 'spam' });
         break;
+      case 'expand': {
+        // The readers' words open in place, without leaving the queue.
+        const words = $('details[data-words]', row);
+        if (words) words.open = !words.open;
+        break;
+      }
     }
   }
 
@@ -177,7 +183,8 @@
     else if (table && rows.length) {
       const map = { j: () => setCursor(cursor + 1), k: () => setCursor(cursor - 1), o: () => rowAction('open'),
         Enter: () => rowAction('open'), x: () => rowAction('select'), c: () => rowAction('claim'),
-        a: () => rowAction('assign'), r: () => rowAction('resolve'), s: () => rowAction('spam') };
+        a: () => rowAction('assign'), r: () => rowAction('resolve'), s: () => rowAction('spam'),
+        e: () => rowAction('expand') };
       if (key === 'Enter' && e.target.closest('a, button')) return;
       if (map[key]) map[key](); else handled = false;
     } else if (casePage) {
