@@ -82,8 +82,11 @@ fn format_datetime(state: &minijinja::State, value: String) -> String {
         .lookup("time_zone")
         .and_then(|v| v.as_str().and_then(crate::domain::time_zone::parse))
         .unwrap_or(chrono_tz::UTC);
-    // Views serialise times as RFC 3339 with `Z` (`domain::utc`).
-    match crate::domain::utc::parse(&value) {
+    // Views serialise times as RFC 3339 with `Z` (`domain::utc`); some
+    // pages pass a NaiveDateTime's own `to_string` (UTC too).
+    let parsed = crate::domain::utc::parse(&value)
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(&value, "%Y-%m-%d %H:%M:%S%.f").ok());
+    match parsed {
         Some(t) => crate::domain::time_zone::format(t, zone, "%Y-%m-%d %H:%M"),
         None => value,
     }
@@ -443,6 +446,10 @@ mod tests {
         assert_eq!(
             render("2025-10-03T14:05:09Z", None),
             "2025-10-03 14:05 (UTC)"
+        );
+        assert_eq!(
+            render("2025-10-03 14:05:09.5", Some("Europe/Paris")),
+            "2025-10-03 16:05 (Paris)"
         );
         assert_eq!(render("nonsense", Some("Europe/Paris")), "nonsense");
     }
