@@ -31,6 +31,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub reader: ReaderSettings,
     pub live: LiveSettings,
+    pub ui: UiSettings,
 }
 
 /// The editors' live queue (`[live]`, `app::live`).
@@ -110,6 +111,22 @@ pub struct DemoSettings {
     pub enabled: bool,
     pub external_id: String,
     pub url: String,
+}
+
+/// The editors' pages and emails (`[ui]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiSettings {
+    /// IANA name of the zone times are shown in, unless an editor chose
+    /// their own (checked at start).
+    pub time_zone: String,
+}
+
+impl UiSettings {
+    /// The installation's zone (validated at start; UTC if somehow not).
+    pub fn time_zone(&self) -> crate::domain::time_zone::Tz {
+        crate::domain::time_zone::parse(&self.time_zone).unwrap_or(chrono_tz::UTC)
+    }
 }
 
 /// What the reader widget shows of what is already known (`[reader]`).
@@ -609,6 +626,12 @@ impl Settings {
             }
         }
         self.webhooks.validate()?;
+        if crate::domain::time_zone::parse(&self.ui.time_zone).is_none() {
+            return bad(
+                "ui.time_zone",
+                "must be an IANA time zone name such as Europe/Paris or UTC",
+            );
+        }
         if self.database.pool_size == 0 {
             return bad("database.pool_size", "must be at least 1");
         }

@@ -47,6 +47,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::routes::cases::reopen,
         crate::routes::cases::bulk_resolve,
         crate::routes::readers::set_standing,
+        crate::routes::bulk::bulk,
         crate::routes::corrections::list,
         crate::routes::corrections::atom,
         crate::routes::corrections::for_article,

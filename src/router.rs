@@ -320,6 +320,12 @@ pub fn configure(
     );
     // Before /cases/{id}, which would otherwise take "resolve" for an id.
     t.api(
+        "/api/v1/cases/bulk",
+        Own,
+        None,
+        vec![(post(), web::to(crate::routes::bulk::bulk))],
+    );
+    t.api(
         "/api/v1/cases/resolve",
         Own,
         None,
@@ -524,6 +530,11 @@ pub fn configure(
             web::post().to(ed::settings::save_notifications),
         ),
         (get(), "/settings/account", web::get().to(ed::account::show)),
+        (
+            post(),
+            "/settings/time-zone",
+            web::post().to(ed::time_zone::save),
+        ),
         (
             post(),
             "/settings/password",

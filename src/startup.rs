@@ -90,6 +90,7 @@ impl Application {
             pool.clone(),
             writer.clone(),
             public_url.clone(),
+            settings.ui.time_zone(),
         )?;
         // The email consumer wakes when a use case commits events.
         let wake_mailer = {

@@ -354,6 +354,10 @@ pub struct EditorPatch {
     pub role: Option<Role>,
     pub desks: Option<Vec<String>>,
     pub language: Option<String>,
+    /// IANA time zone of the account's pages and emails; empty: the
+    /// installation's (`[ui] time_zone`).
+    #[schema(max_length = 64)]
+    pub time_zone: Option<String>,
     /// Disabling revokes every session and API token of the account.
     pub disabled: Option<bool>,
     /// A new password (revokes the account's sessions).
@@ -406,6 +410,9 @@ async fn checked_changes(
     if let Some(l) = &b.language {
         ch.language = parse_language(l).map_err(|e| errors.push(e)).ok();
     }
+    if let Some(z) = &b.time_zone {
+        ch.time_zone = parse_time_zone(z).map_err(|e| errors.push(e)).ok();
+    }
     let password = match &b.password {
         Some(p) => Password::parse(p).map_err(|e| errors.push(e)).ok(),
         None => None,
@@ -421,6 +428,56 @@ async fn checked_changes(
         );
     }
     Ok(ch)
+}
+
+/// A time zone field: an IANA name, or empty for the installation's.
+pub fn parse_time_zone(s: &str) -> Result<Option<String>, FieldError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    crate::domain::time_zone::parse(s)
+        .map(|z| Some(z.name().to_string()))
+        .ok_or_else(|| {
+            FieldError::new(
+                "time_zone",
+                "invalid_time_zone",
+                "must be an IANA time zone name such as Europe/Paris",
+            )
+        })
+}
+
+/// The time zone the signed-in editor chose (`None`: the installation's).
+pub async fn own_time_zone(state: &AppState, actor: &Actor) -> Result<Option<String>, Problem> {
+    let id = actor.require_account()?.to_string();
+    state
+        .read(move |conn| Ok(store::find(conn, &id)?.and_then(|r| r.time_zone)))
+        .await
+}
+
+/// An editor's own time zone (`None`: the installation's), audited.
+pub async fn set_time_zone(
+    state: &AppState,
+    actor: &Actor,
+    time_zone: Option<String>,
+) -> Result<(), Problem> {
+    let id = actor.require_account()?.to_string();
+    let who = actor.who.clone();
+    state
+        .write(move |conn| {
+            store::update(
+                conn,
+                &who,
+                &id,
+                EditorChanges {
+                    time_zone: Some(time_zone),
+                    ..Default::default()
+                },
+            )?
+            .ok_or_else(editor_not_found)
+            .map(|_| ())
+        })
+        .await
 }
 
 /// An editor's own interface language (pages and emails).

@@ -9,8 +9,6 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::json;
 
-use diesel::Connection;
-
 use super::AppState;
 use crate::db::audit::{self, Subject};
 use crate::db::case_detail;
@@ -28,8 +26,6 @@ use crate::domain::editor::Role;
 use crate::domain::event::Event;
 use crate::domain::workflow::{self, Action, Resolution, Resolve, Status};
 use crate::error::{ErrorCode, FieldError, Problem};
-
-pub const MAX_BULK: usize = 200;
 
 /// An action with its (already validated) arguments.
 #[derive(Debug, Clone)]
@@ -155,7 +151,7 @@ pub async fn detail(
 
 /// What an action did.
 #[derive(Debug, Clone)]
-struct Outcome {
+pub(super) struct Outcome {
     case: CaseRow,
     note_id: Option<String>,
     correction_id: Option<String>,
@@ -178,7 +174,7 @@ fn audit_state(c: &CaseRow) -> serde_json::Value {
     })
 }
 
-fn apply(
+pub(super) fn apply(
     conn: &mut DbConn,
     actor: &Actor,
     case_id: &str,
@@ -445,53 +441,10 @@ fn reopen(
     }
 }
 
-/// One case's result in a bulk resolve.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct BulkItem {
-    pub case_id: String,
-    /// `resolved`, or the problem code that stopped it (e.g.
-    /// `illegal_transition`, `case_not_found`, `forbidden`).
-    pub outcome: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-impl BulkItem {
-    pub fn resolved(&self) -> bool {
-        self.outcome == RESOLVED
-    }
-}
-
-const RESOLVED: &str = "resolved";
-
-/// A bulk request's case ids: 1 to `MAX_BULK` distinct case ids, in order.
-pub fn bulk_ids(raw: &[String]) -> Result<Vec<String>, Problem> {
-    let mut ids: Vec<String> = Vec::with_capacity(raw.len());
-    for (i, id) in raw.iter().enumerate() {
-        if uuid::Uuid::parse_str(id).is_err() {
-            return Err(Problem::validation(vec![FieldError::new(
-                format!("case_ids[{i}]"),
-                "invalid_value",
-                "is not a case id",
-            )]));
-        }
-        if !ids.contains(id) {
-            ids.push(id.clone());
-        }
-    }
-    if ids.is_empty() || ids.len() > MAX_BULK {
-        return Err(Problem::validation(vec![FieldError::new(
-            "case_ids",
-            "invalid_length",
-            format!("must list 1 to {MAX_BULK} cases"),
-        )]));
-    }
-    Ok(ids)
-}
+pub use super::bulk::{BulkItem, MAX_BULK, bulk_ids};
 
 /// Resolve many cases alike (spam waves): each checked and audited as if
-/// resolved alone, in its own savepoint, so one refusal does not stop the
-/// others. Corrections are published one case at a time.
+/// resolved alone (`bulk::run`). Corrections are published one case at a time.
 pub async fn bulk_resolve(
     state: &AppState,
     actor: Actor,
@@ -512,36 +465,8 @@ pub async fn bulk_resolve(
             ),
         ));
     }
-    let ids = bulk_ids(case_ids)?;
     let resolve = Resolve::parse(resolution, public_note, duplicate_of)?;
-    let results = state
-        .write(move |conn| {
-            let mut out = Vec::with_capacity(ids.len());
-            for id in &ids {
-                let r = conn
-                    .transaction(|c| apply(c, &actor, id, CaseAction::Resolve(resolve.clone())));
-                out.push(match r {
-                    Ok(_) => BulkItem {
-                        case_id: id.clone(),
-                        outcome: RESOLVED.into(),
-                        detail: None,
-                    },
-                    // Database trouble is not the case's fault: fail the whole job.
-                    Err(p) if p.status.is_server_error() => return Err(p),
-                    Err(p) => BulkItem {
-                        case_id: id.clone(),
-                        outcome: p.code.as_str().into(),
-                        detail: Some(p.detail),
-                    },
-                });
-            }
-            Ok(out)
-        })
-        .await?;
-    state.committed();
-    let resolved = results.iter().filter(|r| r.resolved()).count();
-    tracing::info!(resolved, asked = results.len(), "bulk resolve");
-    Ok(results)
+    super::bulk::run(state, actor, case_ids, CaseAction::Resolve(resolve)).await
 }
 
 /// Whether the resolution may be used in bulk: corrections are written one

@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod articles;
 pub mod audit;
+pub mod bulk;
 pub mod cases;
 pub mod corrections;
 pub mod events;

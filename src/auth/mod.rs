@@ -57,14 +57,21 @@ pub struct CurrentEditor {
     /// Desks this editor triages; empty means every desk.
     pub desks: Vec<String>,
     pub language: crate::domain::article::Language,
+    /// The zone the editor's pages show times in: their own, else `[ui]`'s.
+    pub time_zone: crate::domain::time_zone::Tz,
     pub via: Via,
     actor: Actor,
     row: EditorRow,
 }
 
 impl CurrentEditor {
-    fn new(row: EditorRow, via: Via) -> Self {
+    fn new(row: EditorRow, via: Via, default_zone: crate::domain::time_zone::Tz) -> Self {
         CurrentEditor {
+            time_zone: row
+                .time_zone
+                .as_deref()
+                .and_then(crate::domain::time_zone::parse)
+                .unwrap_or(default_zone),
             id: row.id.clone(),
             email: row.email.clone(),
             name: row.name.clone(),
@@ -212,7 +219,11 @@ pub async fn from_token(state: &AppState, token: String) -> Result<CurrentEditor
             .write(move |conn| Ok(store::touch_token(conn, &id)?))
             .await?;
     }
-    Ok(CurrentEditor::new(row, Via::Token { token_id }))
+    Ok(CurrentEditor::new(
+        row,
+        Via::Token { token_id },
+        state.settings.ui.time_zone(),
+    ))
 }
 
 /// Authenticate a session cookie; unless `safe`, `csrf` must be the session's
@@ -248,5 +259,6 @@ pub async fn from_session(
             csrf_token: expected,
             expires_at,
         },
+        state.settings.ui.time_zone(),
     ))
 }

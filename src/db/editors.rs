@@ -25,6 +25,8 @@ pub struct EditorRow {
     pub language: Language,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// IANA name of the editor's own time zone; `None` follows `[ui]`.
+    pub time_zone: Option<String>,
 }
 
 impl EditorRow {
@@ -45,6 +47,7 @@ impl EditorRow {
             role: self.role(),
             desks: self.desks(),
             language: self.language,
+            time_zone: self.time_zone.clone(),
             disabled: self.disabled,
             created_at: self.created_at,
         }
@@ -64,6 +67,9 @@ pub struct EditorView {
     pub desks: Vec<String>,
     /// `fr` or `en`: the language of the editor's emails and pages.
     pub language: Language,
+    /// IANA name of the editor's own time zone for pages and emails; null
+    /// follows the installation's `[ui] time_zone`.
+    pub time_zone: Option<String>,
     pub disabled: bool,
     #[serde(with = "crate::domain::utc")]
     pub created_at: NaiveDateTime,
@@ -143,7 +149,7 @@ pub fn create(conn: &mut DbConn, actor: &Who, e: &NewEditor) -> QueryResult<Opti
 fn audit_state(row: &EditorRow) -> serde_json::Value {
     serde_json::json!({
         "email": row.email, "name": row.name, "role": row.role, "desks": row.desks(),
-        "language": row.language, "disabled": row.disabled,
+        "language": row.language, "disabled": row.disabled, "time_zone": row.time_zone,
     })
 }
 
@@ -154,6 +160,8 @@ pub struct EditorChanges {
     pub role: Option<Role>,
     pub desks: Option<Vec<String>>,
     pub language: Option<Language>,
+    /// `Some(None)` goes back to the installation's time zone.
+    pub time_zone: Option<Option<String>>,
     pub disabled: Option<bool>,
     pub password_hash: Option<String>,
     /// The session that made a password change, which stays open.
@@ -180,6 +188,7 @@ pub fn update(
             serde_json::to_string(&d).unwrap_or_default()
         }),
         language: ch.language.unwrap_or(before.language),
+        time_zone: ch.time_zone.clone().unwrap_or(before.time_zone.clone()),
         disabled: ch.disabled.unwrap_or(before.disabled),
         password_hash: ch
             .password_hash
@@ -194,6 +203,7 @@ pub fn update(
             editors::role.eq(after.role),
             editors::desks.eq(&after.desks),
             editors::language.eq(after.language),
+            editors::time_zone.eq(&after.time_zone),
             editors::disabled.eq(after.disabled),
             editors::password_hash.eq(&after.password_hash),
             editors::updated_at.eq(t),

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod outbox;
 pub mod queue;
 pub mod readers;
+pub mod queue_words;
 pub mod recovery;
 pub mod reports;
 pub mod resplit;

@@ -21,7 +21,8 @@ use diesel::sql_types::{Bool, Integer, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::DbConn;
-use super::cases::{self, CaseRow, CaseSummary, Stats};
+use super::cases::{self, CaseRow, Stats};
+use super::queue_words::QueueItem;
 use super::schema::{articles, cases as cases_t, reports};
 use crate::config::DueHours;
 use crate::domain::actor::Actor;
@@ -122,7 +123,8 @@ fn from_micros(m: i64) -> Option<NaiveDateTime> {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueuePage {
-    pub items: Vec<CaseSummary>,
+    /// The cases, each with what its readers last said (`queue_words`).
+    pub items: Vec<QueueItem>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
     /// The time priorities and `overdue` are computed at (the first page's).
@@ -442,6 +444,7 @@ pub fn page(
             item.priority = k as f64 / 10.0;
         }
     }
+    let items = super::queue_words::attach(conn, items)?;
     Ok(QueuePage {
         items,
         next_cursor,

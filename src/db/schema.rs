@@ -169,6 +169,7 @@ diesel::table! {
         language -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        time_zone -> Nullable<Text>,
     }
 }
 

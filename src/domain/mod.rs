@@ -19,5 +19,7 @@ pub mod similar;
 mod sql;
 pub mod subject;
 pub mod text;
+pub mod time_zone;
 pub mod utc;
+pub mod word_diff;
 pub mod workflow;

@@ -34,6 +34,7 @@ pub async fn worker(settings: Settings, drain: bool) -> anyhow::Result<()> {
         pool.clone(),
         writer.clone(),
         settings.public_url(),
+        settings.ui.time_zone(),
     )?;
     let hooks = crate::hooks::worker::Hooks::new(
         &settings.webhooks,

@@ -519,7 +519,10 @@ fn case_resolved(
                         article_url: crate::domain::fragment::link(&url, &sentence, None, None),
                         sentence: sentence.clone(),
                         resolution: resolution.for_reader(),
-                        public_note: public_note.map(str::to_string),
+                        // The correction is the public note: said once.
+                        public_note: public_note
+                            .filter(|n| Some(*n) != correction)
+                            .map(str::to_string),
                         correction: correction.map(str::to_string),
                     },
                 },

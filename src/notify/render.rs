@@ -98,6 +98,9 @@ pub struct Links {
     /// A link made from a key the database does not hold with the row: a
     /// password reset's, or a reader's status link.
     pub secret_url: Option<String>,
+    /// IANA name of the zone the email's times are written in (the
+    /// editor's own, else `[ui] time_zone`).
+    pub time_zone: String,
 }
 
 /// Where a reader's status link leads.
@@ -188,6 +191,7 @@ pub fn context(row: &OutboxRow, payload: &Payload, links: &Links) -> Value {
         obj.insert("name".into(), json!(payload.recipient_name));
         obj.insert("unsubscribe_url".into(), json!(links.unsubscribe_url));
         obj.insert("public_url".into(), json!(links.public_url));
+        obj.insert("time_zone".into(), json!(links.time_zone));
         if let Some(url) = &links.secret_url {
             let name = match payload.content {
                 super::content::Content::StatusLink { .. } => "status_url",
@@ -318,14 +322,22 @@ fn category_label(code: &str, lang: &str) -> String {
     if lang == "en" { en } else { fr }.to_string()
 }
 
-/// `{{ time | datetime(lang) }}`: a stored UTC time, written for people.
-fn datetime(value: &str, lang: &str) -> String {
+/// `{{ time | datetime(lang) }}`: a stored UTC time, written for people in
+/// the email's `time_zone` (UTC where none is set), labelled.
+fn datetime(state: &minijinja::State, value: &str, lang: &str) -> String {
+    use crate::domain::time_zone;
+    let zone = state
+        .lookup("time_zone")
+        .and_then(|v| v.as_str().and_then(time_zone::parse))
+        .unwrap_or(chrono_tz::UTC);
     let parsed = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f")
-        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"));
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+        .or_else(|| crate::domain::utc::parse(value));
     match parsed {
-        Ok(t) if lang == "en" => t.format("%-d %b %Y, %H:%M UTC").to_string(),
-        Ok(t) => t.format("%d/%m/%Y à %H:%M UTC").to_string(),
-        Err(_) => value.to_string(),
+        Some(t) if lang == "en" => time_zone::format(t, zone, "%-d %b %Y, %H:%M"),
+        Some(t) => time_zone::format(t, zone, "%d/%m/%Y à %H:%M"),
+        None => value.to_string(),
     }
 }
 
@@ -471,6 +483,7 @@ mod tests {
             public_url: "https://erratum.example".into(),
             unsubscribe_url: "https://erratum.example/unsubscribe/t".into(),
             secret_url: None,
+            time_zone: "Europe/Paris".into(),
         };
         for content in every_content() {
             for lang in ["fr", "en"] {
@@ -483,6 +496,7 @@ mod tests {
                     },
                     public_url: links.public_url.clone(),
                     unsubscribe_url: links.unsubscribe_url.clone(),
+                    time_zone: links.time_zone.clone(),
                 };
                 let payload = Payload {
                     recipient_name: Some("Jane".into()),
@@ -555,14 +569,23 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_written_per_language() {
+    fn dates_are_written_per_language_in_the_email_time_zone() {
+        let mut env = Environment::new();
+        env.add_filter("datetime", datetime);
+        let render = |t: &str, lang: &str, zone: &str| {
+            env.render_str(
+                "{{ t | datetime(lang) }}",
+                minijinja::context! { t, lang, time_zone => zone },
+            )
+            .unwrap()
+        };
         assert_eq!(
-            datetime("2026-11-24T14:05:00.123456", "fr"),
-            "24/11/2026 à 14:05 UTC"
+            render("2026-11-24T14:05:00.123456", "fr", "Europe/Paris"),
+            "24/11/2026 à 15:05 (Paris)"
         );
         assert_eq!(
-            datetime("2026-11-24T14:05:00", "en"),
-            "24 Nov 2026, 14:05 UTC"
+            render("2026-11-24T14:05:00", "en", "UTC"),
+            "24 Nov 2026, 14:05 (UTC)"
         );
     }
 }

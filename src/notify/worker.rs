@@ -82,6 +82,8 @@ pub struct Mailer {
     retention: RetentionSettings,
     from: Mailbox,
     public_url: String,
+    /// `[ui] time_zone`: the zone of editors' emails unless they chose one.
+    time_zone: crate::domain::time_zone::Tz,
     worker_id: String,
     wake: Notify,
     secret: OnceCell<String>,
@@ -111,6 +113,7 @@ impl Mailer {
         pool: Pool,
         writer: Writer,
         public_url: String,
+        time_zone: crate::domain::time_zone::Tz,
     ) -> anyhow::Result<Arc<Mailer>> {
         let from = settings
             .from
@@ -143,6 +146,7 @@ impl Mailer {
             retention,
             from,
             public_url,
+            time_zone,
             worker_id: worker_identity(settings),
             wake: Notify::new(),
             secret: OnceCell::new(),
@@ -216,6 +220,28 @@ impl Mailer {
                 .await
         })
         .await
+    }
+
+    /// The zone an email's times are written in: its editor's own, else
+    /// `[ui] time_zone` (readers' emails too).
+    async fn time_zone_of(&self, row: &OutboxRow) -> String {
+        let default = self.time_zone.name().to_string();
+        let Some(id) = row.editor_id.clone() else {
+            return default;
+        };
+        let pool = self.pool.clone();
+        let own = tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().ok()?;
+            crate::db::editors::find(&mut conn, &id)
+                .ok()
+                .flatten()?
+                .time_zone
+        })
+        .await
+        .ok()
+        .flatten();
+        own.filter(|z| crate::domain::time_zone::parse(z).is_some())
+            .unwrap_or(default)
     }
 
     /// The link of a password-reset or status-link email, derived from the
@@ -444,6 +470,7 @@ impl Mailer {
             public_url: self.public_url.clone(),
             unsubscribe_url: format!("{}/unsubscribe/{token}", self.public_url),
             secret_url,
+            time_zone: self.time_zone_of(row).await,
         };
         let transactional =
             crate::domain::email::EmailKind::parse(&row.kind).is_some_and(|k| k.is_transactional());

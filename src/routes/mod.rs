@@ -6,6 +6,7 @@
 pub mod articles;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod cases;
 pub mod corrections;
 pub mod editors;

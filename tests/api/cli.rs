@@ -30,6 +30,7 @@ fn invalid_settings_stop_with_one_line_and_exit_code_2() {
             "server.public_url",
         ),
         ("ERRATUM__LOG__FORMAT", "xml", "log.format"),
+        ("ERRATUM__UI__TIME_ZONE", "Europe/Atlantis", "ui.time_zone"),
         ("ERRATUM__SERVER__NO_SUCH_KEY", "1", "no_such_key"),
     ];
     for (key, value, named) in cases {

@@ -50,6 +50,7 @@ mod stats;
 mod status_link;
 mod subjects;
 mod timestamps;
+mod triage;
 mod web;
 mod webhooks;
 mod workflow;

@@ -65,6 +65,7 @@ async fn account_page(
         .as_ref()
         .map(|c| context! { token => c.token.clone(), name => c.info.name.clone() });
     let max_days = state.settings.auth.token_max_days;
+    let editor_zone = accounts::own_time_zone(state, editor.actor()).await?;
     page::render(
         shown.status.unwrap_or(StatusCode::OK),
         "account.html",
@@ -79,6 +80,7 @@ async fn account_page(
                 alert => shown.alert,
                 max_days => (max_days > 0).then_some(max_days),
                 flash => Flash::from_request(req).message(page::lang_of(editor)),
+                tz => super::time_zone::field_context(state, editor_zone.as_deref()),
             },
             ..page::base(editor, "account"),
         },

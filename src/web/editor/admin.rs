@@ -197,6 +197,7 @@ pub async fn set_disabled(
         role: None,
         desks: None,
         language: None,
+        time_zone: None,
         disabled: Some(disabled),
         password: None,
     };
@@ -221,6 +222,9 @@ pub struct EditEditorForm {
     desks: String,
     #[serde(default)]
     language: String,
+    /// Empty: the installation's.
+    #[serde(default)]
+    time_zone: String,
     /// Empty: unchanged.
     #[serde(default, skip_serializing)]
     password: String,
@@ -240,6 +244,7 @@ async fn edit_page(
         role: Some(row.role().as_str().to_string()),
         desks: row.desks().join(", "),
         language: row.language.as_str().to_string(),
+        time_zone: row.time_zone.clone().unwrap_or_default(),
         password: String::new(),
     });
     let errors = page::field_errors(&errors);
@@ -253,6 +258,7 @@ async fn edit_page(
                     disabled => row.disabled, is_me => row.id == editor.id,
                 },
                 form, errors,
+                tz => super::time_zone::field_context(state, None),
             },
             ..page::base(editor, "admin"),
         },
@@ -303,6 +309,7 @@ pub async fn update_editor(
                 role,
                 desks: Some(desks),
                 language: Some(form.language.clone()),
+                time_zone: Some(form.time_zone.clone()),
                 disabled: None,
                 password: password_reset.then(|| form.password.clone()),
             };

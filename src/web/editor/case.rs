@@ -272,7 +272,11 @@ pub async fn act(
             let key = format!("flash_error.{}", p.code);
             let mut message = i18n::text(lang, &key);
             if message == key {
-                message = p.detail.clone();
+                // Problem details are English, for API clients.
+                message = match lang {
+                    Lang::En => p.detail.clone(),
+                    _ => i18n::text(lang, "flash_error.other"),
+                };
             }
             let refusal = Refusal {
                 status: Some(p.status),

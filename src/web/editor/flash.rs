@@ -7,7 +7,11 @@ use serde::Deserialize;
 
 use super::i18n::{self, Lang};
 
-const KEYS: [&str; 5] = ["done", "err", "n", "failed", "case"];
+const KEYS: [&str; 6] = ["done", "err", "n", "failed", "case", "bf"];
+
+/// At most this many refused cases are listed after a bulk action (the
+/// count says how many there were).
+const MAX_FAILURES: usize = 20;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Flash {
@@ -16,6 +20,8 @@ pub struct Flash {
     n: Option<u32>,
     failed: Option<u32>,
     case: Option<String>,
+    /// Cases a bulk action refused: `id~code,id~code` (`failures`).
+    bf: Option<String>,
 }
 
 fn word(s: &Option<String>) -> Option<&str> {
@@ -48,7 +54,8 @@ impl Flash {
             } else {
                 "notice"
             };
-            return Some(context! { kind, text, undo });
+            let failures = self.failures(lang);
+            return Some(context! { kind, text, undo, failures });
         }
         let err = word(&self.err)?;
         let key = format!("flash_error.{err}");
@@ -56,8 +63,40 @@ impl Flash {
         if text == key {
             text = i18n::text(lang, "flash_error.other");
         }
-        Some(context! { kind => "error", text, undo => () })
+        Some(context! { kind => "error", text, undo => (), failures => Vec::<Value>::new() })
     }
+
+    /// The refused cases of a bulk action, each with the reason in the
+    /// interface's language: `{id, text}`.
+    fn failures(&self, lang: Lang) -> Vec<Value> {
+        let Some(raw) = self.bf.as_deref() else {
+            return Vec::new();
+        };
+        raw.split(',')
+            .filter_map(|pair| pair.split_once('~'))
+            .filter(|(id, _)| uuid::Uuid::parse_str(id).is_ok())
+            .filter_map(|(id, code)| Some((id, word(&Some(code.to_string()))?.to_string())))
+            .take(MAX_FAILURES)
+            .map(|(id, code)| {
+                let key = format!("flash_error.{code}");
+                let mut text = i18n::text(lang, &key);
+                if text == key {
+                    text = i18n::text(lang, "flash_error.other");
+                }
+                context! { id, text }
+            })
+            .collect()
+    }
+}
+
+/// The `bf` parameter for refused cases (`id`, problem code), the first
+/// `MAX_FAILURES` of them.
+pub fn failures<'a>(refused: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    refused
+        .take(MAX_FAILURES)
+        .map(|(id, code)| format!("{id}~{code}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Where a form may send the browser back to: a path of these pages only.

@@ -26,6 +26,7 @@ pub mod session;
 pub mod settings;
 pub mod sso;
 pub mod subjects;
+pub mod time_zone;
 pub mod webhooks;
 
 use actix_web::body::MessageBody;

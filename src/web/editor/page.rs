@@ -73,6 +73,18 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             "_queue_case_marks.html",
             include_str!("templates/_queue_case_marks.html"),
         ),
+        (
+            "_queue_words.html",
+            include_str!("templates/_queue_words.html"),
+        ),
+        (
+            "_time_zone_field.html",
+            include_str!("templates/_time_zone_field.html"),
+        ),
+        (
+            "_bulk_actions.html",
+            include_str!("templates/_bulk_actions.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the embedded editor templates parse");
@@ -80,12 +92,20 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-/// `2025-10-03T14:05:09.123` → `2025-10-03 14:05 UTC`. The page's script
-/// rewrites `<time>` elements in the reader's local time zone.
-fn format_datetime(value: String) -> String {
-    // Views serialise times as RFC 3339 with `Z` (`domain::utc`).
-    match crate::domain::utc::parse(&value) {
-        Some(t) => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+/// `2025-10-03T14:05:09Z` → `2025-10-03 16:05 (Paris)`: in the page's
+/// `time_zone` (the editor's, set by `base`; UTC where none is set, as on
+/// the login page), labelled. The `datetime` attribute stays UTC.
+fn format_datetime(state: &minijinja::State, value: String) -> String {
+    let zone = state
+        .lookup("time_zone")
+        .and_then(|v| v.as_str().and_then(crate::domain::time_zone::parse))
+        .unwrap_or(chrono_tz::UTC);
+    // Views serialise times as RFC 3339 with `Z` (`domain::utc`); some
+    // pages pass a NaiveDateTime's own `to_string` (UTC too).
+    let parsed = crate::domain::utc::parse(&value)
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(&value, "%Y-%m-%d %H:%M:%S%.f").ok());
+    match parsed {
+        Some(t) => crate::domain::time_zone::format(t, zone, "%Y-%m-%d %H:%M"),
         None => value,
     }
 }
@@ -141,6 +161,7 @@ pub fn base(editor: &CurrentEditor, section: &str) -> Value {
         lang => lang.as_str(),
         csrf,
         section,
+        time_zone => editor.time_zone.name(),
         min_password => crate::domain::editor::MIN_PASSWORD,
         me => context! {
             id => editor.id.clone(),
@@ -223,8 +244,17 @@ pub fn problem_page(req: &HttpRequest, problem: &Problem) -> Option<HttpResponse
     };
     // Problem details are written for API clients, in English; an error page
     // shows them only where they say something useful to an editor.
+    // In another language, the code's own words when there are some, else
+    // nothing beyond the page's translated title and text.
     let detail = match key {
-        "conflict" | "invalid" | "forbidden" | "rate_limited" => problem.detail.clone(),
+        "conflict" | "invalid" | "forbidden" | "rate_limited" => {
+            let words = format!("flash_error.{}", problem.code);
+            match i18n::text(lang, &words) {
+                t if t != words => t,
+                _ if lang == Lang::En => problem.detail.clone(),
+                _ => String::new(),
+            }
+        }
         _ => String::new(),
     };
     let mut ctx = anonymous(lang);
@@ -236,6 +266,7 @@ pub fn problem_page(req: &HttpRequest, problem: &Problem) -> Option<HttpResponse
             status => problem.status.as_u16(),
             kind => key,
             detail,
+            errors => field_errors(&problem.errors),
             back => req.headers().get(header::REFERER).and_then(|v| v.to_str().ok())
                 .filter(|r| same_origin_path(r)).map(str::to_string),
         },
@@ -325,7 +356,8 @@ mod tests {
                 );
             }
             let ctx = context! {
-                ..context! { status => 404, kind => "not_found", detail => "", back => () },
+                ..context! { status => 404, kind => "not_found", detail => "", back => (),
+                    errors => Vec::<Value>::new() },
                 ..anonymous(lang),
             };
             TEMPLATES
@@ -381,7 +413,14 @@ mod tests {
                 Lang::En => "must be at least 12 characters",
             };
             assert!(html.contains(short), "{html}");
-            assert!(html.contains("as the server says"));
+            // Unknown codes: the server's English in English, a generic
+            // phrase in any other language (issue 13, item 9).
+            match lang {
+                Lang::En => assert!(html.contains("as the server says")),
+                _ => assert!(
+                    !html.contains("as the server says") && html.contains("n’est pas valable")
+                ),
+            }
         }
     }
 
@@ -447,11 +486,28 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_shown_in_utc() {
+    fn dates_are_shown_in_the_page_time_zone_and_labelled() {
+        let render = |t: &str, zone: Option<&str>| {
+            TEMPLATES
+                .render_str("{{ t|dt }}", context! { t, time_zone => zone })
+                .unwrap()
+        };
         assert_eq!(
-            format_datetime("2025-10-03T14:05:09.123456".into()),
-            "2025-10-03 14:05 UTC"
+            render("2025-10-03T14:05:09.123456", Some("Europe/Paris")),
+            "2025-10-03 16:05 (Paris)"
         );
-        assert_eq!(format_datetime("nonsense".into()), "nonsense");
+        assert_eq!(
+            render("2025-12-03T14:05:09Z", Some("America/New_York")),
+            "2025-12-03 09:05 (New York)"
+        );
+        assert_eq!(
+            render("2025-10-03T14:05:09Z", None),
+            "2025-10-03 14:05 (UTC)"
+        );
+        assert_eq!(
+            render("2025-10-03 14:05:09.5", Some("Europe/Paris")),
+            "2025-10-03 16:05 (Paris)"
+        );
+        assert_eq!(render("nonsense", Some("Europe/Paris")), "nonsense");
     }
 }

@@ -1,5 +1,5 @@
 //! The queue page: the API's filters and sorts as a GET form, counts per
-//! status, one row per case, bulk spam/duplicate, and the small JSON answer
+//! status, one row per case, bulk actions, and the small JSON answer
 //! the page polls to mark cases someone else changed meanwhile.
 
 use actix_web::http::StatusCode;
@@ -11,8 +11,9 @@ use super::flash::{self, Flash};
 use super::page;
 use super::session::{Editor, Posted};
 use crate::app::AppState;
+use crate::app::cases::CaseAction;
 use crate::app::queue::{self, QueueQuery};
-use crate::app::{accounts, cases};
+use crate::app::{accounts, bulk, cases};
 use crate::domain::editor::Role;
 use crate::domain::report::Category;
 use crate::domain::workflow::{Resolution, Resolve, Status};
@@ -174,14 +175,67 @@ pub async fn versions(
 pub struct BulkForm {
     #[serde(default)]
     ids: Vec<String>,
-    /// `spam`, `duplicate` or `rejected`.
-    resolution: String,
+    /// `claim`, `triage`, `assign` or `priority`; absent when a resolution
+    /// button was pressed.
+    action: Option<String>,
+    /// `spam`, `duplicate`, `rejected` or `no_change`.
+    resolution: Option<String>,
+    /// An editor id (assign).
+    assignee: Option<String>,
+    /// 0–100, or empty to clear (priority).
+    priority: Option<String>,
+    /// One public note for every case (rejected, no_change, duplicate).
+    public_note: Option<String>,
     duplicate_of: Option<String>,
     return_to: Option<String>,
 }
 
-/// POST /editor/cases/bulk: resolve the selected cases alike (spam waves,
-/// duplicates), each checked and audited as if resolved alone.
+fn present(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The form's action, or the flash error word that says what is missing.
+fn bulk_action(form: &BulkForm) -> Result<CaseAction, &'static str> {
+    if let Some(resolution) = present(&form.resolution) {
+        let resolution = Resolution::parse(resolution)
+            .filter(|r| cases::bulk_allowed(*r))
+            .ok_or("validation")?;
+        let note = match resolution {
+            Resolution::Spam => None,
+            _ => present(&form.public_note),
+        };
+        let dup = match resolution {
+            Resolution::Duplicate => present(&form.duplicate_of),
+            _ => None,
+        };
+        return match Resolve::parse(resolution, note, dup) {
+            Ok(r) => Ok(CaseAction::Resolve(r)),
+            Err(_) if resolution == Resolution::Duplicate => Err("duplicate_of_required"),
+            Err(_) => Err("public_note_invalid"),
+        };
+    }
+    match present(&form.action) {
+        Some("claim") => Ok(CaseAction::Claim),
+        Some("triage") => Ok(CaseAction::Triage),
+        Some("assign") => match present(&form.assignee) {
+            Some(id) if uuid::Uuid::parse_str(id).is_ok() => Ok(CaseAction::Assign {
+                editor_id: id.to_string(),
+            }),
+            _ => Err("assignee_required"),
+        },
+        Some("priority") => match present(&form.priority).map(str::parse::<i32>) {
+            None => Ok(CaseAction::Priority { priority: None }),
+            Some(Ok(n)) if (0..=100).contains(&n) => Ok(CaseAction::Priority { priority: Some(n) }),
+            Some(_) => Err("priority_invalid"),
+        },
+        _ => Err("validation"),
+    }
+}
+
+/// POST /editor/cases/bulk: one action on the selected cases (claim,
+/// assign, triage, priority, or a resolution without correction), each
+/// checked and audited as if acted on alone. The refused ones come back
+/// listed with the reason (`flash::failures`).
 pub async fn bulk(
     state: web::Data<AppState>,
     posted: Posted<BulkForm>,
@@ -195,54 +249,41 @@ pub async fn bulk(
             ids.push(id.clone());
         }
     }
+    let refuse = |word: &str| Ok(page::see_other(&flash::with(&back, &[("err", word)])));
     if ids.is_empty() {
-        return Ok(page::see_other(&flash::with(
-            &back,
-            &[("err", "none_selected")],
-        )));
+        return refuse("none_selected");
     }
-    let resolution = Resolution::parse(&form.resolution)
-        .filter(|r| cases::bulk_allowed(*r))
-        .ok_or_else(|| {
-            Problem::validation(vec![FieldError::new(
-                "resolution",
-                "invalid_value",
-                "must be spam, duplicate, rejected or no_change",
-            )])
-        })?;
     if ids.len() > cases::MAX_BULK {
-        return Ok(page::see_other(&flash::with(&back, &[("err", "too_many")])));
+        return refuse("too_many");
     }
-    let duplicate_of = form
-        .duplicate_of
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty());
-    if Resolve::parse(resolution, None, duplicate_of).is_err() {
-        return Ok(page::see_other(&flash::with(
-            &back,
-            &[("err", "duplicate_of_required")],
-        )));
-    }
-    let results = cases::bulk_resolve(
-        &state,
-        editor.actor().clone(),
-        &ids,
-        resolution,
-        None,
-        duplicate_of,
-    )
-    .await?;
-    let done = results.iter().filter(|r| r.resolved()).count();
+    let action = match bulk_action(&form) {
+        Ok(a) => a,
+        Err(word) => return refuse(word),
+    };
+    let results = bulk::run(&state, editor.actor().clone(), &ids, action).await?;
+    let done = results.iter().filter(|r| r.done()).count();
     let failed = results.len() - done;
-    tracing::info!(
-        resolved = done,
-        asked = results.len(),
-        "bulk resolve (page)"
-    );
+    let word = results
+        .iter()
+        .find(|r| r.done())
+        .map(|r| r.outcome.as_str())
+        .unwrap_or("none");
+    tracing::info!(done, asked = results.len(), "bulk action (page)");
     let (n, f) = (done.to_string(), failed.to_string());
-    Ok(page::see_other(&flash::with(
-        &back,
-        &[("done", "bulk"), ("n", &n), ("failed", &f)],
-    )))
+    let failures = flash::failures(
+        results
+            .iter()
+            .filter(|r| !r.done())
+            .map(|r| (r.case_id.as_str(), r.outcome.as_str())),
+    );
+    // `bulk` is the resolutions' word (the first bulk action there was).
+    let done_word = match word {
+        "resolved" => "bulk".to_string(),
+        w => format!("bulk_{w}"),
+    };
+    let mut params = vec![("done", done_word.as_str()), ("n", &n), ("failed", &f)];
+    if !failures.is_empty() {
+        params.push(("bf", &failures));
+    }
+    Ok(page::see_other(&flash::with(&back, &params)))
 }

@@ -346,6 +346,11 @@ async fn status_page(
 ) -> Result<HttpResponse, Problem> {
     let s = intake::status_for(state, ip, token.clone()).await?;
     let lang = s.language.as_str();
+    // A correction's text is its case's public note: shown once, as the
+    // correction, not twice.
+    let public_note = s
+        .public_note
+        .filter(|n| s.correction.as_ref().is_none_or(|c| &c.text != n));
     let ctx = minijinja::context! {
         lang,
         // For the data-request form's address (the page is private already).
@@ -354,7 +359,7 @@ async fn status_page(
         status => s.status,
         // Spam already reads as not upheld (`Resolution::for_reader`).
         resolution => s.resolution,
-        public_note => s.public_note,
+        public_note,
         correction => s.correction.map(|c| CorrectionContext {
             text: c.text,
             published_at: dates::day(c.published_at, lang),

@@ -1,6 +1,6 @@
 // Erratum: the editors' pages. Progressive enhancement only: every action is
 // a plain form that works without this script. This adds the keyboard
-// (j/k o x c a r s / u ?), local times, resolution templates and the marks on
+// (j/k o x c a r s e / u ?), resolution templates and the marks on
 // cases someone else changed meanwhile. No inline script: the pages run under
 // a strict Content-Security-Policy.
 'use strict';
@@ -11,19 +11,6 @@
   const lang = body.dataset.lang || 'fr';
   const csrf = body.dataset.csrf || '';
   const POLL_MS = 20000;
-
-  // ---- local times -------------------------------------------------------
-  const fmt = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
-  function localTimes(root) {
-    for (const t of $$('time[datetime]', root)) {
-      const d = new Date(t.getAttribute('datetime'));
-      if (!Number.isNaN(d.getTime())) {
-        t.title = t.textContent.trim();
-        t.textContent = fmt.format(d);
-      }
-    }
-  }
-  localTimes(document);
 
   // ---- small helpers -----------------------------------------------------
   const toastEl = $('.toast');
@@ -99,10 +86,8 @@
     const current = rows[cursor];
     const known = new Set(rows);
     rows = $$('tr.case', table);
-    for (const r of rows.filter(r => !known.has(r))) {
-      bindRow(r);
-      localTimes(r);
-    }
+    // Times come written in the editor's zone by the server.
+    for (const r of rows.filter(r => !known.has(r))) bindRow(r);
     if (current) cursor = rows.indexOf(current);
   });
   const selectAll = $('input[data-select-all]');
@@ -142,6 +127,12 @@
         if (!allowed.includes('resolve')) return refuse();
         post(`/editor/cases/${id}/resolve`, { version, resolution: 'spam' });
         break;
+      case 'expand': {
+        // The readers' words open in place, without leaving the queue.
+        const words = $('details[data-words]', row);
+        if (words) words.open = !words.open;
+        break;
+      }
     }
   }
 
@@ -204,7 +195,8 @@
     else if (table && rows.length) {
       const map = { j: () => setCursor(cursor + 1), k: () => setCursor(cursor - 1), o: () => rowAction('open'),
         Enter: () => rowAction('open'), x: () => rowAction('select'), c: () => rowAction('claim'),
-        a: () => rowAction('assign'), r: () => rowAction('resolve'), s: () => rowAction('spam') };
+        a: () => rowAction('assign'), r: () => rowAction('resolve'), s: () => rowAction('spam'),
+        e: () => rowAction('expand') };
       if (key === 'Enter' && e.target.closest('a, button')) return;
       if (map[key]) map[key](); else handled = false;
     } else if (casePage) {

@@ -1,0 +1,1 @@
+ALTER TABLE editors DROP COLUMN time_zone;
