@@ -707,7 +707,7 @@
       // "Email me this link": the server mails a new link to the same page (the shown one is never stored).
       const em = h('input', { type: 'email', id: 'er-mail-link', autocomplete: 'email', maxlength: '254', value: st.fields['reporter.email'].control.value.trim() });
       const send = h('button', { type: 'button', class: 'btn mail', text: t.mailMe });
-      const said = h('p', { class: 'msg', role: 'status' });
+      const said = h('p', { class: 'said', role: 'status' });
       send.addEventListener('click', async () => {
         if (!em.value.trim() || !em.checkValidity()) { said.textContent = t.badEmail; em.focus(); return; }
         send.disabled = true;
