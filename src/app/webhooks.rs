@@ -80,8 +80,7 @@ pub struct DeliveryView {
     pub id: String,
     pub event_type: String,
     pub case_id: Option<String>,
-    /// `pending`, `delivered` or `dead`.
-    pub status: String,
+    pub status: crate::domain::hook::DeliveryState,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     /// The receiver's last HTTP status.

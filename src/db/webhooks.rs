@@ -14,9 +14,7 @@ use diesel::prelude::*;
 use super::schema::{webhook_deliveries, webhook_endpoints};
 use super::{DbConn, new_id};
 
-pub const PENDING: &str = "pending";
-pub const DELIVERED: &str = "delivered";
-pub const DEAD: &str = "dead";
+use crate::domain::hook::DeliveryState;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_endpoints)]
@@ -49,7 +47,7 @@ pub struct DeliveryRow {
     pub event_type: String,
     pub case_id: Option<String>,
     pub payload: String,
-    pub status: String,
+    pub status: DeliveryState,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub last_status: Option<i32>,
@@ -142,7 +140,7 @@ pub fn enqueue(conn: &mut DbConn, d: &NewDelivery, t: NaiveDateTime) -> QueryRes
             webhook_deliveries::event_type.eq(d.event_type),
             webhook_deliveries::case_id.eq(d.case_id),
             webhook_deliveries::payload.eq(d.payload),
-            webhook_deliveries::status.eq(PENDING),
+            webhook_deliveries::status.eq(DeliveryState::Pending),
             webhook_deliveries::attempts.eq(0),
             webhook_deliveries::next_attempt_at.eq(t),
             webhook_deliveries::created_at.eq(t),
@@ -178,7 +176,7 @@ pub fn claim(
 ) -> QueryResult<Vec<String>> {
     let due = webhook_endpoints::id.eq_any(
         webhook_deliveries::table
-            .filter(webhook_deliveries::status.eq(PENDING))
+            .filter(webhook_deliveries::status.eq(DeliveryState::Pending))
             .filter(webhook_deliveries::next_attempt_at.le(now))
             .select(webhook_deliveries::endpoint_id),
     );
@@ -224,7 +222,7 @@ pub fn claim(
 pub fn pending(conn: &mut DbConn, endpoint_id: &str, limit: i64) -> QueryResult<Vec<DeliveryRow>> {
     webhook_deliveries::table
         .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
-        .filter(webhook_deliveries::status.eq(PENDING))
+        .filter(webhook_deliveries::status.eq(DeliveryState::Pending))
         .order((
             webhook_deliveries::created_at.asc(),
             webhook_deliveries::id.asc(),
@@ -285,10 +283,10 @@ pub fn mark_delivered(
     diesel::update(
         webhook_deliveries::table
             .filter(webhook_deliveries::id.eq(id))
-            .filter(webhook_deliveries::status.eq(PENDING)),
+            .filter(webhook_deliveries::status.eq(DeliveryState::Pending)),
     )
     .set((
-        webhook_deliveries::status.eq(DELIVERED),
+        webhook_deliveries::status.eq(DeliveryState::Delivered),
         webhook_deliveries::attempts.eq(webhook_deliveries::attempts + 1),
         webhook_deliveries::last_status.eq(status),
         webhook_deliveries::last_error.eq(None::<String>),
@@ -308,13 +306,13 @@ pub fn mark_failed(
     t: NaiveDateTime,
 ) -> QueryResult<usize> {
     let (state, next) = match retry_at {
-        Some(at) => (PENDING, at),
-        None => (DEAD, t),
+        Some(at) => (DeliveryState::Pending, at),
+        None => (DeliveryState::Dead, t),
     };
     diesel::update(
         webhook_deliveries::table
             .filter(webhook_deliveries::id.eq(id))
-            .filter(webhook_deliveries::status.eq(PENDING)),
+            .filter(webhook_deliveries::status.eq(DeliveryState::Pending)),
     )
     .set((
         webhook_deliveries::status.eq(state),
@@ -339,10 +337,10 @@ pub fn requeue(
         webhook_deliveries::table
             .filter(webhook_deliveries::id.eq(id))
             .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
-            .filter(webhook_deliveries::status.eq(DEAD)),
+            .filter(webhook_deliveries::status.eq(DeliveryState::Dead)),
     )
     .set((
-        webhook_deliveries::status.eq(PENDING),
+        webhook_deliveries::status.eq(DeliveryState::Pending),
         webhook_deliveries::attempts.eq(0),
         webhook_deliveries::next_attempt_at.eq(t),
         webhook_deliveries::updated_at.eq(t),
@@ -356,7 +354,7 @@ pub fn requeue(
 pub fn next_due(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
     let rows: Vec<(Option<NaiveDateTime>, NaiveDateTime)> = webhook_endpoints::table
         .inner_join(webhook_deliveries::table)
-        .filter(webhook_deliveries::status.eq(PENDING))
+        .filter(webhook_deliveries::status.eq(DeliveryState::Pending))
         .group_by((webhook_endpoints::id, webhook_endpoints::paused_until))
         .select((
             webhook_endpoints::paused_until,
@@ -374,7 +372,7 @@ pub fn next_due(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
 pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(
         webhook_deliveries::table
-            .filter(webhook_deliveries::status.eq(DELIVERED))
+            .filter(webhook_deliveries::status.eq(DeliveryState::Delivered))
             .filter(webhook_deliveries::updated_at.lt(before)),
     )
     .execute(conn)

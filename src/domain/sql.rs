@@ -52,4 +52,5 @@ text_enum!(
     super::email::EmailKind,
     super::subject::RequestKind,
     super::reader::Standing,
+    super::hook::DeliveryState,
 );
