@@ -3,9 +3,9 @@
 
 use super::AppState;
 use crate::db::now;
-/// The status of an email that will not be tried again.
-pub use crate::db::outbox::DEAD;
 use crate::domain::actor::Actor;
+/// The status of an email that will not be tried again.
+pub use crate::domain::email::OutboxStatus;
 use crate::error::{ErrorCode, Problem};
 use crate::notify::admin;
 pub use crate::notify::admin::{OutboxEntry, OutboxList, OutboxQuery, RetryAll};

@@ -79,11 +79,11 @@ pub fn lease_due_outbox(
     lease_until: chrono::NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
-    use super::outbox::PENDING;
+    use crate::domain::email::OutboxStatus;
     match conn {
         DbConn::Pg(pg) => {
             let ids: Vec<String> = outbox::table
-                .filter(outbox::status.eq(PENDING))
+                .filter(outbox::status.eq(OutboxStatus::Pending))
                 .filter(outbox::next_attempt_at.le(now))
                 .filter(
                     outbox::locked_until
@@ -102,7 +102,7 @@ pub fn lease_due_outbox(
             diesel::update(
                 outbox::table
                     .filter(outbox::id.eq_any(&ids))
-                    .filter(outbox::status.eq(PENDING)),
+                    .filter(outbox::status.eq(OutboxStatus::Pending)),
             )
             .set((
                 outbox::locked_by.eq(token),
@@ -123,7 +123,7 @@ pub fn lease_due_outbox(
             .bind::<Text, _>(token)
             .bind::<Timestamp, _>(lease_until)
             .bind::<Timestamp, _>(now)
-            .bind::<Text, _>(PENDING)
+            .bind::<Text, _>(OutboxStatus::Pending)
             .bind::<Timestamp, _>(now)
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(limit)

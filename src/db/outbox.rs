@@ -8,13 +8,8 @@ use super::dialect::{is_unique_violation, lease_due_outbox};
 use super::schema::{email_suppressions, outbox};
 use super::{DbConn, new_id};
 use crate::domain::article::Language;
-use crate::domain::email::EmailKind;
+use crate::domain::email::{EmailKind, OutboxStatus};
 use crate::domain::text::sha256_hex;
-
-pub const PENDING: &str = "pending";
-pub const SENT: &str = "sent";
-pub const DEAD: &str = "dead";
-pub const SKIPPED: &str = "skipped";
 
 /// Suppression reasons.
 pub const BOUNCE: &str = "bounce";
@@ -178,7 +173,7 @@ pub fn enqueue<P: serde::Serialize>(
             outbox::payload.eq(payload),
             outbox::message_id.eq(message_id),
             outbox::thread_message_id.eq(thread),
-            outbox::status.eq(PENDING),
+            outbox::status.eq(OutboxStatus::Pending),
             outbox::attempts.eq(0),
             // Due at once (a scan may be run for a time ahead, in tests).
             outbox::next_attempt_at.eq(t.min(super::now())),
@@ -204,7 +199,7 @@ pub fn claim(
     }
     outbox::table
         .filter(outbox::locked_by.eq(token))
-        .filter(outbox::status.eq(PENDING))
+        .filter(outbox::status.eq(OutboxStatus::Pending))
         .order(outbox::next_attempt_at.asc())
         .select(OutboxRow::as_select())
         .load(conn)
@@ -220,7 +215,7 @@ pub fn renew_lease(
     diesel::update(
         outbox::table
             .filter(outbox::locked_by.eq(token))
-            .filter(outbox::status.eq(PENDING)),
+            .filter(outbox::status.eq(OutboxStatus::Pending)),
     )
     .set(outbox::locked_until.eq(lease_until))
     .execute(conn)
@@ -247,7 +242,7 @@ pub fn release_claims_of(
     pattern.push_str("/%");
     diesel::update(
         outbox::table
-            .filter(outbox::status.eq(PENDING))
+            .filter(outbox::status.eq(OutboxStatus::Pending))
             .filter(outbox::locked_by.like(pattern).escape('\\')),
     )
     .set((
@@ -261,26 +256,26 @@ pub fn release_claims_of(
 /// The earliest time a pending row becomes due (for the worker's sleep).
 pub fn next_due(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
     outbox::table
-        .filter(outbox::status.eq(PENDING))
+        .filter(outbox::status.eq(OutboxStatus::Pending))
         .select(diesel::dsl::min(outbox::next_attempt_at))
         .first(conn)
 }
 
 /// How many rows have each status (every status, zero included), in one
 /// query.
-pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
-    let found: Vec<(String, i64)> = outbox::table
+pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(OutboxStatus, i64)>> {
+    let found: Vec<(OutboxStatus, i64)> = outbox::table
         .group_by(outbox::status)
         .select((outbox::status, diesel::dsl::count_star()))
         .load(conn)?;
-    Ok([PENDING, SENT, DEAD, SKIPPED]
+    Ok(OutboxStatus::ALL
         .into_iter()
         .map(|status| {
             let n = found
                 .iter()
-                .find(|(s, _)| s == status)
+                .find(|(s, _)| *s == status)
                 .map_or(0, |(_, n)| *n);
-            (status.to_string(), n)
+            (status, n)
         })
         .collect())
 }
@@ -289,10 +284,10 @@ pub fn mark_sent(conn: &mut DbConn, id: &str, t: NaiveDateTime) -> QueryResult<u
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
-            .filter(outbox::status.eq(PENDING)),
+            .filter(outbox::status.eq(OutboxStatus::Pending)),
     )
     .set((
-        outbox::status.eq(SENT),
+        outbox::status.eq(OutboxStatus::Sent),
         outbox::attempts.eq(outbox::attempts + 1),
         outbox::sent_at.eq(t),
         outbox::last_error.eq(None::<String>),
@@ -312,13 +307,13 @@ pub fn mark_failed(
     t: NaiveDateTime,
 ) -> QueryResult<usize> {
     let (status, next) = match retry_at {
-        Some(at) => (PENDING, at),
-        None => (DEAD, t),
+        Some(at) => (OutboxStatus::Pending, at),
+        None => (OutboxStatus::Dead, t),
     };
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
-            .filter(outbox::status.eq(PENDING)),
+            .filter(outbox::status.eq(OutboxStatus::Pending)),
     )
     .set((
         outbox::status.eq(status),
@@ -342,10 +337,10 @@ pub fn mark_skipped(
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
-            .filter(outbox::status.eq(PENDING)),
+            .filter(outbox::status.eq(OutboxStatus::Pending)),
     )
     .set((
-        outbox::status.eq(SKIPPED),
+        outbox::status.eq(OutboxStatus::Skipped),
         outbox::last_error.eq(why),
         outbox::locked_by.eq(None::<String>),
         outbox::locked_until.eq(None::<NaiveDateTime>),
@@ -355,7 +350,7 @@ pub fn mark_skipped(
 }
 
 type Requeued = (
-    diesel::dsl::Eq<outbox::status, &'static str>,
+    diesel::dsl::Eq<outbox::status, OutboxStatus>,
     diesel::dsl::Eq<outbox::attempts, i32>,
     diesel::dsl::Eq<outbox::next_attempt_at, NaiveDateTime>,
     diesel::dsl::Eq<outbox::locked_by, Option<String>>,
@@ -366,7 +361,7 @@ type Requeued = (
 /// A row back in the queue: pending, due at `t`, no tries counted, no lease.
 fn requeued(t: NaiveDateTime) -> Requeued {
     (
-        outbox::status.eq(PENDING),
+        outbox::status.eq(OutboxStatus::Pending),
         outbox::attempts.eq(0),
         outbox::next_attempt_at.eq(t),
         outbox::locked_by.eq(None::<String>),
@@ -381,7 +376,7 @@ pub fn requeue(conn: &mut DbConn, id: &str, t: NaiveDateTime) -> QueryResult<usi
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
-            .filter(outbox::status.eq_any([DEAD, PENDING])),
+            .filter(outbox::status.eq_any([OutboxStatus::Dead, OutboxStatus::Pending])),
     )
     .set(requeued(t))
     .execute(conn)
@@ -389,7 +384,7 @@ pub fn requeue(conn: &mut DbConn, id: &str, t: NaiveDateTime) -> QueryResult<usi
 
 /// Requeue every dead row; returns how many.
 pub fn requeue_all_dead(conn: &mut DbConn, t: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(outbox::table.filter(outbox::status.eq(DEAD)))
+    diesel::update(outbox::table.filter(outbox::status.eq(OutboxStatus::Dead)))
         .set(requeued(t))
         .execute(conn)
 }
@@ -400,7 +395,7 @@ pub fn requeue_all_dead(conn: &mut DbConn, t: NaiveDateTime) -> QueryResult<usiz
 pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
     use super::schema::digest_items;
     let old = outbox::table
-        .filter(outbox::status.eq_any([SENT, SKIPPED]))
+        .filter(outbox::status.eq_any([OutboxStatus::Sent, OutboxStatus::Skipped]))
         .filter(outbox::updated_at.lt(before));
     diesel::delete(
         digest_items::table

@@ -74,3 +74,51 @@ impl EmailKind {
         )
     }
 }
+
+/// Where an outbox row stands (`outbox.status`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// Waiting for its first try or its next retry.
+    Pending,
+    /// Accepted by the transport.
+    Sent,
+    /// Out of retries: the dead letter, until an admin requeues it.
+    Dead,
+    /// Not sent on purpose (unsubscribed, suppressed, or its kind turned off).
+    Skipped,
+}
+
+impl OutboxStatus {
+    pub const ALL: [OutboxStatus; 4] = [
+        OutboxStatus::Pending,
+        OutboxStatus::Sent,
+        OutboxStatus::Dead,
+        OutboxStatus::Skipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Dead => "dead",
+            OutboxStatus::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboxStatus> {
+        OutboxStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}

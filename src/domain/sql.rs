@@ -53,4 +53,5 @@ text_enum!(
     super::subject::RequestKind,
     super::reader::Standing,
     super::hook::DeliveryState,
+    super::email::OutboxStatus,
 );

@@ -7,9 +7,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::outbox::{self, DEAD, PENDING, SENT, SKIPPED};
+use crate::db::outbox;
 use crate::db::schema::outbox as outbox_t;
 use crate::db::{DbConn, now};
+use crate::domain::email::OutboxStatus;
 use crate::error::{ErrorCode, FieldError, Problem};
 
 /// One email, without its content; the address is masked (`j•••@example.org`).
@@ -135,7 +136,7 @@ macro_rules! entry_columns {
     };
 }
 
-fn count(conn: &mut DbConn, status: &str) -> QueryResult<i64> {
+fn count(conn: &mut DbConn, status: OutboxStatus) -> QueryResult<i64> {
     outbox_t::table
         .filter(outbox_t::status.eq(status))
         .count()
@@ -158,22 +159,22 @@ pub fn list(conn: &mut DbConn, q: &OutboxQuery) -> Result<OutboxList, Problem> {
         .select(entry_columns!())
         .into_boxed();
     if let Some(status) = &q.status {
-        if ![PENDING, SENT, DEAD, SKIPPED].contains(&status.as_str()) {
+        let Some(status) = OutboxStatus::parse(status) else {
             return Err(Problem::validation(vec![FieldError::new(
                 "status",
                 "invalid_value",
                 "must be pending, sent, dead or skipped",
             )]));
-        }
-        query = query.filter(outbox_t::status.eq(status.clone()));
+        };
+        query = query.filter(outbox_t::status.eq(status));
     }
     let entries = query.load::<Row>(conn)?.into_iter().map(entry).collect();
     Ok(OutboxList {
         counts: OutboxCounts {
-            pending: count(conn, PENDING)?,
-            sent: count(conn, SENT)?,
-            dead: count(conn, DEAD)?,
-            skipped: count(conn, SKIPPED)?,
+            pending: count(conn, OutboxStatus::Pending)?,
+            sent: count(conn, OutboxStatus::Sent)?,
+            dead: count(conn, OutboxStatus::Dead)?,
+            skipped: count(conn, OutboxStatus::Skipped)?,
         },
         entries,
     })

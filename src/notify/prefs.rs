@@ -263,10 +263,10 @@ pub fn set_one(
                 outbox::table
                     .filter(outbox::editor_id.eq(editor_id))
                     .filter(outbox::kind.eq(kind.as_str()))
-                    .filter(outbox::status.eq(crate::db::outbox::PENDING)),
+                    .filter(outbox::status.eq(crate::domain::email::OutboxStatus::Pending)),
             )
             .set((
-                outbox::status.eq(crate::db::outbox::SKIPPED),
+                outbox::status.eq(crate::domain::email::OutboxStatus::Skipped),
                 outbox::last_error.eq("turned off by the recipient"),
                 outbox::updated_at.eq(t),
             ))

@@ -185,10 +185,10 @@ pub fn apply(conn: &mut DbConn, u: &Unsubscribe, t: NaiveDateTime) -> QueryResul
                 outbox_t::table
                     .filter(outbox_t::recipient_key.eq(address_key))
                     .filter(outbox_t::editor_id.is_null())
-                    .filter(outbox_t::status.eq(outbox::PENDING)),
+                    .filter(outbox_t::status.eq(crate::domain::email::OutboxStatus::Pending)),
             )
             .set((
-                outbox_t::status.eq(outbox::SKIPPED),
+                outbox_t::status.eq(crate::domain::email::OutboxStatus::Skipped),
                 outbox_t::last_error.eq("unsubscribed by the recipient"),
                 outbox_t::updated_at.eq(t),
             ))

@@ -640,7 +640,10 @@ impl Mailer {
                 .await
                 .unwrap_or_default();
                 for (status, n) in counts {
-                    self.metrics.outbox.with_label_values(&[&status]).set(n);
+                    self.metrics
+                        .outbox
+                        .with_label_values(&[status.as_str()])
+                        .set(n);
                 }
                 last_gauges = Some(tokio::time::Instant::now());
             }

@@ -29,7 +29,7 @@ pub async fn page(
 ) -> Result<HttpResponse, Problem> {
     editor.require(Role::Admin)?;
     let q = OutboxQuery {
-        status: Some(notifications::DEAD.into()),
+        status: Some(notifications::OutboxStatus::Dead.as_str().into()),
         limit: Some(SHOWN),
     };
     let list = notifications::outbox(&state, editor.actor(), q).await?;
