@@ -119,7 +119,11 @@ pub async fn list(settings: Settings, dead: bool, limit: i64) -> anyhow::Result<
     let list = blocking(move || {
         let pool = open(&settings)?;
         let q = super::admin::OutboxQuery {
-            status: dead.then(|| "dead".to_string()),
+            status: dead.then(|| {
+                crate::domain::email::OutboxStatus::Dead
+                    .as_str()
+                    .to_string()
+            }),
             limit: Some(limit),
         };
         super::admin::list(&mut *pool.get()?, &q).map_err(|p| anyhow::anyhow!("{}", p.detail))
