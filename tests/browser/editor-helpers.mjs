@@ -43,12 +43,12 @@ export async function screenshot(page, name, opts = {}) {
   const viewport = page.viewportSize();
   if (fullPage && viewport) {
     const height = await page.evaluate(() => Math.min(document.documentElement.scrollHeight, 6000));
-    await page.setViewportSize({ width: viewport.width, height: Math.max(height, viewport.height) });
+    await withDeadline(page.setViewportSize({ width: viewport.width, height: Math.max(height, viewport.height) }), 20_000, `resize for ${name}`);
   }
   try {
     await withDeadline(page.screenshot({ path: file, timeout: 15_000, ...rest }), 20_000, `screenshot ${name}`);
   } finally {
-    if (fullPage && viewport) await page.setViewportSize(viewport);
+    if (fullPage && viewport) await withDeadline(page.setViewportSize(viewport), 20_000, `resize back after ${name}`);
   }
   return file;
 }
