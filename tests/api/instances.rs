@@ -11,6 +11,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{DEMO, INGEST_TOKEN, drop_pg_database, postgres_admin_url, postgres_enabled};
 
+/// Reports one client may file a day, across both instances: the races file
+/// 10 (each Idempotency-Key counts once), `limits` files the rest.
+const PER_DAY: usize = 13;
+
 /// Start `erratum serve` on a free port; its base URL once it listens, or
 /// what it said before exiting.
 fn spawn(database_url: &str, dir: &std::path::Path) -> Child {
@@ -24,7 +28,11 @@ fn spawn(database_url: &str, dir: &std::path::Path) -> Child {
         .env("ERRATUM__LOG__LEVEL", "info")
         .env("ERRATUM__EMAIL__WORKER__ENABLED", "false")
         .env("ERRATUM__INTAKE__RATE_LIMIT__PER_IP_PER_MINUTE", "10000")
-        .env("ERRATUM__INTAKE__RATE_LIMIT__PER_IP_PER_DAY", "10000")
+        // Low enough for `limits` to reach it through both instances.
+        .env(
+            "ERRATUM__INTAKE__RATE_LIMIT__PER_IP_PER_DAY",
+            PER_DAY.to_string(),
+        )
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -85,6 +93,7 @@ async fn two_instances_on_one_new_postgres_database() {
         let base_a = base_a.expect("instance A came up");
         let base_b = base_b.expect("instance B came up");
         races(&base_a, &base_b).await;
+        limits(&base_a, &base_b).await;
     });
     let result = futures::FutureExt::catch_unwind(outcome).await;
     for mut child in [a, b] {
@@ -164,4 +173,34 @@ async fn races(base_a: &str, base_b: &str) {
         report_ids.insert(ids[0].clone());
     }
     assert_eq!(report_ids.len(), 10);
+}
+
+/// The limits hold across the two processes: each has counted only part of
+/// the client's reports in memory, the database counts them all.
+async fn limits(base_a: &str, base_b: &str) {
+    let client = reqwest::Client::new();
+    let day = chrono::Utc::now().date_naive();
+    let mut statuses = Vec::new();
+    for n in 0..(PER_DAY - 10 + 2) {
+        let base = [base_a, base_b][n % 2];
+        let r = client
+            .post(format!("{base}/api/v1/articles/{DEMO}/reports"))
+            .json(&json!({
+                "quote": {"exact": "le 3 octobre"},
+                "category": "factual_error",
+                "comment": format!("Limite partagée entre deux instances ({n})."),
+            }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    if chrono::Utc::now().date_naive() != day {
+        return; // the day's window ended during the test
+    }
+    assert_eq!(
+        statuses,
+        [201, 201, 201, 429, 429],
+        "the day's allowance is shared"
+    );
 }
