@@ -8,7 +8,7 @@
 //!   refusal rolls back with the job's savepoint.
 //!
 //! Status-link lookups are reads and stay per instance: a database write per
-//! lookup would turn a brute-force attempt into write load, and 128-bit
+//! lookup would turn a brute-force attempt into write load, and 256-bit
 //! tokens cannot be guessed at any rate.
 //!
 //! The limits:
