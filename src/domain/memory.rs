@@ -1,7 +1,7 @@
 //! The memory of corrections: the public note that resolves a report about
 //! an error already corrected, in the article's language.
 
-use chrono::{Datelike, NaiveDateTime};
+use chrono::NaiveDateTime;
 
 use super::article::Language;
 use super::workflow::MAX_PUBLIC_NOTE;
@@ -24,55 +24,14 @@ pub fn already_corrected_note(
     } else {
         correction.to_string()
     };
-    let day = date.day();
-    let year = date.year();
-    let month = date.month0() as usize;
+    let day = super::dates::day(date, language.as_str());
     let note = match language {
-        Language::Fr => {
-            const MOIS: [&str; 12] = [
-                "janvier",
-                "février",
-                "mars",
-                "avril",
-                "mai",
-                "juin",
-                "juillet",
-                "août",
-                "septembre",
-                "octobre",
-                "novembre",
-                "décembre",
-            ];
-            let d = if day == 1 {
-                "1er".to_string()
-            } else {
-                day.to_string()
-            };
-            format!(
-                "Merci : cette erreur avait déjà été corrigée le {d} {} {year}. Correction publiée : « {quoted} » Voir l’article : {url}",
-                MOIS[month]
-            )
-        }
-        Language::En => {
-            const MONTHS: [&str; 12] = [
-                "January",
-                "February",
-                "March",
-                "April",
-                "May",
-                "June",
-                "July",
-                "August",
-                "September",
-                "October",
-                "November",
-                "December",
-            ];
-            format!(
-                "Thank you: this error had already been corrected on {day} {} {year}. Published correction: “{quoted}” See the article: {url}",
-                MONTHS[month]
-            )
-        }
+        Language::Fr => format!(
+            "Merci : cette erreur avait déjà été corrigée le {day}. Correction publiée : « {quoted} » Voir l’article : {url}"
+        ),
+        Language::En => format!(
+            "Thank you: this error had already been corrected on {day}. Published correction: “{quoted}” See the article: {url}"
+        ),
     };
     note.chars().take(MAX_PUBLIC_NOTE).collect()
 }

@@ -4,6 +4,7 @@ pub mod actor;
 pub mod anchor;
 pub mod article;
 pub mod case_ref;
+pub mod dates;
 pub mod editor;
 pub mod email;
 pub mod event;

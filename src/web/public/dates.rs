@@ -1,51 +1,9 @@
-//! Dates as readers read them, in the page's language. chrono's locales would
-//! pull in a large table for two languages; twelve month names suffice.
+//! Dates as readers read them, in the page's language (the day itself is
+//! `domain::dates::day`, which the public notes use too).
 
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono::{NaiveDateTime, Timelike};
 
-const MONTHS_FR: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-/// "3 octobre 2024" / "3 October 2024" (French writes the first day "1er").
-pub fn day(t: NaiveDateTime, lang: &str) -> String {
-    let m = t.month0() as usize;
-    if lang == "fr" {
-        let d = if t.day() == 1 {
-            "1er".to_string()
-        } else {
-            t.day().to_string()
-        };
-        format!("{d} {} {}", MONTHS_FR[m], t.year())
-    } else {
-        format!("{} {} {}", t.day(), MONTHS_EN[m], t.year())
-    }
-}
+pub use crate::domain::dates::day;
 
 /// "3 octobre 2024 à 14 h 05 UTC" / "3 October 2024, 14:05 UTC". Times are
 /// stored in UTC and the page cannot know the reader's zone without script.
