@@ -461,23 +461,15 @@ pub async fn set_time_zone(
     actor: &Actor,
     time_zone: Option<String>,
 ) -> Result<(), Problem> {
-    let id = actor.require_account()?.to_string();
-    let who = actor.who.clone();
-    state
-        .write(move |conn| {
-            store::update(
-                conn,
-                &who,
-                &id,
-                EditorChanges {
-                    time_zone: Some(time_zone),
-                    ..Default::default()
-                },
-            )?
-            .ok_or_else(editor_not_found)
-            .map(|_| ())
-        })
-        .await
+    update_own(
+        state,
+        actor,
+        EditorChanges {
+            time_zone: Some(time_zone),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// An editor's own interface language (pages and emails).
@@ -486,21 +478,30 @@ pub async fn set_language(
     actor: &Actor,
     language: Language,
 ) -> Result<(), Problem> {
+    update_own(
+        state,
+        actor,
+        EditorChanges {
+            language: Some(language),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Apply a change of the caller's own account (audited by `store::update`).
+async fn update_own(
+    state: &AppState,
+    actor: &Actor,
+    changes: EditorChanges,
+) -> Result<(), Problem> {
     let id = actor.require_account()?.to_string();
     let who = actor.who.clone();
     state
         .write(move |conn| {
-            store::update(
-                conn,
-                &who,
-                &id,
-                EditorChanges {
-                    language: Some(language),
-                    ..Default::default()
-                },
-            )?
-            .ok_or_else(editor_not_found)
-            .map(|_| ())
+            store::update(conn, &who, &id, changes)?
+                .ok_or_else(editor_not_found)
+                .map(|_| ())
         })
         .await
 }
