@@ -224,3 +224,31 @@ pub fn unsubscribe_url(raw: &str) -> String {
     let v = raw_header(raw, "List-Unsubscribe").expect("a List-Unsubscribe header");
     v.trim_start_matches('<').trim_end_matches('>').to_string()
 }
+
+/// Every email the file transport wrote, as raw text, oldest first.
+pub fn emails(app: &TestApp) -> Vec<String> {
+    let dir = app.dir().join("mail");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+    files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+/// The token that follows `marker` in an email's text part (a link's
+/// token: letters, digits, `-` and `_`).
+pub fn token_after(raw: &str, marker: &str) -> String {
+    let m = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap();
+    let text = m.body_text(0).unwrap().into_owned();
+    let start = text.find(marker).expect("a link") + marker.len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::editor_ui::{browser, csrf_of, get_page, post_form};
 use crate::helpers::{Backend, TestApp};
-use crate::mail::raw_header;
+use crate::mail::{emails, raw_header, token_after};
 use crate::staff::{self, add, login};
 
 backend_tests!(
@@ -56,32 +56,9 @@ async fn login_status(app: &TestApp, email: &str, password: &str) -> u16 {
         .as_u16()
 }
 
-/// Every email the file transport wrote, as raw text, oldest first.
-fn emails(app: &TestApp) -> Vec<String> {
-    let dir = app.dir().join("mail");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-    files
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect()
-}
-
 /// The reset token of an email's link (from its text part).
 fn reset_token(raw: &str) -> String {
-    let m = mail_parser::MessageParser::default()
-        .parse(raw.as_bytes())
-        .unwrap();
-    let text = m.body_text(0).unwrap().into_owned();
-    let marker = "/editor/password/reset?token=";
-    let start = text.find(marker).expect("a reset link") + marker.len();
-    text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
+    token_after(raw, "/editor/password/reset?token=")
 }
 
 async fn send_emails(app: &TestApp) -> Vec<String> {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::backend_tests;
 use crate::helpers::{Backend, DEMO, TestApp};
-use crate::mail::raw_header;
+use crate::mail::{emails, raw_header, token_after};
 
 backend_tests!(
     the_emailed_link_opens_the_same_status_and_nothing_is_kept_in_clear,
@@ -34,31 +34,9 @@ async fn ask(app: &TestApp, token: &str, body: &Value) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-fn emails(app: &TestApp) -> Vec<String> {
-    let dir = app.dir().join("mail");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect()
-}
-
 /// The status link in an email's text part.
 fn link_token(raw: &str, base: &str) -> String {
-    let m = mail_parser::MessageParser::default()
-        .parse(raw.as_bytes())
-        .unwrap();
-    let text = m.body_text(0).unwrap().into_owned();
-    let marker = format!("{base}/r/");
-    let start = text.find(&marker).expect("a status link") + marker.len();
-    text[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect()
+    token_after(raw, &format!("{base}/r/"))
 }
 
 async fn the_emailed_link_opens_the_same_status_and_nothing_is_kept_in_clear(b: Backend) {
