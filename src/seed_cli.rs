@@ -252,22 +252,58 @@ fn seed_articles(
     Ok(out)
 }
 
-/// One report row, as the intake writes it.
+/// One report row, as the intake writes it. `None` is written as NULL (not
+/// as SQL `DEFAULT`), so SQLite takes many rows in one statement instead of
+/// diesel's one-insert-per-row fallback.
+#[derive(Insertable)]
+#[diesel(table_name = reports, treat_none_as_default_value = false)]
 struct ReportSeed {
     id: String,
     reference: String,
     case_id: String,
     article_id: String,
+    revision: i32,
     sentence_id: String,
-    quote: String,
+    span_sentence_ids: &'static str,
+    quote_exact: String,
     category: Category,
     comment: String,
-    email: Option<String>,
+    suggested_correction: Option<String>,
+    sources: &'static str,
+    reporter_email: Option<String>,
+    notify: bool,
     reporter_key: String,
     client_hash: String,
     comment_hash: String,
-    token_hash: String,
+    status_token_hash: String,
+    is_spam: bool,
     created_at: NaiveDateTime,
+}
+
+/// A case row as the intake leaves it after its reports; the number comes
+/// from the database (SQLite's trigger, PostgreSQL's sequence).
+#[derive(Insertable)]
+#[diesel(table_name = cases, treat_none_as_default_value = false)]
+struct CaseSeed {
+    id: String,
+    article_id: String,
+    sentence_id: String,
+    open_key: Option<String>,
+    sentence_text: String,
+    desk: Option<String>,
+    status: Status,
+    anchor_state: AnchorState,
+    report_count: i32,
+    reporter_count: i32,
+    categories: String,
+    first_reported_at: NaiveDateTime,
+    last_reported_at: NaiveDateTime,
+    due_at: NaiveDateTime,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    resolution: Option<Resolution>,
+    resolved_at: Option<NaiveDateTime>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -286,7 +322,7 @@ fn seed_reports(
     let mut written = 0usize;
     let mut n_cases = 0usize;
     let mut open_keys: HashSet<String> = HashSet::new();
-    let mut case_batch: Vec<crate::db::cases::NewCase> = Vec::new();
+    let mut case_batch: Vec<CaseSeed> = Vec::new();
     let mut report_batch: Vec<ReportSeed> = Vec::new();
     let mut n = 0usize;
     while written < n_reports {
@@ -327,20 +363,35 @@ fn seed_reports(
                 WORDS[rng.random_range(0..WORDS.len())],
                 n
             );
+            // A third of readers propose the fix: the queue shows it as a
+            // word diff of the sentence.
+            let suggestion = rng.random_bool(0.3).then(|| {
+                sentence_text.replacen(
+                    WORDS[rng.random_range(0..WORDS.len())],
+                    WORDS[rng.random_range(0..WORDS.len())],
+                    1,
+                )
+            });
             report_batch.push(ReportSeed {
                 id: new_id(),
                 reference: format!("S{run:x}{n:08}"),
                 case_id: case_id.clone(),
                 article_id: target.id.clone(),
+                revision: 1,
                 sentence_id: sentence_id.clone(),
-                quote: sentence_text.chars().take(60).collect(),
+                span_sentence_ids: "[]",
+                quote_exact: sentence_text.chars().take(60).collect(),
                 category: c,
                 comment_hash: sha256_hex(&comment),
                 comment,
-                email: with_email.then(|| format!("reader{n}@example.org")),
+                suggested_correction: suggestion,
+                sources: "[]",
+                reporter_email: with_email.then(|| format!("reader{n}@example.org")),
+                notify: false,
                 reporter_key: format!("seed:{}", if repeat { n - 1 } else { n }),
                 client_hash: format!("seed-client-{}", n % 50_000),
-                token_hash: sha256_hex(format!("seed-token-{run}-{n}")),
+                status_token_hash: sha256_hex(format!("seed-token-{run}-{n}")),
+                is_spam: false,
                 created_at: at,
             });
             n += 1;
@@ -369,7 +420,7 @@ fn seed_reports(
         if !resolved {
             open_keys.insert(key.clone());
         }
-        case_batch.push(crate::db::cases::NewCase {
+        case_batch.push(CaseSeed {
             id: case_id,
             article_id: target.id.clone(),
             sentence_id: sentence_id.clone(),
@@ -403,45 +454,32 @@ fn seed_reports(
     Ok((n_cases, written))
 }
 
+/// Rows per INSERT: 1,000 reports are 20,000 parameters, under SQLite's
+/// 32,766 and PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Multi-row inserts, on the backend's own connection: diesel's
+/// multi-backend connection writes a batch one row at a time.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
+            match $conn {
+                DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+            };
+        }
+    };
+}
+
 /// One transaction per batch: the cases, then their reports.
 fn flush(
     conn: &mut DbConn,
-    cases_b: &mut Vec<crate::db::cases::NewCase>,
+    cases_b: &mut Vec<CaseSeed>,
     reports_b: &mut Vec<ReportSeed>,
 ) -> anyhow::Result<()> {
     conn.transaction::<_, diesel::result::Error, _>(|c| {
-        // Row by row: diesel's multi-backend connection has no multi-row
-        // insert; inside one transaction per batch this is still fast.
-        for case in cases_b.iter() {
-            diesel::insert_into(cases::table).values(case).execute(c)?;
-        }
-        for r in reports_b.iter() {
-            diesel::insert_into(reports::table)
-                .values((
-                    reports::id.eq(&r.id),
-                    reports::reference.eq(&r.reference),
-                    reports::case_id.eq(&r.case_id),
-                    reports::article_id.eq(&r.article_id),
-                    reports::revision.eq(1),
-                    reports::sentence_id.eq(&r.sentence_id),
-                    reports::span_sentence_ids.eq("[]"),
-                    reports::quote_exact.eq(&r.quote),
-                    reports::category.eq(r.category),
-                    reports::comment.eq(&r.comment),
-                    reports::sources.eq("[]"),
-                    reports::reporter_email.eq(r.email.as_deref()),
-                    reports::notify.eq(false),
-                    reports::reporter_key.eq(&r.reporter_key),
-                    (
-                        reports::client_hash.eq(&r.client_hash),
-                        reports::comment_hash.eq(&r.comment_hash),
-                        reports::status_token_hash.eq(&r.token_hash),
-                        reports::is_spam.eq(false),
-                        reports::created_at.eq(r.created_at),
-                    ),
-                ))
-                .execute(c)?;
-        }
+        insert_rows!(c, cases::table, cases_b);
+        insert_rows!(c, reports::table, reports_b);
         Ok(())
     })?;
     cases_b.clear();

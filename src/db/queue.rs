@@ -9,8 +9,10 @@
 //! carries the snapshot, the last item's sort key and its id.
 //!
 //! `oldest`/`newest` sort on the first report time, which never changes,
-//! and page in SQL. `priority`/`reports` keys are computed in Rust over the
-//! filtered cases (the open queue), then paged the same way.
+//! and page in SQL. `priority`/`reports` read the keys stored on the case
+//! row, in index order; only the cases changed since the snapshot are
+//! re-keyed from their reports (`by_stored_key`). Word searches are probed
+//! once per request ([`Words`]).
 
 use std::collections::HashMap;
 
@@ -169,7 +171,7 @@ fn filtered<'a>(
     f: &'a Filter,
     editor_id: &'a str,
     watermark: Option<&'a str>,
-    sqlite: bool,
+    words: Option<&Words>,
 ) -> Boxed<'a> {
     let statuses: Vec<&str> = f.statuses.iter().map(|s| s.as_str()).collect();
     let mut q = cases_t::table.into_boxed();
@@ -195,11 +197,14 @@ fn filtered<'a>(
         ),
     };
     if let Some(c) = f.category {
-        q = q.filter(exists(
-            reports::table
-                .filter(reports::case_id.eq(cases_t::id))
-                .filter(reports::category.eq(c.as_str())),
-        ));
+        // The case row's own category counts (`{"typo":2,…}`): a test on
+        // the row the sort's index leads to, not a probe of its reports.
+        let pattern = format!("%\"{}\":%", c.as_str().replace('_', "\\_"));
+        q = q.filter(
+            sql::<Bool>("cases.categories LIKE ")
+                .bind::<Text, _>(pattern)
+                .sql(" ESCAPE '\\'"),
+        );
     }
     if let Some(d) = &f.desk {
         q = q.filter(cases_t::desk.eq(d));
@@ -226,35 +231,92 @@ fn filtered<'a>(
         // `#1042` names a case by its number; anything else is words.
         q = match CaseRef::parse_hash_number(text) {
             Some(n) => q.filter(cases_t::number.eq(n)),
-            None => q.filter(search(text, sqlite)),
+            None => match words {
+                Some(w) => q.filter(w.cond()),
+                None => q,
+            },
         };
     }
     q
 }
 
-/// Cases whose sentence or a report's comment contains `text` (folded):
-/// read from `search_docs`, which triggers keep folded. SQLite matches
-/// through its FTS5 trigram index (`search_fts`) when the folded text has
-/// three characters or more; PostgreSQL's LIKE uses the pg_trgm index where
-/// the extension is installed (README, Benchmark).
-fn search(text: &str, sqlite: bool) -> Cond {
-    let folded = crate::domain::search::fold(text);
-    if sqlite && folded.chars().count() >= 3 {
-        let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
-        Box::new(
-            sql::<Bool>(
-                "cases.id IN (SELECT d.case_id FROM search_fts JOIN search_docs d \
+/// The cases a word search matches, settled before the page is read, so the
+/// planner never has to guess how many there are.
+///
+/// Few matching documents (a rare word, a name): their case ids are listed,
+/// and the page reads those cases by primary key and sorts at most
+/// [`FEW_DOCS`] of them. Many (a common word): the page walks its sort's
+/// index and tests each case with a correlated probe of its own documents
+/// (`search_docs_case_idx`), stopping once the page is full; when a word is
+/// that common, a page's worth of matches comes within a few thousand rows.
+/// Either way the cost follows the page, not the number of matches.
+pub enum Words {
+    Few(Vec<String>),
+    Many(String),
+}
+
+/// Matching documents beyond which a search walks the sort's index.
+const FEW_DOCS: i64 = 2000;
+
+impl Words {
+    /// Cases whose sentence or a report's comment contains `text` (folded),
+    /// from `search_docs`, which triggers keep folded. SQLite finds the
+    /// documents through its FTS5 trigram index (`search_fts`) when the
+    /// folded text has three characters or more; PostgreSQL's LIKE uses the
+    /// pg_trgm index where the extension is installed (README, Benchmark).
+    fn probe(conn: &mut DbConn, text: &str) -> QueryResult<Words> {
+        let folded = crate::domain::search::fold(text);
+        let sqlite = matches!(conn, DbConn::Sqlite(_));
+        let docs = if sqlite && folded.chars().count() >= 3 {
+            let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
+            sql::<Text>(
+                "SELECT d.case_id FROM search_fts JOIN search_docs d \
                  ON d.id = search_fts.rowid WHERE search_fts MATCH ",
             )
             .bind::<Text, _>(phrase)
-            .sql(")"),
-        )
-    } else {
-        Box::new(
-            sql::<Bool>("cases.id IN (SELECT case_id FROM search_docs WHERE body LIKE ")
+            .sql(" LIMIT ")
+            .bind::<diesel::sql_types::BigInt, _>(FEW_DOCS + 1)
+            .load::<String>(conn)?
+        } else {
+            sql::<Text>("SELECT case_id FROM search_docs WHERE body LIKE ")
                 .bind::<Text, _>(like_pattern(text))
-                .sql(" ESCAPE '\\')"),
-        )
+                .sql(" ESCAPE '\\' LIMIT ")
+                .bind::<diesel::sql_types::BigInt, _>(FEW_DOCS + 1)
+                .load::<String>(conn)?
+        };
+        if docs.len() as i64 > FEW_DOCS {
+            return Ok(Words::Many(like_pattern(text)));
+        }
+        let mut ids = docs;
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Words::Few(ids))
+    }
+
+    fn cond(&self) -> Cond {
+        match self {
+            Words::Few(ids) => Box::new(cases_t::id.eq_any(ids.clone())),
+            // OFFSET 0 keeps PostgreSQL from turning the probe into a join
+            // over every matching document; SQLite runs it per row anyway.
+            Words::Many(pattern) => Box::new(
+                sql::<Bool>(
+                    "EXISTS (SELECT 1 FROM search_docs d WHERE d.case_id = cases.id \
+                     AND d.body LIKE ",
+                )
+                .bind::<Text, _>(pattern.clone())
+                .sql(" ESCAPE '\\' LIMIT 1 OFFSET 0)"),
+            ),
+        }
+    }
+}
+
+/// The search part of `f`, probed once per request (`None`: no word search).
+fn words_of(conn: &mut DbConn, f: &Filter) -> QueryResult<Option<Words>> {
+    match &f.q {
+        Some(text) if CaseRef::parse_hash_number(text).is_none() => {
+            Words::probe(conn, text).map(Some)
+        }
+        _ => Ok(None),
     }
 }
 
@@ -350,7 +412,6 @@ pub fn page(
     due_hours: &DueHours,
 ) -> Result<QueuePage, QueueError> {
     let me = actor.editor_id().unwrap_or_default();
-    let sqlite = matches!(conn, DbConn::Sqlite(_));
     let qhash = query_hash(sort, filter, me);
     let cursor = match cursor {
         None => None,
@@ -386,12 +447,14 @@ pub fn page(
         }
     };
     let after = cursor.as_ref().map(|c| (c.k, c.i.clone()));
+    let words = words_of(conn, filter)?;
+    let words = words.as_ref();
 
     // `changed`: the cases to recount as of the snapshot (`None`: all).
     let (rows, more, changed) = match sort {
         Sort::Oldest | Sort::Newest => {
             let (rows, more) =
-                by_first_report(conn, filter, me, sort, &watermark, &after, limit, sqlite)?;
+                by_first_report(conn, filter, me, sort, &watermark, &after, limit, words)?;
             (rows, more, None)
         }
         Sort::Priority | Sort::Reports => {
@@ -400,13 +463,13 @@ pub fn page(
                 Some(Some(changed)) => {
                     let (rows, more) = by_stored_key(
                         conn, filter, me, sort, &watermark, &changed, &after, limit, at, due_hours,
-                        sqlite,
+                        words,
                     )?;
                     (rows, more, Some(changed))
                 }
                 _ => {
                     let (rows, more) = exact(
-                        conn, filter, me, sort, &watermark, &after, limit, at, due_hours, sqlite,
+                        conn, filter, me, sort, &watermark, &after, limit, at, due_hours, words,
                     )?;
                     (rows, more, None)
                 }
@@ -477,7 +540,7 @@ fn by_first_report(
     watermark: &str,
     after: &Option<(i64, String)>,
     limit: i64,
-    sqlite: bool,
+    words: Option<&Words>,
 ) -> Result<(Keyed, bool), QueueError> {
     let after = match after {
         Some((k, id)) => Some((
@@ -492,7 +555,7 @@ fn by_first_report(
             statuses: vec![*status],
             ..filter.clone()
         };
-        let mut q = filtered(&f, me, Some(watermark), sqlite);
+        let mut q = filtered(&f, me, Some(watermark), words);
         if let Some((t, id)) = &after {
             q = q.filter(after_time(
                 if sort == Sort::Oldest { ">" } else { "<" },
@@ -547,7 +610,7 @@ fn by_stored_key(
     limit: i64,
     at: NaiveDateTime,
     due_hours: &DueHours,
-    sqlite: bool,
+    words: Option<&Words>,
 ) -> Result<(Keyed, bool), QueueError> {
     let column = match sort {
         Sort::Reports => "cases.report_count",
@@ -559,7 +622,7 @@ fn by_stored_key(
             statuses: vec![*status],
             ..filter.clone()
         };
-        let mut q = filtered(&f, me, None, sqlite);
+        let mut q = filtered(&f, me, None, words);
         for chunk in changed.chunks(CHUNK) {
             q = q.filter(cases_t::id.ne_all(chunk.to_vec()));
         }
@@ -583,7 +646,7 @@ fn by_stored_key(
     if !changed.is_empty() {
         let mut rekeyed = Vec::new();
         for chunk in changed.chunks(CHUNK) {
-            let rows: Vec<CaseRow> = filtered(filter, me, Some(watermark), sqlite)
+            let rows: Vec<CaseRow> = filtered(filter, me, Some(watermark), words)
                 .filter(cases_t::id.eq_any(chunk))
                 .select(CaseRow::as_select())
                 .load(conn)?;
@@ -643,9 +706,9 @@ fn exact(
     limit: i64,
     at: NaiveDateTime,
     due_hours: &DueHours,
-    sqlite: bool,
+    words: Option<&Words>,
 ) -> Result<(Keyed, bool), QueueError> {
-    let all: Vec<CaseRow> = filtered(filter, me, Some(watermark), sqlite)
+    let all: Vec<CaseRow> = filtered(filter, me, Some(watermark), words)
         .select(CaseRow::as_select())
         .load(conn)?;
     let mut keyed = snapshot_keys(conn, all, sort, watermark, at, due_hours)?;
@@ -682,7 +745,7 @@ pub fn counts(
     filter: &Filter,
 ) -> QueryResult<Vec<(Status, i64)>> {
     // Every report counts (no snapshot to keep stable here).
-    let sqlite = matches!(conn, DbConn::Sqlite(_));
+    let words = words_of(conn, filter)?;
     let mut out = Vec::with_capacity(4);
     for status in [
         Status::New,
@@ -694,7 +757,7 @@ pub fn counts(
             statuses: vec![status],
             ..filter.clone()
         };
-        let n: i64 = filtered(&f, actor.editor_id().unwrap_or_default(), None, sqlite)
+        let n: i64 = filtered(&f, actor.editor_id().unwrap_or_default(), None, words.as_ref())
             .count()
             .get_result(conn)?;
         out.push((status, n));
