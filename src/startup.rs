@@ -133,6 +133,7 @@ impl Application {
         let state = web::Data::new(AppState {
             oidc,
             keys: Default::default(),
+            current_articles: Default::default(),
             known,
             live,
             intake: std::sync::Arc::new(crate::auth::limits::IntakeLimits::new(

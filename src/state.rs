@@ -25,6 +25,8 @@ pub struct AppState {
     pub status_lookups: StatusLimits,
     /// Answers of the known-sentences endpoint (`app::known`).
     pub known: Arc<crate::app::known::KnownCache>,
+    /// The current revision of the articles reported on (`app::intake`).
+    pub current_articles: Arc<crate::app::intake::CurrentArticles>,
     /// The editors' live queue streams (`app::live`).
     pub live: Arc<crate::app::live::LiveHub>,
     /// Called after a use case committed events (consumers wake up).

@@ -13,6 +13,8 @@ use std::net::IpAddr;
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+mod batch;
+
 use super::AppState;
 use crate::auth::keys::{KeyCache, status_token};
 use crate::db::articles::{self as article_store, Article};
@@ -82,22 +84,162 @@ pub async fn file_report(
         idempotency,
         client_ip,
     } = input;
-    // Anchor against the current revision (a read), then check limits before
-    // taking the writer's time.
-    let quote_of = report.clone();
-    let key = idempotency.as_ref().map(|i| i.key.clone());
-    let (article, anchor, replay) = state
+    let mut report = report;
+    let mut counted = false;
+    let mut fresh = false;
+    for _ in 0..3 {
+        // Anchor against the current revision (from memory when it is
+        // there), then check limits before taking the writer's time.
+        let key = idempotency.as_ref().map(|i| i.key.clone());
+        let (current, anchor, replay) =
+            anchor_report(state, &external_id, &report, key, fresh).await?;
+        // A retry of an answered request replays its answer and is not
+        // counted again (nor is a request the writer sent back to be anchored
+        // again).
+        if !replay && !counted {
+            state
+                .intake
+                .check(client_ip, &current.article.id, &anchor.sentence_id)?;
+            counted = true;
+        }
+        if report.me_too && report.comment.is_empty() {
+            report.comment = me_too_comment(current.article.language).to_string();
+        }
+        let job = ReportJob {
+            sub: Submission {
+                article: current.article.clone(),
+                anchor,
+                report: report.clone(),
+                client_ip: client_ip.to_string(),
+                idempotency: idempotency.clone(),
+                rules: Rules::from_state(state),
+                limits: state.intake.clone(),
+            },
+            keys: state.keys.clone(),
+            public_url: state.public_url.clone(),
+        };
+        match state.writer.run_batched(job).await? {
+            Some((filed, receipt)) => {
+                if filed == Filed::Created && !receipt.duplicate {
+                    tracing::info!(reference = %receipt.reference, case_id = %receipt.case_id, "report stored");
+                    state.committed();
+                }
+                return Ok((filed, receipt));
+            }
+            // The article changed since it was read (a new revision, on any
+            // instance): anchor again on what the database holds now.
+            None => {
+                state.current_articles.forget(external_id.as_str());
+                fresh = true;
+            }
+        }
+    }
+    Err(Problem::from(crate::db::DbError::Unavailable(
+        "The article keeps changing; please retry.".into(),
+    )))
+}
+
+/// The article's current revision as reports are anchored to it: what the
+/// intake would otherwise read for every report.
+pub struct Current {
+    article: Article,
+    sentences: Vec<article_store::SentenceView>,
+}
+
+/// The current revision of the articles reports were filed on, by external
+/// id, per instance. An entry can be stale (another instance revised the
+/// article): the writer checks each report's article against the database
+/// in its batch (one statement) and sends a stale one back to be anchored
+/// again, so a report is never stored against an old revision. The events
+/// tail of `app::known` also drops the articles it sees revised.
+#[derive(Default)]
+pub struct CurrentArticles {
+    entries: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Current>>>,
+}
+
+/// Entries kept before the map starts over (an article's sentences are a
+/// few kilobytes).
+const CURRENT_ARTICLES: usize = 10_000;
+
+impl CurrentArticles {
+    fn get(&self, external_id: &str) -> Option<std::sync::Arc<Current>> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.get(external_id).cloned()
+    }
+
+    fn put(&self, external_id: &str, current: std::sync::Arc<Current>) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CURRENT_ARTICLES {
+            entries.clear();
+        }
+        entries.insert(external_id.to_string(), current);
+    }
+
+    fn forget(&self, external_id: &str) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        entries.remove(external_id);
+    }
+
+    /// Drop the entries of these articles (by article id).
+    pub fn invalidate(&self, article_ids: &std::collections::HashSet<String>) {
+        if article_ids.is_empty() {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, c| !article_ids.contains(&c.article.id));
+    }
+}
+
+/// Resolve the quote against the article's current revision, from memory
+/// unless `fresh`; "me too" needs an open case and an Idempotency-Key may
+/// have been answered, which only the database knows. Returns the article,
+/// the anchor and whether the key was answered.
+async fn anchor_report(
+    state: &AppState,
+    external_id: &ExternalId,
+    report: &NewReport,
+    key: Option<String>,
+    fresh: bool,
+) -> Result<(std::sync::Arc<Current>, Anchor, bool), Problem> {
+    let cached = if fresh {
+        None
+    } else {
+        state.current_articles.get(external_id.as_str())
+    };
+    let me_too = report.me_too && !report.is_spam;
+    if let (Some(current), false, None) = (&cached, me_too, &key) {
+        let anchor = anchor::resolve(
+            &current.sentences,
+            report.sentence_id.as_deref(),
+            &report.quote,
+        )?;
+        return Ok((current.clone(), anchor, false));
+    }
+    let loaded = cached.is_none();
+    let (ext, quote_of) = (external_id.clone(), report.clone());
+    let (current, anchor, replay) = state
         .read(move |conn| {
-            let article = article_store::find_by_external_id(conn, external_id.as_str())?
-                .ok_or_else(|| super::articles::not_found(&external_id))?;
-            let sentences =
-                article_store::revision_sentences(conn, &article.id, article.current_revision)?;
-            let anchor =
-                anchor::resolve(&sentences, quote_of.sentence_id.as_deref(), &quote_of.quote)?;
+            let current = match cached {
+                Some(c) => c,
+                None => {
+                    let article = article_store::find_by_external_id(conn, ext.as_str())?
+                        .ok_or_else(|| super::articles::not_found(&ext))?;
+                    let sentences = article_store::revision_sentences(
+                        conn,
+                        &article.id,
+                        article.current_revision,
+                    )?;
+                    std::sync::Arc::new(Current { article, sentences })
+                }
+            };
+            let article = &current.article;
+            let anchor = anchor::resolve(
+                &current.sentences,
+                quote_of.sentence_id.as_deref(),
+                &quote_of.quote,
+            )?;
             // "Me too" joins a case; it never opens one.
-            if quote_of.me_too
-                && !quote_of.is_spam
-                && case_store::open_case_on(conn, &article.id, &anchor.sentence_id)?.is_none()
+            if me_too && case_store::open_case_on(conn, &article.id, &anchor.sentence_id)?.is_none()
             {
                 return Err(no_open_case());
             }
@@ -107,47 +249,49 @@ pub async fn file_report(
                 }
                 None => false,
             };
-            Ok((article, anchor, replay))
+            Ok((current, anchor, replay))
         })
         .await?;
-    // A retry of an answered request replays its answer and is not counted again.
-    if !replay {
+    if loaded {
         state
-            .intake
-            .check(client_ip, &article.id, &anchor.sentence_id)?;
+            .current_articles
+            .put(external_id.as_str(), current.clone());
     }
-    let mut report = report;
-    if report.me_too && report.comment.is_empty() {
-        report.comment = me_too_comment(article.language).to_string();
+    Ok((current, anchor, replay))
+}
+
+/// One report for the writer: applied with the others of its batch
+/// (`batch`), `None` when its article changed since it was anchored.
+struct ReportJob {
+    sub: Submission,
+    keys: std::sync::Arc<KeyCache>,
+    public_url: String,
+}
+
+impl crate::db::writer::Batched for ReportJob {
+    type Out = Option<(Filed, ReportReceipt)>;
+    type Err = Problem;
+
+    fn apply(conn: &mut DbConn, jobs: Vec<ReportJob>) -> Vec<Result<Self::Out, Problem>> {
+        batch::apply(conn, &jobs)
     }
-    let ctx = Submission {
-        article,
-        anchor,
-        report,
-        client_ip: client_ip.to_string(),
-        idempotency,
-        rules: Rules::from_state(state),
-        limits: state.intake.clone(),
-    };
-    let (keys, public_url) = (state.keys.clone(), state.public_url.clone());
-    let (filed, receipt) = state
-        .write(move |conn| {
-            // One Idempotency-Key sent to two instances at once: the second
-            // one's answer meets the first's (PostgreSQL makes it wait for the
-            // first commit) and its savepoint rolls back; run again, it finds
-            // the stored answer and replays it, as if the two had come one
-            // after the other.
-            match diesel::Connection::transaction(conn, |c| submit(c, &ctx, &keys, &public_url)) {
-                Err(p) if p.code == KEY_IN_FLIGHT => submit(conn, &ctx, &keys, &public_url),
-                other => other,
-            }
-        })
-        .await?;
-    if filed == Filed::Created && !receipt.duplicate {
-        tracing::info!(reference = %receipt.reference, case_id = %receipt.case_id, "report stored");
-        state.committed();
-    }
-    Ok((filed, receipt))
+}
+
+/// File one report in a savepoint of its own, as `Writer::run` does.
+fn submit_alone(conn: &mut DbConn, job: &ReportJob) -> Result<(Filed, ReportReceipt), Problem> {
+    diesel::Connection::transaction(conn, |conn| {
+        // One Idempotency-Key sent to two instances at once: the second
+        // one's answer meets the first's (PostgreSQL makes it wait for the
+        // first commit) and its savepoint rolls back; run again, it finds
+        // the stored answer and replays it, as if the two had come one
+        // after the other.
+        match diesel::Connection::transaction(conn, |c| {
+            submit(c, &job.sub, &job.keys, &job.public_url)
+        }) {
+            Err(p) if p.code == KEY_IN_FLIGHT => submit(conn, &job.sub, &job.keys, &job.public_url),
+            other => other,
+        }
+    })
 }
 
 fn no_open_case() -> Problem {

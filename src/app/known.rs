@@ -270,6 +270,8 @@ async fn catch_up(state: &AppState) -> Result<usize, Problem> {
         })
         .await?;
     cache.invalidate(&articles);
+    // The intake's current revisions too (it also checks them as it writes).
+    state.current_articles.invalidate(&articles);
     *cache.cursor.lock().unwrap_or_else(|e| e.into_inner()) = Some(cursor);
     Ok(n)
 }

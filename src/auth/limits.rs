@@ -109,6 +109,82 @@ pub fn count_shared(
     Ok(())
 }
 
+/// `count_shared` for many requests at once (the writer's batch of
+/// reports), with the same outcome as counting them one after the other in
+/// this order: one upsert adds every request's hits, the requests are then
+/// checked in order against the counts from before, and the hits of the
+/// refused ones (their first limit over, and those before it) are taken
+/// back by a second upsert, only when some were refused. One answer per
+/// request.
+pub fn count_shared_many(
+    conn: &mut crate::db::DbConn,
+    requests: &[Vec<SharedLimit>],
+    t: NaiveDateTime,
+) -> Result<Vec<Result<(), Problem>>, Problem> {
+    use std::collections::HashMap;
+    type Key = (String, NaiveDateTime);
+    let mut added: HashMap<Key, i32> = HashMap::new();
+    for l in requests.iter().flatten() {
+        *added
+            .entry((l.bucket.clone(), l.window_start(t)))
+            .or_default() += 1;
+    }
+    if added.is_empty() {
+        return Ok(requests.iter().map(|_| Ok(())).collect());
+    }
+    let windows: Vec<(String, NaiveDateTime, i32)> = added
+        .iter()
+        .map(|((b, s), n)| (b.clone(), *s, *n))
+        .collect();
+    let after = crate::db::limits::hit_many(conn, &windows)?;
+    // The counts before this batch; then each request in turn.
+    let mut count: HashMap<Key, i32> = added
+        .iter()
+        .map(|(k, n)| (k.clone(), after.get(k).copied().unwrap_or(*n) - n))
+        .collect();
+    let mut refused_hits: HashMap<Key, i32> = HashMap::new();
+    let mut answers = Vec::with_capacity(requests.len());
+    for limits in requests {
+        let mut counted: Vec<Key> = Vec::new();
+        let mut answer = Ok(());
+        for l in limits {
+            let start = l.window_start(t);
+            let key = (l.bucket.clone(), start);
+            let hits = count.entry(key.clone()).or_default();
+            *hits += 1;
+            counted.push(key);
+            if *hits > l.limit as i32 {
+                let secs = (start + l.window - t).num_seconds().max(1) as u64;
+                answer = Err(Problem::rate_limited(
+                    format!("Too many {}; retry in {secs} seconds.", l.what),
+                    secs,
+                ));
+                break;
+            }
+        }
+        if answer.is_err() {
+            for key in counted {
+                *count.entry(key).or_default() -= 1;
+            }
+            // The upsert added all of its limits, checked or not.
+            for l in limits {
+                *refused_hits
+                    .entry((l.bucket.clone(), l.window_start(t)))
+                    .or_default() += 1;
+            }
+        }
+        answers.push(answer);
+    }
+    if !refused_hits.is_empty() {
+        let back: Vec<(String, NaiveDateTime, i32)> = refused_hits
+            .into_iter()
+            .map(|((b, s), n)| (b, s, -n))
+            .collect();
+        crate::db::limits::hit_many(conn, &back)?;
+    }
+    Ok(answers)
+}
+
 pub struct IntakeLimits {
     settings: RateLimitSettings,
     per_ip_minute: DefaultKeyedRateLimiter<IpAddr>,

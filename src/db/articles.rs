@@ -68,6 +68,18 @@ pub fn find_by_external_id(conn: &mut DbConn, external_id: &str) -> QueryResult<
         .optional()
 }
 
+/// Some articles by id (the writer's batch of reports checks the revision
+/// each was anchored to is still the current one).
+pub fn by_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Article>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(Article::as_select())
+        .load(conn)
+}
+
 /// The form URLs are matched in: no fragment, no query, no trailing slash.
 pub fn url_key(url: &str) -> String {
     match url::Url::parse(url) {

@@ -244,6 +244,24 @@ pub fn remember_correction(conn: &mut DbConn, case: &CaseRow) -> QueryResult<boo
     Ok(true)
 }
 
+/// Which of `article_ids` have any correction: the one index probe of
+/// `remember_correction`, for a batch of reports.
+pub fn articles_with_corrections(
+    conn: &mut DbConn,
+    article_ids: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    if article_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(corrections::table
+        .filter(corrections::article_id.eq_any(article_ids))
+        .select(corrections::article_id)
+        .distinct()
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// A correction was just published by `case`: the other open cases of its
 /// lineage are now "already corrected" too.
 pub fn correction_published(

@@ -436,6 +436,78 @@ pub fn count_report(
         .first(conn)
 }
 
+/// The open cases holding `open_keys`, each with when it was escalated,
+/// locked for the rest of the transaction on PostgreSQL (as `lock_case`
+/// does, in id order so that two writers lock in one order): the writer's
+/// batch of reports reads them once and writes each once (`store_counts`).
+pub fn open_locked(
+    conn: &mut DbConn,
+    open_keys: &[String],
+) -> QueryResult<Vec<(CaseRow, Option<NaiveDateTime>)>> {
+    if open_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    macro_rules! query {
+        () => {
+            cases::table
+                .filter(cases::open_key.eq_any(open_keys))
+                .order(cases::id.asc())
+                .select((CaseRow::as_select(), cases::escalated_at))
+        };
+    }
+    match conn {
+        DbConn::Pg(pg) => query!().for_update().load(pg),
+        DbConn::Sqlite(_) => query!().load(conn),
+    }
+}
+
+/// `count_report` on a case row in memory (the writer's batch applies a
+/// batch's reports to a case, then stores it once with `store_counts`).
+pub fn add_report(
+    c: &mut CaseRow,
+    category: Category,
+    new_reporter: bool,
+    due: NaiveDateTime,
+    t: NaiveDateTime,
+) {
+    let mut counts: BTreeMap<String, i64> = serde_json::from_str(&c.categories).unwrap_or_default();
+    *counts.entry(category.as_str().to_string()).or_default() += 1;
+    c.categories = serde_json::to_string(&counts).unwrap_or_default();
+    c.report_count += 1;
+    c.reporter_count += new_reporter as i32;
+    c.last_reported_at = t;
+    c.due_at = due.min(c.due_at);
+    c.version += 1;
+    c.updated_at = t;
+}
+
+/// Store what `add_report` changed on a locked case, its score at
+/// `scored_at` (`rescore`) and, when set, when it was escalated: one
+/// statement for all of a batch's reports on the case.
+pub fn store_counts(
+    conn: &mut DbConn,
+    c: &CaseRow,
+    published_at: Option<NaiveDateTime>,
+    scored_at: NaiveDateTime,
+    escalated_at: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    let p = priority_tenths(c, &Stats::live(c), published_at, scored_at) as i32;
+    diesel::update(cases::table.find(&c.id))
+        .set((
+            cases::report_count.eq(c.report_count),
+            cases::reporter_count.eq(c.reporter_count),
+            cases::categories.eq(&c.categories),
+            cases::last_reported_at.eq(c.last_reported_at),
+            cases::due_at.eq(c.due_at),
+            cases::version.eq(c.version),
+            cases::updated_at.eq(c.updated_at),
+            cases::priority_tenths.eq(p),
+            cases::escalated_at.eq(escalated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// The instant every stored `priority_tenths` is computed at, when a
 /// re-score ran (`rescore_recent`).
 pub fn scored_at(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {

@@ -22,13 +22,7 @@ pub struct StoredEvent {
 pub fn record(conn: &mut DbConn, event: &Event, t: NaiveDateTime) -> DbResult<()> {
     let payload = serde_json::to_string(event)
         .map_err(|e| DbError::Unavailable(format!("event not serialisable: {e}")))?;
-    let article_id = match event {
-        Event::ReportFiled { article_id, .. }
-        | Event::CaseOpened { article_id, .. }
-        | Event::CorrectionPublished { article_id, .. }
-        | Event::ArticleRevised { article_id, .. } => Some(article_id.as_str()),
-        _ => None,
-    };
+    let article_id = article_of(event);
     diesel::insert_into(events::table)
         .values((
             events::kind.eq(event.kind()),
@@ -39,6 +33,42 @@ pub fn record(conn: &mut DbConn, event: &Event, t: NaiveDateTime) -> DbResult<()
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// `record` for many events in one statement per `rows::CHUNK`, stored in
+/// the order given (the writer's batches).
+pub fn record_many(conn: &mut DbConn, list: &[Event], t: NaiveDateTime) -> DbResult<()> {
+    use super::rows::{Value, execute, tuples};
+    for chunk in list.chunks(super::rows::CHUNK) {
+        let sql = format!(
+            "INSERT INTO events (kind, case_id, article_id, payload, created_at) VALUES {}",
+            tuples(chunk.len(), 5)
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+        for event in chunk {
+            let payload = serde_json::to_string(event)
+                .map_err(|e| DbError::Unavailable(format!("event not serialisable: {e}")))?;
+            values.extend([
+                event.kind().into(),
+                event.case_id().into(),
+                article_of(event).into(),
+                payload.into(),
+                t.into(),
+            ]);
+        }
+        execute(conn, &sql, values)?;
+    }
+    Ok(())
+}
+
+fn article_of(event: &Event) -> Option<&str> {
+    match event {
+        Event::ReportFiled { article_id, .. }
+        | Event::CaseOpened { article_id, .. }
+        | Event::CorrectionPublished { article_id, .. }
+        | Event::ArticleRevised { article_id, .. } => Some(article_id.as_str()),
+        _ => None,
+    }
 }
 
 /// Where a consumer stands: the last event it applied.

@@ -34,6 +34,47 @@ pub fn hit(conn: &mut DbConn, bucket: &str, window_start: NaiveDateTime) -> Quer
     }
 }
 
+/// Count `n` hits in each (bucket, window start) at once, `n` negative to
+/// take hits back; the counts after it. One upsert per `rows::CHUNK`
+/// windows (the writer's batches count a whole batch's reports with it),
+/// in (bucket, start) order so that two instances lock the rows in one
+/// order. Each window must be listed once.
+pub fn hit_many(
+    conn: &mut DbConn,
+    windows: &[(String, NaiveDateTime, i32)],
+) -> QueryResult<std::collections::HashMap<(String, NaiveDateTime), i32>> {
+    use super::rows::{Value, load, tuples};
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        bucket: String,
+        #[diesel(sql_type = diesel::sql_types::Timestamp)]
+        window_start: NaiveDateTime,
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        hits: i32,
+    }
+    let mut sorted: Vec<&(String, NaiveDateTime, i32)> = windows.iter().collect();
+    sorted.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut out = std::collections::HashMap::with_capacity(sorted.len());
+    for chunk in sorted.chunks(super::rows::CHUNK) {
+        let sql = format!(
+            "INSERT INTO rate_windows (bucket, window_start, hits) VALUES {} \
+             ON CONFLICT (bucket, window_start) DO UPDATE \
+             SET hits = rate_windows.hits + excluded.hits \
+             RETURNING bucket, window_start, hits",
+            tuples(chunk.len(), 3)
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
+        for (bucket, start, n) in chunk {
+            values.extend([bucket.as_str().into(), (*start).into(), (*n).into()]);
+        }
+        for r in load::<Row>(conn, &sql, values)? {
+            out.insert((r.bucket, r.window_start), r.hits);
+        }
+    }
+    Ok(out)
+}
+
 /// How long a window is kept after it started: the longest is a day.
 pub const KEPT: chrono::Duration = chrono::Duration::hours(25);
 

@@ -24,6 +24,7 @@ pub mod recovery;
 pub mod reports;
 pub mod resplit;
 pub mod retention;
+pub mod rows;
 pub mod schema;
 pub mod secrets;
 pub mod stats;

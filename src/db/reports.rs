@@ -98,6 +98,170 @@ pub fn insert(
     }
 }
 
+/// Insert reports whose references are already drawn, in one statement per
+/// `rows::CHUNK` (the writer's batches). A reference collision fails the
+/// statement: the caller's savepoint takes the batch back and files its
+/// reports one at a time, where `insert` draws again.
+pub fn insert_many(conn: &mut DbConn, rows: &[(NewReportRow, String)]) -> QueryResult<()> {
+    use super::rows::{Value, execute, tuples};
+    const COLS: usize = 23;
+    for chunk in rows.chunks(super::rows::CHUNK) {
+        let sql = format!(
+            "INSERT INTO reports (id, reference, case_id, article_id, revision, sentence_id, \
+             span_sentence_ids, quote_exact, quote_prefix, quote_suffix, category, comment, \
+             suggested_correction, sources, reporter_email, notify, reporter_key, client_hash, \
+             comment_hash, status_token_hash, is_spam, blocked, created_at) VALUES {}",
+            tuples(chunk.len(), COLS)
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLS);
+        for (r, reference) in chunk {
+            values.extend([
+                r.id.into(),
+                reference.as_str().into(),
+                r.case_id.into(),
+                r.article_id.into(),
+                r.revision.into(),
+                r.sentence_id.into(),
+                r.span_sentence_ids.as_str().into(),
+                r.quote_exact.into(),
+                r.quote_prefix.into(),
+                r.quote_suffix.into(),
+                r.category.as_str().into(),
+                r.comment.into(),
+                r.suggested_correction.into(),
+                r.sources.as_str().into(),
+                r.reporter_email.into(),
+                r.notify.into(),
+                r.reporter_key.into(),
+                r.client_hash.into(),
+                r.comment_hash.into(),
+                r.status_token_hash.into(),
+                r.is_spam.into(),
+                r.blocked.into(),
+                r.created_at.into(),
+            ]);
+        }
+        execute(conn, &sql, values)?;
+    }
+    Ok(())
+}
+
+/// Which of `keys` already reported on which of `case_ids`: (case, key).
+pub fn reporters_in_cases(
+    conn: &mut DbConn,
+    case_ids: &[String],
+    keys: &[String],
+) -> QueryResult<std::collections::HashSet<(String, String)>> {
+    if case_ids.is_empty() || keys.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(reports::table
+        .filter(reports::case_id.eq_any(case_ids))
+        .filter(reports::reporter_key.eq_any(keys))
+        .select((reports::case_id, reports::reporter_key))
+        .distinct()
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// A report a new one may repeat (`first_with_comments`).
+#[derive(Debug, Clone)]
+pub struct CommentRow {
+    pub id: String,
+    pub case_id: String,
+    pub reference: String,
+    pub article_id: String,
+    pub comment_hash: String,
+    pub client_hash: String,
+}
+
+/// The reports since `since` with one of `comment_hashes` from one of
+/// `clients`, oldest first: `first_with_comment` for a whole batch, through
+/// the comment-hash index.
+pub fn first_with_comments(
+    conn: &mut DbConn,
+    comment_hashes: &[String],
+    clients: &[String],
+    since: NaiveDateTime,
+) -> QueryResult<Vec<CommentRow>> {
+    if comment_hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String, String, String, String, String)> = reports::table
+        .filter(reports::comment_hash.eq_any(comment_hashes))
+        .filter(reports::client_hash.eq_any(clients))
+        .filter(reports::created_at.ge(since))
+        .order((reports::created_at.asc(), reports::id.asc()))
+        .select((
+            reports::id,
+            reports::case_id,
+            reports::reference,
+            reports::article_id,
+            reports::comment_hash,
+            reports::client_hash,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, case_id, reference, article_id, comment_hash, client_hash)| CommentRow {
+                id,
+                case_id,
+                reference,
+                article_id,
+                comment_hash,
+                client_hash,
+            },
+        )
+        .collect())
+}
+
+/// Which of `key_hashes` have a stored answer.
+pub fn stored_keys(
+    conn: &mut DbConn,
+    key_hashes: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    if key_hashes.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(idempotency_keys::table
+        .filter(idempotency_keys::key_hash.eq_any(key_hashes))
+        .select(idempotency_keys::key_hash)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// `store_answer` for many keys in one statement per `rows::CHUNK`. A key
+/// another instance stored meanwhile fails the statement (see `insert_many`).
+pub fn store_answers(
+    conn: &mut DbConn,
+    answers: &[(String, StoredAnswer)],
+    t: NaiveDateTime,
+) -> QueryResult<()> {
+    use super::rows::{Value, execute, tuples};
+    for chunk in answers.chunks(super::rows::CHUNK) {
+        let sql = format!(
+            "INSERT INTO idempotency_keys (key_hash, request_hash, status_code, response_body, \
+             created_at) VALUES {}",
+            tuples(chunk.len(), 5)
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+        for (key_hash, a) in chunk {
+            values.extend([
+                key_hash.as_str().into(),
+                a.request_hash.as_str().into(),
+                a.status_code.into(),
+                a.response_body.as_str().into(),
+                t.into(),
+            ]);
+        }
+        execute(conn, &sql, values)?;
+    }
+    Ok(())
+}
+
 /// Whether the case already has a report from this reporter.
 pub fn reporter_in_case(conn: &mut DbConn, case_id: &str, reporter_key: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

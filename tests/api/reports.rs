@@ -13,6 +13,7 @@ backend_tests!(
     rate_limits_per_ip_article_and_sentence,
     status_link_shows_only_this_report,
     english_article_gets_english_message,
+    a_batch_of_reports_is_filed_as_one_after_another,
 );
 
 /// Count rows in reports and cases.
@@ -780,4 +781,100 @@ async fn english_article_gets_english_message(b: Backend) {
         r["message"],
         "Thank you! We will review your comments as soon as possible."
     );
+}
+
+/// Reports arriving together are filed by the writer in one batch (a few
+/// statements for all of them): limits, duplicates, distinct readers and
+/// escalation come out as if they had been filed one after the other, here
+/// across two instances sharing the day's allowance.
+async fn a_batch_of_reports_is_filed_as_one_after_another(b: Backend) {
+    let extra = "[intake.rate_limit]\nper_ip_per_day = 12\n";
+    // A window can end while the test runs (at midnight UTC): run again then.
+    for _ in 0..2 {
+        let day = chrono::Utc::now().date_naive();
+        let a = TestApp::spawn_with(b, extra).await;
+        let other = a.spawn_beside(extra).await;
+        // The case is open before the batch arrives.
+        assert_eq!(a.post_report(DEMO, &a.valid_report()).await.status(), 201);
+        let bodies: Vec<Value> = (0..20)
+            .map(|i| {
+                let mut body = a.valid_report();
+                if i % 4 == 0 {
+                    body["comment"] = json!("Les mêmes mots, envoyés plusieurs fois.");
+                }
+                body
+            })
+            .collect();
+        let answers = futures::future::join_all(bodies.iter().enumerate().map(|(i, body)| {
+            let app = if i % 2 == 0 { &a } else { &other };
+            async move {
+                let r = app.post_report(DEMO, body).await;
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        }))
+        .await;
+        if chrono::Utc::now().date_naive() != day {
+            continue;
+        }
+        let ok: Vec<&(u16, Value)> = answers.iter().filter(|(s, _)| *s != 429).collect();
+        assert_eq!(ok.len(), 11, "{answers:?}");
+        assert!(
+            ok.iter().all(|(s, _)| *s == 201 || *s == 200),
+            "{answers:?}"
+        );
+        // Every duplicate names a report stored with the same words.
+        let created: Vec<&Value> = ok
+            .iter()
+            .filter(|(s, _)| *s == 201)
+            .map(|(_, v)| v)
+            .collect();
+        for (_, dup) in ok.iter().filter(|(s, _)| *s == 200) {
+            assert_eq!(dup["duplicate"], true);
+            assert!(
+                created.iter().any(|c| c["reference"] == dup["reference"]),
+                "{dup}"
+            );
+        }
+        let stored = 1 + created.len() as i64;
+        assert_eq!(counts(&a).await, (stored, 1));
+        #[allow(clippy::type_complexity)]
+        let (report_count, reporter_count, filed, escalated, hits): (
+            i32,
+            i32,
+            i64,
+            i64,
+            i64,
+        ) = a
+            .app_state
+            .read(|conn| {
+                use diesel::prelude::*;
+                use erratum::db::schema::{cases, events, rate_windows};
+                let (rc, rr) = cases::table
+                    .select((cases::report_count, cases::reporter_count))
+                    .first::<(i32, i32)>(conn)?;
+                let kind = |k: &'static str| events::table.filter(events::kind.eq(k)).count();
+                Ok((
+                    rc,
+                    rr,
+                    kind("report_filed").get_result(conn)?,
+                    kind("case_escalated").get_result(conn)?,
+                    rate_windows::table
+                        .filter(rate_windows::bucket.like("report-ip-day:%"))
+                        .select(diesel::dsl::sum(rate_windows::hits))
+                        .first::<Option<i64>>(conn)?
+                        .unwrap_or(0),
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(report_count as i64, stored);
+        assert_eq!(reporter_count, 1, "one client, one reader");
+        assert_eq!(filed, stored);
+        assert!(escalated <= 1, "a case is escalated once");
+        // Refused reports are not counted; duplicates are.
+        assert_eq!(hits, 12);
+        return;
+    }
+    panic!("two windows ended during the test");
 }
