@@ -90,6 +90,15 @@ pub enum DevCommand {
         #[arg(long, default_value_t = 1_000_000)]
         reports: usize,
     },
+    /// Queue N reader outcome emails, due now, each to its own address
+    /// (`reader-<i>@DOMAIN`): a burst for the outbox benchmark
+    /// (`scripts/bench-outbox`).
+    Emails {
+        #[arg(default_value_t = 10_000)]
+        count: usize,
+        #[arg(long, default_value = "bench.example")]
+        domain: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +198,9 @@ pub fn run() -> ExitCode {
             Command::Dev {
                 command: DevCommand::Seed { articles, reports },
             } => crate::seed_cli::seed(settings, articles, reports).await,
+            Command::Dev {
+                command: DevCommand::Emails { count, domain },
+            } => crate::notify::cli::queue_burst(settings, count, domain).await,
             Command::Editor { command } => crate::editor_cli::run(settings, command).await,
             Command::Worker { drain } => crate::notify::cli::worker(settings, drain).await,
             Command::Outbox {

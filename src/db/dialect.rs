@@ -64,6 +64,16 @@ pub fn register_sqlite_functions(conn: &mut diesel::sqlite::SqliteConnection) ->
 /// Lease up to `limit` due, unleased outbox rows to `token` until
 /// `lease_until`; the caller then reads its rows back by token.
 ///
+/// Due: `next_attempt_at <= now`, and a row already tried only if it fell
+/// due by `retries_by` (the start of the worker's pass, so a row retried at
+/// once waits for the next pass and a pass ends; first tries are taken as
+/// they come).
+///
+/// Half the claim (rounded up) is the newest due rows, the rest the oldest:
+/// a fresh email never waits behind a backlog, and the backlog still drains
+/// from its oldest end. With fewer than `limit` due rows the two halves
+/// overlap and the claim takes them all.
+///
 /// PostgreSQL: the due rows are locked FOR UPDATE SKIP LOCKED, so workers on
 /// several instances claim disjoint rows without waiting on each other, and
 /// the lease update re-checks that each row is still free.
@@ -76,26 +86,50 @@ pub fn lease_due_outbox(
     conn: &mut DbConn,
     token: &str,
     now: chrono::NaiveDateTime,
+    retries_by: chrono::NaiveDateTime,
     lease_until: chrono::NaiveDateTime,
     limit: i64,
 ) -> QueryResult<usize> {
     use crate::domain::email::OutboxStatus;
+    let newest = (limit + 1) / 2;
+    let oldest = limit - newest;
     match conn {
         DbConn::Pg(pg) => {
-            let ids: Vec<String> = outbox::table
-                .filter(outbox::status.eq(OutboxStatus::Pending))
-                .filter(outbox::next_attempt_at.le(now))
-                .filter(
-                    outbox::locked_until
-                        .is_null()
-                        .or(outbox::locked_until.lt(now)),
-                )
-                .order(outbox::next_attempt_at.asc())
-                .limit(limit)
-                .select(outbox::id)
+            let due = || {
+                outbox::table
+                    .filter(outbox::status.eq(OutboxStatus::Pending))
+                    .filter(outbox::next_attempt_at.le(now))
+                    .filter(
+                        outbox::attempts
+                            .eq(0)
+                            .or(outbox::next_attempt_at.le(retries_by)),
+                    )
+                    .filter(
+                        outbox::locked_until
+                            .is_null()
+                            .or(outbox::locked_until.lt(now)),
+                    )
+                    .select(outbox::id)
+            };
+            let mut ids: Vec<String> = due()
+                .order(outbox::next_attempt_at.desc())
+                .limit(newest)
                 .for_update()
                 .skip_locked()
                 .load(pg)?;
+            if oldest > 0 {
+                let old: Vec<String> = due()
+                    .order(outbox::next_attempt_at.asc())
+                    .limit(oldest)
+                    .for_update()
+                    .skip_locked()
+                    .load(pg)?;
+                for id in old {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
+            }
             if ids.is_empty() {
                 return Ok(0);
             }
@@ -113,20 +147,28 @@ pub fn lease_due_outbox(
         }
         DbConn::Sqlite(c) => {
             use diesel::sql_types::{BigInt, Text, Timestamp};
-            diesel::sql_query(
+            const DUE: &str = "SELECT id FROM outbox \
+                 WHERE status = ? AND next_attempt_at <= ? \
+                   AND (attempts = 0 OR next_attempt_at <= ?) \
+                   AND (locked_until IS NULL OR locked_until < ?)";
+            diesel::sql_query(format!(
                 "UPDATE outbox SET locked_by = ?, locked_until = ?, updated_at = ? \
-                 WHERE id IN (SELECT id FROM outbox \
-                   WHERE status = ? AND next_attempt_at <= ? \
-                     AND (locked_until IS NULL OR locked_until < ?) \
-                   ORDER BY next_attempt_at LIMIT ?)",
-            )
+                 WHERE id IN (SELECT id FROM ({DUE} ORDER BY next_attempt_at DESC LIMIT ?) \
+                   UNION SELECT id FROM ({DUE} ORDER BY next_attempt_at ASC LIMIT ?))"
+            ))
             .bind::<Text, _>(token)
             .bind::<Timestamp, _>(lease_until)
             .bind::<Timestamp, _>(now)
             .bind::<Text, _>(OutboxStatus::Pending)
             .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(retries_by)
             .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(limit)
+            .bind::<BigInt, _>(newest)
+            .bind::<Text, _>(OutboxStatus::Pending)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(retries_by)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(oldest)
             .execute(c)
         }
     }

@@ -184,9 +184,9 @@ pub fn enqueue<P: serde::Serialize>(
     Ok(Ok(id))
 }
 
-/// Claim up to `limit` due rows for `token` (unique per claim) until
-/// `lease_until`. The rows are read back by the claim's own token, so a row
-/// is never handed to two claims (see `dialect::lease_due_outbox`).
+/// Claim up to `limit` rows due by `now` for `token` (unique per claim)
+/// until `lease_until`. The rows are read back by the claim's own token, so
+/// a row is never handed to two claims (see `dialect::lease_due_outbox`).
 pub fn claim(
     conn: &mut DbConn,
     token: &str,
@@ -194,14 +194,42 @@ pub fn claim(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
-    if lease_due_outbox(conn, token, now, lease_until, limit)? == 0 {
+    claim_due(conn, token, now, now, lease_until, limit)
+}
+
+/// `claim`, taking a row already tried only if it fell due by `retries_by`
+/// (first tries whenever due by `now`). Half the claim is the newest due
+/// rows, half the oldest; they come back newest first, so a fresh email is
+/// sent before the backlog.
+pub fn claim_due(
+    conn: &mut DbConn,
+    token: &str,
+    now: NaiveDateTime,
+    retries_by: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    if lease_due_outbox(conn, token, now, retries_by, lease_until, limit)? == 0 {
         return Ok(Vec::new());
     }
+    // By `outbox_locked_idx`: the read-back touches only the claim's rows.
     outbox::table
         .filter(outbox::locked_by.eq(token))
         .filter(outbox::status.eq(OutboxStatus::Pending))
-        .order(outbox::next_attempt_at.asc())
+        .order((outbox::next_attempt_at.desc(), outbox::id.asc()))
         .select(OutboxRow::as_select())
+        .load(conn)
+}
+
+/// The address keys among `keys` that rows must not be sent to, with the
+/// reason (`BOUNCE` or `UNSUBSCRIBED`): one query for a whole claim.
+pub fn suppressed_among(conn: &mut DbConn, keys: &[&str]) -> QueryResult<Vec<(String, String)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    email_suppressions::table
+        .filter(email_suppressions::address_key.eq_any(keys))
+        .select((email_suppressions::address_key, email_suppressions::reason))
         .load(conn)
 }
 
@@ -221,17 +249,11 @@ pub fn renew_lease(
     .execute(conn)
 }
 
-/// Release every pending row leased by a claim of `worker_id` (claim tokens
-/// are `<worker_id>/<claim id>`): a restarted worker takes back at once what
-/// it held when it stopped, instead of waiting for the leases to end. The
-/// id's `%`, `_` and `\` are escaped, so none is a wildcard (a range
-/// comparison would depend on PostgreSQL's collation).
-pub fn release_claims_of(
-    conn: &mut DbConn,
-    worker_id: &str,
-    t: NaiveDateTime,
-) -> QueryResult<usize> {
-    use diesel::expression_methods::EscapeExpressionMethods;
+/// The LIKE pattern of every claim token of `worker_id` (tokens are
+/// `<worker_id>/<claim id>`). The id's `%`, `_` and `\` are escaped, so
+/// none is a wildcard (a range comparison would depend on PostgreSQL's
+/// collation).
+fn claims_of(worker_id: &str) -> String {
     let mut pattern = String::with_capacity(worker_id.len() + 2);
     for c in worker_id.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -240,16 +262,45 @@ pub fn release_claims_of(
         pattern.push(c);
     }
     pattern.push_str("/%");
+    pattern
+}
+
+/// Release every pending row leased by a claim of `worker_id`: a restarted
+/// worker takes back at once what it held when it stopped, instead of
+/// waiting for the leases to end.
+pub fn release_claims_of(
+    conn: &mut DbConn,
+    worker_id: &str,
+    t: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::expression_methods::EscapeExpressionMethods;
     diesel::update(
         outbox::table
             .filter(outbox::status.eq(OutboxStatus::Pending))
-            .filter(outbox::locked_by.like(pattern).escape('\\')),
+            .filter(outbox::locked_by.like(claims_of(worker_id)).escape('\\')),
     )
     .set((
         outbox::locked_by.eq(None::<String>),
         outbox::locked_until.eq(None::<NaiveDateTime>),
         outbox::updated_at.eq(t),
     ))
+    .execute(conn)
+}
+
+/// Extend the lease of every pending row a claim of `worker_id` holds: one
+/// statement for all the claims a worker has in flight.
+pub fn renew_claims_of(
+    conn: &mut DbConn,
+    worker_id: &str,
+    lease_until: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::expression_methods::EscapeExpressionMethods;
+    diesel::update(
+        outbox::table
+            .filter(outbox::status.eq(OutboxStatus::Pending))
+            .filter(outbox::locked_by.like(claims_of(worker_id)).escape('\\')),
+    )
+    .set(outbox::locked_until.eq(lease_until))
     .execute(conn)
 }
 
@@ -281,9 +332,18 @@ pub fn count_by_status(conn: &mut DbConn) -> QueryResult<Vec<(OutboxStatus, i64)
 }
 
 pub fn mark_sent(conn: &mut DbConn, id: &str, t: NaiveDateTime) -> QueryResult<usize> {
+    mark_sent_many(conn, &[id], t)
+}
+
+/// Mark rows sent, in one statement (the worker records a batch at a time).
+/// A row no longer pending (requeued or dead meanwhile) is left as it is.
+pub fn mark_sent_many(conn: &mut DbConn, ids: &[&str], t: NaiveDateTime) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
     diesel::update(
         outbox::table
-            .filter(outbox::id.eq(id))
+            .filter(outbox::id.eq_any(ids))
             .filter(outbox::status.eq(OutboxStatus::Pending)),
     )
     .set((
@@ -334,9 +394,22 @@ pub fn mark_skipped(
     why: &str,
     t: NaiveDateTime,
 ) -> QueryResult<usize> {
+    mark_skipped_many(conn, &[id], why, t)
+}
+
+/// `mark_skipped` for several rows, in one statement.
+pub fn mark_skipped_many(
+    conn: &mut DbConn,
+    ids: &[&str],
+    why: &str,
+    t: NaiveDateTime,
+) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
     diesel::update(
         outbox::table
-            .filter(outbox::id.eq(id))
+            .filter(outbox::id.eq_any(ids))
             .filter(outbox::status.eq(OutboxStatus::Pending)),
     )
     .set((

@@ -193,3 +193,61 @@ pub async fn retry(settings: Settings, id: Option<String>, all_dead: bool) -> an
     println!("{message}");
     Ok(())
 }
+
+/// `erratum dev emails N`: queue N reader outcome emails (one distinct
+/// address each, `reader-<i>@<domain>`), due now, as a resolution that
+/// notifies many readers would. For `scripts/bench-outbox`: a burst to drain.
+pub async fn queue_burst(settings: Settings, count: usize, domain: String) -> anyhow::Result<()> {
+    use super::content::{Content, Payload};
+    use crate::db::outbox::{NewEmail, enqueue};
+    use diesel::Connection as _;
+    let cfg = super::NotifyConfig::from_settings(&settings.email);
+    let started = std::time::Instant::now();
+    let queued = blocking(move || {
+        let pool = open(&settings)?;
+        let mut conn = pool.get()?;
+        let mut queued = 0usize;
+        // A transaction per thousand: quick, and never one huge write.
+        for chunk in (0..count).collect::<Vec<_>>().chunks(1000) {
+            queued += conn.transaction::<_, diesel::result::Error, _>(|c| {
+                let t = db::now();
+                let mut n = 0;
+                for &i in chunk {
+                    let recipient = format!("reader-{i}@{domain}");
+                    let payload = Payload {
+                        recipient_name: None,
+                        content: Content::ReaderOutcome {
+                            reference: format!("ERR-{:04}-BN", i % 10_000),
+                            article_title: "Corée du Nord : ce que l'on sait".into(),
+                            article_url: "https://news.example/monde/coree".into(),
+                            sentence: "Kim Yong-kyun a été nommé en 2019.".into(),
+                            resolution: crate::domain::workflow::Resolution::Corrected,
+                            public_note: Some("Merci pour votre signalement.".into()),
+                            correction: Some("Il a été nommé en 2018.".into()),
+                        },
+                    };
+                    let email = NewEmail {
+                        kind: super::EmailKind::ReaderOutcome,
+                        recipient: &recipient,
+                        editor_id: None,
+                        case_id: None,
+                        language: "fr",
+                        payload,
+                        id: None,
+                    };
+                    if enqueue(c, &cfg.outbox(), email, t)?.is_ok() {
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            })?;
+        }
+        Ok(queued)
+    })
+    .await?;
+    println!(
+        "{queued} emails queued in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -2,15 +2,16 @@
 //! each try. It runs inside `erratum serve` and alone as `erratum worker`;
 //! any number of workers may share one PostgreSQL database.
 //!
-//! A few rows (`email.worker.batch_size`) are claimed under a short lease
-//! (`email.worker.lease_secs`, renewed while they are being sent) in one
-//! writer job; each is marked sent as soon as the server accepts it. A crash
-//! between acceptance and marking is the only way an email goes out twice,
-//! and then with the same `Message-ID` (derived from the row's id), so the
-//! receiving side can drop the repeat. Each worker has a stable identity
-//! (`email.worker.id`, or host name and configuration): restarted, it takes
-//! back at once the rows its previous run held, instead of leaving them
-//! until their lease ends.
+//! Rows are claimed under a short lease (`email.worker.lease_secs`, renewed
+//! while they are being sent), up to `email.worker.batch_size` per claim in
+//! one writer job, and sent through a bounded pipeline (`run_once`); each is
+//! marked sent as soon as the server accepts it, together with the others
+//! accepted meanwhile. A crash between acceptance and marking is the only
+//! way an email goes out twice, and then with the same `Message-ID` (derived
+//! from the row's id), so the receiving side can drop the repeat. Each
+//! worker has a stable identity (`email.worker.id`, or host name and
+//! configuration): restarted, it takes back at once the rows its previous
+//! run held, instead of leaving them until their lease ends.
 //!
 //! A failed try is retried after an exponential delay with jitter; a row
 //! is dead-lettered once it has had `email.max_attempts` tries *and* is
@@ -85,6 +86,8 @@ pub struct Mailer {
     /// `[ui] time_zone`: the zone of editors' emails unless they chose one.
     time_zone: crate::domain::time_zone::Tz,
     worker_id: String,
+    /// Sends under way at once: `email.smtp.pool_size`.
+    sends: tokio::sync::Semaphore,
     wake: Notify,
     secret: OnceCell<String>,
     reset_secret: OnceCell<String>,
@@ -148,6 +151,7 @@ impl Mailer {
             public_url,
             time_zone,
             worker_id: worker_identity(settings),
+            sends: tokio::sync::Semaphore::new(settings.smtp.pool_size as usize),
             wake: Notify::new(),
             secret: OnceCell::new(),
             reset_secret: OnceCell::new(),
@@ -318,74 +322,150 @@ impl Mailer {
         Ok((overdue, digests))
     }
 
-    /// Send every row due now, claiming batches until none is left. Rows
-    /// that fail are rescheduled for later, so a pass always ends.
+    /// Send every row due now, claiming until none is left. Rows that fail
+    /// are rescheduled for later, so a pass always ends.
+    ///
+    /// A pipeline, so that no step waits for the slowest email of a batch:
+    /// the worker holds at most `2 × batch_size` rows (claimed, being sent,
+    /// or sent and waiting to be marked), and claims again as soon as there
+    /// is room; at most `email.smtp.pool_size` sends are under way (one per
+    /// pooled connection: more would open connections only to close them);
+    /// the outcomes that came in meanwhile are recorded together, in one
+    /// writer job. Events committed during the pass (the worker is woken)
+    /// become rows at once, and the claims' newest-first half takes them
+    /// before the backlog.
     pub async fn run_once(self: &Arc<Self>) -> Result<RunStats, Problem> {
         self.consume_events().await?;
         let mut stats = RunStats::default();
-        // Only rows due when the pass began: a row retried at once (0 s
-        // delays) waits for the next pass, so a pass always ends, even now
-        // that a young email is never dead-lettered.
-        let due_by = now();
-        for _ in 0..10_000 {
-            let (rows, skipped) = self.claim_with_retries(due_by).await?;
-            stats.skipped += skipped;
-            self.metrics
-                .tries
-                .with_label_values(&["skipped"])
-                .inc_by(skipped as u64);
-            if rows.is_empty() && skipped == 0 {
+        // A row already tried is taken only if it was due when the pass
+        // began: one retried at once (0 s delays) waits for the next pass,
+        // so a pass always ends, even now that a young email is never
+        // dead-lettered.
+        let retries_by = now();
+        let batch = self.settings.worker.batch_size as usize;
+        let window = 2 * batch;
+        let mut held = 0usize;
+        let mut more = true;
+        let mut failure: Option<Problem> = None;
+        let mut claiming: Option<
+            tokio::task::JoinHandle<Result<(Vec<OutboxRow>, usize), Problem>>,
+        > = None;
+        let mut sending: tokio::task::JoinSet<(OutboxRow, Outcome)> = tokio::task::JoinSet::new();
+        let mut done: Vec<(OutboxRow, Outcome)> = Vec::new();
+        let mut recording: Option<(usize, tokio::task::JoinHandle<Result<RunStats, Problem>>)> =
+            None;
+        let renewal = {
+            let me = self.clone();
+            tokio::spawn(async move { me.keep_leases().await })
+        };
+        loop {
+            if more && claiming.is_none() && held < window {
+                let me = self.clone();
+                let room = (window - held).min(batch);
+                claiming = Some(tokio::spawn(async move {
+                    me.claim_with_retries(retries_by, room).await
+                }));
+            }
+            if recording.is_none() && !done.is_empty() {
+                let outcomes = std::mem::take(&mut done);
+                let me = self.clone();
+                let n = outcomes.len();
+                recording = Some((n, tokio::spawn(async move { me.record(outcomes).await })));
+            }
+            if claiming.is_none() && recording.is_none() && sending.is_empty() {
                 break;
             }
-            let renewal = rows.first().and_then(|r| r.locked_by.clone()).map(|token| {
-                let me = self.clone();
-                tokio::spawn(async move { me.keep_lease(token).await })
-            });
-            let mut tasks = tokio::task::JoinSet::new();
-            for row in rows {
-                let me = self.clone();
-                tasks.spawn(async move {
-                    let outcome = me.deliver(&row).await;
-                    me.record(row, outcome).await
-                });
-            }
-            while let Some(done) = tasks.join_next().await {
-                match done {
-                    Ok(Ok(Recorded::Sent)) => stats.sent += 1,
-                    Ok(Ok(Recorded::Retry)) => stats.retried += 1,
-                    Ok(Ok(Recorded::Dead)) => stats.dead += 1,
-                    Ok(Err(p)) => tracing::warn!(error = %p, "email: cannot record a try"),
-                    Err(e) => tracing::error!(error = %e, "email: a send task failed"),
+            tokio::select! {
+                claimed = async { claiming.as_mut().expect("a claim").await }, if claiming.is_some() => {
+                    claiming = None;
+                    match claimed.map_err(Problem::internal).and_then(|c| c) {
+                        Ok((rows, skipped)) => {
+                            stats.skipped += skipped;
+                            self.metrics
+                                .tries
+                                .with_label_values(&["skipped"])
+                                .inc_by(skipped as u64);
+                            if rows.is_empty() && skipped == 0 {
+                                more = false;
+                            }
+                            held += rows.len();
+                            for row in rows {
+                                let me = self.clone();
+                                sending.spawn(async move {
+                                    let outcome = me.deliver(&row).await;
+                                    (row, outcome)
+                                });
+                            }
+                        }
+                        Err(p) => {
+                            more = false;
+                            failure = Some(p);
+                        }
+                    }
+                }
+                Some(sent) = sending.join_next(), if !sending.is_empty() => {
+                    let mut next = Some(sent);
+                    while let Some(sent) = next {
+                        match sent {
+                            Ok(d) => done.push(d),
+                            Err(e) => {
+                                held -= 1;
+                                tracing::error!(error = %e, "email: a send task failed");
+                            }
+                        }
+                        next = sending.try_join_next();
+                    }
+                }
+                recorded = async { (&mut recording.as_mut().expect("a record").1).await }, if recording.is_some() => {
+                    let (n, _) = recording.take().expect("a record");
+                    held -= n;
+                    match recorded {
+                        Ok(Ok(r)) => {
+                            stats.sent += r.sent;
+                            stats.retried += r.retried;
+                            stats.dead += r.dead;
+                        }
+                        Ok(Err(p)) => tracing::warn!(error = %p, emails = n, "email: cannot record tries"),
+                        Err(e) => tracing::error!(error = %e, "email: a record task failed"),
+                    }
+                }
+                _ = self.wake.notified() => {
+                    // A report committed during the pass: its emails are
+                    // written now, not after the backlog.
+                    match self.consume_events().await {
+                        Ok(_) => more = more || failure.is_none(),
+                        Err(p) => tracing::warn!(error = %p, "email: cannot read the events"),
+                    }
                 }
             }
-            if let Some(renewal) = renewal {
-                renewal.abort();
-            }
         }
-        Ok(stats)
+        renewal.abort();
+        match failure {
+            Some(p) => Err(p),
+            None => Ok(stats),
+        }
     }
 
-    /// Renew the claim's lease every third of `lease_secs` for as long as
-    /// its rows are being sent (the caller aborts this when they are done).
-    /// The lease can then be short: a dead worker's rows are free again
-    /// soon, a live one's are never taken over in the middle of a send.
-    async fn keep_lease(&self, token: String) {
+    /// Renew the leases of every row this worker holds, every third of
+    /// `lease_secs`, for as long as a pass runs (it aborts this when it
+    /// ends). The lease can then be short: a dead worker's rows are free
+    /// again soon, a live one's are never taken over in the middle of a
+    /// send. One statement for all the claims in flight.
+    async fn keep_leases(&self) {
         let lease = self.settings.worker.lease_secs;
         let every = Duration::from_millis(lease * 1000 / 3);
         loop {
             tokio::time::sleep(every).await;
-            let token = token.clone();
+            let id = self.worker_id.clone();
             let until = now() + chrono::Duration::seconds(lease as i64);
-            match self
+            if let Err(p) = self
                 .writer
                 .run(move |conn| -> Result<_, Problem> {
-                    Ok(outbox::renew_lease(conn, &token, until)?)
+                    Ok(outbox::renew_claims_of(conn, &id, until)?)
                 })
                 .await
             {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(p) => tracing::warn!(error = %p, "email: cannot renew a lease"),
+                tracing::warn!(error = %p, "email: cannot renew a lease");
             }
         }
     }
@@ -394,11 +474,12 @@ impl Mailer {
     /// tried again before the pass gives up.
     async fn claim_with_retries(
         &self,
-        due_by: NaiveDateTime,
+        retries_by: NaiveDateTime,
+        limit: usize,
     ) -> Result<(Vec<OutboxRow>, usize), Problem> {
         let mut last = None;
         for attempt in 0..5u64 {
-            match self.claim(due_by).await {
+            match self.claim(retries_by, limit).await {
                 Ok(claimed) => return Ok(claimed),
                 Err(p) if p.status.as_u16() == 503 => {
                     last = Some(p);
@@ -410,29 +491,37 @@ impl Mailer {
         Err(last.unwrap_or_else(|| Problem::unavailable("the database is busy")))
     }
 
-    /// Claim a batch; rows whose address is now suppressed are marked
-    /// skipped instead (their count is returned beside the batch).
-    async fn claim(&self, due_by: NaiveDateTime) -> Result<(Vec<OutboxRow>, usize), Problem> {
+    /// Claim up to `limit` rows in one writer job; rows whose address is now
+    /// suppressed are marked skipped instead (their count is returned beside
+    /// the rows), all with one statement each, whatever the claim's size.
+    async fn claim(
+        &self,
+        retries_by: NaiveDateTime,
+        limit: usize,
+    ) -> Result<(Vec<OutboxRow>, usize), Problem> {
         let token = format!("{}/{}", self.worker_id, new_id());
         let lease = chrono::Duration::seconds(self.settings.worker.lease_secs as i64);
-        let limit = self.settings.worker.batch_size as i64;
         self.writer
             .run(move |conn| {
                 let t = now();
-                let rows = outbox::claim(conn, &token, due_by.min(t), t + lease, limit)?;
+                let rows =
+                    outbox::claim_due(conn, &token, t, retries_by.min(t), t + lease, limit as i64)?;
                 // An address may have bounced since the row was written.
-                let mut keep = Vec::with_capacity(rows.len());
-                let mut skipped = 0;
-                for row in rows {
-                    let reader = row.editor_id.is_none();
-                    if outbox::is_suppressed(conn, &row.recipient_key, reader)? {
-                        outbox::mark_skipped(conn, &row.id, "the address is suppressed", t)?;
-                        skipped += 1;
-                    } else {
-                        keep.push(row);
-                    }
-                }
-                Ok((keep, skipped))
+                let keys: Vec<&str> = rows.iter().map(|r| r.recipient_key.as_str()).collect();
+                let suppressed = outbox::suppressed_among(conn, &keys)?;
+                let (skip, keep): (Vec<OutboxRow>, Vec<OutboxRow>) =
+                    rows.into_iter().partition(|row| {
+                        // A bounce stops every email, an unsubscribe readers'.
+                        let reader = row.editor_id.is_none();
+                        suppressed.iter().any(|(key, reason)| {
+                            *key == row.recipient_key
+                                && (reason == outbox::BOUNCE
+                                    || (reader && reason == outbox::UNSUBSCRIBED))
+                        })
+                    });
+                let ids: Vec<&str> = skip.iter().map(|r| r.id.as_str()).collect();
+                outbox::mark_skipped_many(conn, &ids, "the address is suppressed", t)?;
+                Ok((keep, skip.len()))
             })
             .await
     }
@@ -502,6 +591,9 @@ impl Mailer {
         // Never longer than half the lease, so no other worker takes the row
         // over while this one may still be sending it.
         let limit = Duration::from_secs(self.settings.worker.lease_secs / 2);
+        // One send per pooled connection; the rest wait their turn here,
+        // rendered and ready.
+        let _turn = self.sends.acquire().await;
         match tokio::time::timeout(limit, self.transport.send(message)).await {
             Ok(Ok(())) => Outcome::Sent,
             Ok(Err(e)) => Outcome::Failed(e),
@@ -512,52 +604,60 @@ impl Mailer {
         }
     }
 
-    /// Record a try. A busy database is tried again: an email that went out
-    /// but is not marked sent would go out again once its lease ends.
-    async fn record(&self, row: OutboxRow, outcome: Outcome) -> Result<Recorded, Problem> {
+    /// Record the tries of several rows in one writer job: the sent ones
+    /// with one statement, each failure on its own. A busy database is tried
+    /// again: an email that went out but is not marked sent would go out
+    /// again once its lease ends.
+    async fn record(&self, outcomes: Vec<(OutboxRow, Outcome)>) -> Result<RunStats, Problem> {
         let max = self.settings.max_attempts as i32;
         let min_age = chrono::Duration::hours(self.settings.dead_after_hours as i64);
         let base = self.settings.retry_base_secs;
         let cap = self.settings.retry_max_secs;
-        let (id, kind, attempts) = (row.id.clone(), row.kind.clone(), row.attempts + 1);
-        let row = Arc::new(row);
+        let outcomes = Arc::new(outcomes);
         let mut tries = 0u64;
         let recorded = loop {
-            let (row, outcome) = (row.clone(), outcome.clone());
+            let outcomes = outcomes.clone();
             let result = self
                 .writer
-                .run(move |conn| -> Result<Recorded, Problem> {
+                .run(move |conn| -> Result<Vec<Recorded>, Problem> {
                     let t = now();
-                    Ok(match outcome {
-                        Outcome::Sent => {
-                            outbox::mark_sent(conn, &row.id, t)?;
-                            Recorded::Sent
+                    let sent: Vec<&str> = outcomes
+                        .iter()
+                        .filter(|(_, o)| matches!(o, Outcome::Sent))
+                        .map(|(row, _)| row.id.as_str())
+                        .collect();
+                    outbox::mark_sent_many(conn, &sent, t)?;
+                    let mut recorded = Vec::with_capacity(outcomes.len());
+                    for (row, outcome) in outcomes.iter() {
+                        let Outcome::Failed(e) = outcome else {
+                            recorded.push(Recorded::Sent);
+                            continue;
+                        };
+                        let attempts = row.attempts + 1;
+                        let detail = redact(&e.detail, &row.recipient);
+                        if e.failure == Failure::Bounce {
+                            outbox::suppress(
+                                conn,
+                                &row.recipient_key,
+                                outbox::BOUNCE,
+                                Some(&detail),
+                                t,
+                            )?;
                         }
-                        Outcome::Failed(e) => {
-                            let detail = redact(&e.detail, &row.recipient);
-                            if e.failure == Failure::Bounce {
-                                outbox::suppress(
-                                    conn,
-                                    &row.recipient_key,
-                                    outbox::BOUNCE,
-                                    Some(&detail),
-                                    t,
-                                )?;
-                            }
-                            // Out of tries and old enough, both: an outage
-                            // shorter than `dead_after_hours` costs retries,
-                            // never the email.
-                            let exhausted = attempts >= max && t - row.created_at >= min_age;
-                            let retry = (e.failure == Failure::Transient && !exhausted)
-                                .then(|| t + backoff(attempts, base, cap));
-                            outbox::mark_failed(conn, &row.id, &detail, retry, t)?;
-                            if retry.is_some() {
-                                Recorded::Retry
-                            } else {
-                                Recorded::Dead
-                            }
-                        }
-                    })
+                        // Out of tries and old enough, both: an outage
+                        // shorter than `dead_after_hours` costs retries,
+                        // never the email.
+                        let exhausted = attempts >= max && t - row.created_at >= min_age;
+                        let retry = (e.failure == Failure::Transient && !exhausted)
+                            .then(|| t + backoff(attempts, base, cap));
+                        outbox::mark_failed(conn, &row.id, &detail, retry, t)?;
+                        recorded.push(if retry.is_some() {
+                            Recorded::Retry
+                        } else {
+                            Recorded::Dead
+                        });
+                    }
+                    Ok(recorded)
                 })
                 .await;
             match result {
@@ -569,22 +669,31 @@ impl Mailer {
                 Err(p) => return Err(p),
             }
         };
-        let outcome = match recorded {
-            Recorded::Sent => "sent",
-            Recorded::Retry => "retry",
-            Recorded::Dead => "dead",
-        };
-        self.metrics.tries.with_label_values(&[outcome]).inc();
-        match recorded {
-            Recorded::Sent => tracing::info!(outbox_id = %id, kind, attempts, "email sent"),
-            Recorded::Retry => {
-                tracing::warn!(outbox_id = %id, kind, attempts, "email failed; will retry")
-            }
-            Recorded::Dead => {
-                tracing::warn!(outbox_id = %id, kind, attempts, "email dead-lettered")
+        let mut stats = RunStats::default();
+        for ((row, _), recorded) in outcomes.iter().zip(recorded) {
+            let (id, kind, attempts) = (&row.id, &row.kind, row.attempts + 1);
+            let outcome = match recorded {
+                Recorded::Sent => "sent",
+                Recorded::Retry => "retry",
+                Recorded::Dead => "dead",
+            };
+            self.metrics.tries.with_label_values(&[outcome]).inc();
+            match recorded {
+                Recorded::Sent => {
+                    stats.sent += 1;
+                    tracing::info!(outbox_id = %id, kind, attempts, "email sent")
+                }
+                Recorded::Retry => {
+                    stats.retried += 1;
+                    tracing::warn!(outbox_id = %id, kind, attempts, "email failed; will retry")
+                }
+                Recorded::Dead => {
+                    stats.dead += 1;
+                    tracing::warn!(outbox_id = %id, kind, attempts, "email dead-lettered")
+                }
             }
         }
-        Ok(recorded)
+        Ok(stats)
     }
 
     /// The worker's loop, until `shutdown` turns true: scan for digests and
@@ -675,6 +784,7 @@ impl Mailer {
     }
 }
 
+#[derive(Clone, Copy)]
 enum Recorded {
     Sent,
     Retry,

@@ -22,6 +22,7 @@ mod editor_cli;
 mod editor_ui;
 mod email_crash;
 mod email_delivery;
+mod email_drain;
 mod email_outbox;
 mod email_prefs;
 mod email_routes;
