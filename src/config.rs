@@ -96,6 +96,10 @@ pub struct DatabaseSettings {
     pub connect_timeout_secs: u64,
     pub acquire_timeout_ms: u64,
     pub writer_max_batch: usize,
+    /// Connections (and concurrent reads) of the editors' heavy reads.
+    pub read_pool_size: u32,
+    /// Milliseconds a heavy read may take before it is cancelled (503).
+    pub read_budget_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -640,6 +644,12 @@ impl Settings {
         }
         if self.database.writer_max_batch == 0 {
             return bad("database.writer_max_batch", "must be at least 1");
+        }
+        if self.database.read_pool_size == 0 {
+            return bad("database.read_pool_size", "must be at least 1");
+        }
+        if self.database.read_budget_ms == 0 {
+            return bad("database.read_budget_ms", "must be at least 1");
         }
         if self.reader.known_refresh_secs == 0 {
             return bad("reader.known_refresh_secs", "must be at least 1");

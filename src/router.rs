@@ -66,6 +66,29 @@ impl Table<'_> {
         limit: Option<usize>,
         routes: Vec<(Method, Route)>,
     ) {
+        let resource = self.resource(path, limit, routes);
+        match origin {
+            Origin::Own => self.cfg.service(resource),
+            Origin::Newsroom => self.cfg.service(resource.wrap(public_cors(self.cors))),
+        };
+    }
+
+    /// The readers' report resource: like a newsroom `api` resource, with
+    /// the cheap refusal of addresses over their limit before the body is
+    /// read (inside CORS, so the widget can read the 429).
+    fn intake(&mut self, path: &str, limit: usize, routes: Vec<(Method, Route)>) {
+        let resource = self
+            .resource(path, Some(limit), routes)
+            .wrap(from_fn(crate::routes::middleware::refuse_over_intake_limit));
+        self.cfg.service(resource.wrap(public_cors(self.cors)));
+    }
+
+    fn resource(
+        &mut self,
+        path: &str,
+        limit: Option<usize>,
+        routes: Vec<(Method, Route)>,
+    ) -> actix_web::Resource {
         let mut resource = web::resource(path);
         if let Some(limit) = limit {
             resource = resource.app_data(BodyLimit(limit));
@@ -74,10 +97,7 @@ impl Table<'_> {
             self.note(&method, path);
             resource = resource.route(route.method(method));
         }
-        match origin {
-            Origin::Own => self.cfg.service(resource),
-            Origin::Newsroom => self.cfg.service(resource.wrap(public_cors(self.cors))),
-        };
+        resource
     }
 
     /// A page or file for readers' browsers (GET and HEAD).
@@ -145,10 +165,9 @@ pub fn configure(
         None,
         vec![(get(), web::to(articles::known))],
     );
-    t.api(
+    t.intake(
         "/api/v1/articles/{external_id}/reports",
-        Newsroom,
-        Some(limits.intake),
+        limits.intake,
         vec![(post(), web::to(reports::submit))],
     );
     t.api(

@@ -69,6 +69,11 @@ impl Application {
             .await??
         };
         let writer = Writer::start(pool.clone(), settings.database.writer_max_batch);
+        let read_budget = Duration::from_millis(settings.database.read_budget_ms);
+        let reads = crate::state::HeavyReads::new(
+            db::connect_reads(&backend, settings.database.read_pool_size, read_budget)?,
+            read_budget,
+        );
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .map_err(|e| {
@@ -145,6 +150,7 @@ impl Application {
             settings,
             public_url,
             pool,
+            reads,
             writer,
             backend,
             mailer,

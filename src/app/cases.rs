@@ -145,7 +145,9 @@ pub async fn detail(
     case_id: String,
 ) -> Result<CaseDetail, Problem> {
     state
-        .read(move |conn| case_detail::detail(conn, &actor, &case_id)?.ok_or_else(case_not_found))
+        .heavy_read(move |conn| {
+            case_detail::detail(conn, &actor, &case_id)?.ok_or_else(case_not_found)
+        })
         .await
 }
 
@@ -488,7 +490,7 @@ pub struct CasePage {
 pub async fn page(state: &AppState, actor: Actor, case_id: String) -> Result<CasePage, Problem> {
     use crate::db::articles as article_store;
     state
-        .read(move |conn| {
+        .heavy_read(move |conn| {
             let detail = case_detail::detail(conn, &actor, &case_id)?.ok_or_else(case_not_found)?;
             let article =
                 article_store::find_by_external_id(conn, &detail.case.article.external_id)?

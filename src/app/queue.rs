@@ -202,7 +202,7 @@ pub async fn page(
     let cursor = present(&query.cursor).map(str::to_string);
     let due_hours = state.settings.queue.due_hours.clone();
     state
-        .read(move |conn| {
+        .heavy_read(move |conn| {
             Ok(queue::page(
                 conn,
                 &actor,
@@ -223,7 +223,7 @@ pub async fn counts(
     filter: Filter,
 ) -> Result<Vec<(Status, i64)>, Problem> {
     state
-        .read(move |conn| Ok(queue::counts(conn, &actor, &filter)?))
+        .heavy_read(move |conn| Ok(queue::counts(conn, &actor, &filter)?))
         .await
 }
 
@@ -238,7 +238,7 @@ pub async fn page_with_counts(
     let cursor = present(&query.cursor).map(str::to_string);
     let due_hours = state.settings.queue.due_hours.clone();
     state
-        .read(move |conn| {
+        .heavy_read(move |conn| {
             let page = queue::page(
                 conn,
                 &actor,

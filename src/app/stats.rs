@@ -387,7 +387,9 @@ pub fn compute(conn: &mut DbConn, p: &Period, at: NaiveDateTime) -> Result<Stats
 pub async fn dashboard(state: &AppState, _actor: Actor, q: &StatsQuery) -> Result<Stats, Problem> {
     let at = now();
     let period = parse(q, at.date())?;
-    state.read(move |conn| compute(conn, &period, at)).await
+    state
+        .heavy_read(move |conn| compute(conn, &period, at))
+        .await
 }
 
 /// The CSV tables of the dashboard.

@@ -1,6 +1,9 @@
 //! Every rate limit in one place. Each is counted twice:
-//! - in memory, per instance (governor's GCRA): a flood is refused before
-//!   its body is parsed or the database is touched;
+//! - in memory, per instance (governor's GCRA). Once an address is over
+//!   its report limit, its next reports are refused by `refuse_early`
+//!   (a middleware on the report route) before their body is read or
+//!   parsed and before the database is touched, so a flood costs little
+//!   more than `/health/live`;
 //! - in the database (`SharedLimit`, fixed windows in `rate_windows`), inside
 //!   the writer transaction that does the work, so that N instances on one
 //!   database still allow each client the limit once, not N times. The upsert
@@ -22,9 +25,11 @@
 //!   counts, successful or not, so that the answer never tells whether the
 //!   password was right.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use governor::clock::{Clock, DefaultClock};
@@ -187,6 +192,10 @@ pub fn count_shared_many(
 
 pub struct IntakeLimits {
     settings: RateLimitSettings,
+    /// Addresses the per-address limits refused, until when, and the
+    /// refusal's wording: `refuse_early` answers them before their body is
+    /// read (see `check`).
+    refused: RwLock<HashMap<IpAddr, (Instant, &'static str)>>,
     per_ip_minute: DefaultKeyedRateLimiter<IpAddr>,
     per_ip_day: DefaultKeyedRateLimiter<IpAddr>,
     per_article: DefaultKeyedRateLimiter<String>,
@@ -197,6 +206,7 @@ impl IntakeLimits {
     pub fn new(s: &RateLimitSettings) -> Self {
         IntakeLimits {
             settings: s.clone(),
+            refused: Default::default(),
             per_ip_minute: RateLimiter::keyed(quota(s.per_ip_per_minute, Duration::from_secs(60))),
             per_ip_day: RateLimiter::keyed(quota(s.per_ip_per_day, Duration::from_secs(86_400))),
             per_article: RateLimiter::keyed(quota(
@@ -220,12 +230,25 @@ impl IntakeLimits {
                 secs,
             )
         };
+        // A refusal by a per-address limit is remembered until the limiter
+        // would allow the address again: the limiter's state does not move
+        // while it refuses, so until then `refuse_early` answers exactly
+        // what this would, before the body is read.
+        let remember = |what: &'static str, wait: Duration| {
+            let until = Instant::now() + wait;
+            let mut map = self.refused.write().unwrap_or_else(|e| e.into_inner());
+            let entry = map.entry(ip).or_insert((until, what));
+            if entry.0 < until {
+                *entry = (until, what);
+            }
+            refused(what, wait)
+        };
         self.per_ip_minute
             .check_key(&ip)
-            .map_err(|n| refused("from this address", n.wait_time_from(now)))?;
+            .map_err(|n| remember("from this address", n.wait_time_from(now)))?;
         self.per_ip_day
             .check_key(&ip)
-            .map_err(|n| refused("from this address today", n.wait_time_from(now)))?;
+            .map_err(|n| remember("from this address today", n.wait_time_from(now)))?;
         self.per_article
             .check_key(&article_id.to_string())
             .map_err(|n| refused("on this article", n.wait_time_from(now)))?;
@@ -233,6 +256,27 @@ impl IntakeLimits {
             .check_key(&sentence_id.to_string())
             .map_err(|n| refused("on this sentence", n.wait_time_from(now)))?;
         Ok(())
+    }
+
+    /// The cheap refusal, run before a report's body is read or parsed and
+    /// before any database work: 429 for an address a per-address limit
+    /// refused and that is still over it. Costs one map look-up.
+    pub fn refuse_early(&self, ip: IpAddr) -> Result<(), Problem> {
+        let map = self.refused.read().unwrap_or_else(|e| e.into_inner());
+        match map.get(&ip) {
+            Some(&(until, what)) => {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(());
+                }
+                let secs = wait_secs(left);
+                Err(Problem::rate_limited(
+                    format!("Too many reports {what}; retry in {secs} seconds."),
+                    secs,
+                ))
+            }
+            None => Ok(()),
+        }
     }
 
     /// The same limits, counted in the database across instances; the
@@ -278,6 +322,11 @@ impl IntakeLimits {
 
     /// Forget idle keys (called periodically) so memory stays bounded.
     pub fn retain_recent(&self) {
+        let now = Instant::now();
+        self.refused
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (until, _)| *until > now);
         self.per_ip_minute.retain_recent();
         self.per_ip_day.retain_recent();
         self.per_article.retain_recent();

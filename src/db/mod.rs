@@ -7,6 +7,7 @@
 
 pub mod articles;
 pub mod audit;
+pub mod budget;
 pub mod case_detail;
 pub mod case_memory;
 pub mod cases;
@@ -206,6 +207,9 @@ pub fn is_unavailable(err: &diesel::result::Error) -> bool {
                 "database is locked",
                 "database is busy",
                 "database table is locked",
+                // SQLite: a read stopped by `budget` (its budget spent, or
+                // its client gone).
+                "interrupted",
             ]
             .iter()
             .any(|m| msg.contains(m))
@@ -233,6 +237,7 @@ pub fn with_connect_timeout(url: &str, secs: u64) -> String {
 /// Open the pool, creating the SQLite folder and switching it to WAL first.
 pub fn connect(url: &str, max_size: u32, timeout: Duration) -> anyhow::Result<(Pool, Backend)> {
     let backend = Backend::from_url(url).map_err(|e| anyhow::anyhow!("database.url: {e}"))?;
+    budget::install_sqlite_stop();
     if let Backend::Sqlite(path) = &backend {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
@@ -256,6 +261,19 @@ pub fn connect(url: &str, max_size: u32, timeout: Duration) -> anyhow::Result<(P
         .test_on_check_out(true)
         .build(Manager::new(backend.clone()))?;
     Ok((pool, backend))
+}
+
+/// The editors' heavy reads' own pool (`database.read_pool_size`): they
+/// wait for these connections, never for those of the intake and the
+/// health check. Same backend and checks as the main pool.
+pub fn connect_reads(backend: &Backend, max_size: u32, timeout: Duration) -> anyhow::Result<Pool> {
+    Ok(r2d2::Pool::builder()
+        .max_size(max_size)
+        // Opened when first needed: a server nobody reads from holds none.
+        .min_idle(Some(0))
+        .connection_timeout(timeout)
+        .test_on_check_out(true)
+        .build_unchecked(Manager::new(backend.clone())))
 }
 
 /// Key of the PostgreSQL advisory lock that serialises migrations.

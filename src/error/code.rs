@@ -38,6 +38,10 @@ error_codes! {
     Forbidden => "forbidden",
     /// 503 with Retry-After: the database could not answer.
     Unavailable => "unavailable",
+    /// 503 with Retry-After: an editors' heavy read (queue, search, case,
+    /// dashboard) spent its time budget (`database.read_budget_ms`) and was
+    /// cancelled.
+    ReadOverBudget => "read_over_budget",
     /// 500: a bug, logged with its cause.
     Internal => "internal",
     // Articles and readers' reports.

@@ -31,6 +31,7 @@ async fn run(
         (status = 200, description = "The case", body = crate::app::cases::CaseDetail),
         (status = 401, description = "Not authenticated", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such case", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "The read spent `database.read_budget_ms` and was cancelled (`read_over_budget`); see Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn get(
     editor: CurrentEditor,

@@ -60,6 +60,28 @@ pub async fn request_id_and_log(
     Ok(res)
 }
 
+/// Refuse a report from an address already over its per-address limit
+/// (429 with Retry-After, the answer the use case would give) before its
+/// body is read or parsed and before any database work (`IntakeLimits::
+/// refuse_early`). Mounted on the report route only.
+pub async fn refuse_over_intake_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, Error> {
+    let refused = req
+        .app_data::<actix_web::web::Data<crate::app::AppState>>()
+        .and_then(|s| {
+            let ip = crate::auth::client_ip(req.request(), &s.settings.server.trusted_proxies);
+            s.intake.refuse_early(ip).err()
+        });
+    match refused {
+        Some(problem) => Ok(req
+            .into_response(problem.error_response())
+            .map_into_right_body()),
+        None => Ok(next.call(req).await?.map_into_left_body()),
+    }
+}
+
 /// Guard `GET /metrics` (served by the Prometheus middleware, inside this
 /// one): with `metrics.token` set, only a request bearing it; without, only
 /// clients on this machine. Request counts per route and the outbox's

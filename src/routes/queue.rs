@@ -14,6 +14,7 @@ use crate::error::Problem;
         (status = 200, description = "A page of cases", body = QueuePage),
         (status = 401, description = "Not authenticated", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Invalid parameters or cursor", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "The read spent `database.read_budget_ms` and was cancelled (`read_over_budget`); see Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     editor: CurrentEditor,

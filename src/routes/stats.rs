@@ -16,6 +16,7 @@ use crate::error::Problem;
         (status = 200, description = "Every figure of the dashboard for the period and desk", body = Stats),
         (status = 401, description = "Not authenticated", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "Invalid period, dates or desk", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 503, description = "The read spent `database.read_budget_ms` and was cancelled (`read_over_budget`); see Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn get(
     editor: CurrentEditor,

@@ -29,6 +29,7 @@ mod email_routes;
 mod email_workflow;
 mod errors;
 mod events;
+mod guard;
 mod hostile_ingest;
 mod hostile_input;
 mod instances;
