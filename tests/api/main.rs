@@ -11,6 +11,7 @@ mod smtp;
 mod articles;
 mod auth;
 mod backup;
+mod case_reports;
 mod cases_memory;
 mod cli;
 mod corrections;
