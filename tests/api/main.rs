@@ -37,6 +37,7 @@ mod leaks;
 mod live;
 mod operations;
 mod queue;
+mod reader_languages;
 mod readers;
 mod recovery;
 mod reports;
