@@ -146,10 +146,11 @@ pub fn revision_sentences(
 
 pub fn view(conn: &mut DbConn, article: Article) -> QueryResult<ArticleView> {
     let sentences = revision_sentences(conn, &article.id, article.current_revision)?;
+    let language = article.locale();
     Ok(ArticleView {
         external_id: article.external_id,
         url: article.url,
-        language: article.locale(),
+        language,
         title: article.title,
         desk: article.desk,
         revision: article.current_revision,
