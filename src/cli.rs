@@ -299,7 +299,7 @@ async fn import(
     let input = ArticleUpsert {
         url,
         title,
-        language,
+        language: language.into(),
         desk,
         published_at: None,
         body_text: Some(body),

@@ -124,6 +124,10 @@ pub struct UiSettings {
     /// IANA name of the zone times are shown in, unless an editor chose
     /// their own (checked at start).
     pub time_zone: String,
+    /// A folder of reader catalogs (`de.toml`, …) added to the built-in
+    /// English, French and Spanish (`web::public::i18n`).
+    #[serde(default)]
+    pub reader_locales_dir: Option<std::path::PathBuf>,
 }
 
 impl UiSettings {

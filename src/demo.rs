@@ -20,7 +20,7 @@ pub async fn import(state: &AppState) -> Result<(), Problem> {
     let input = ArticleUpsert {
         url,
         title,
-        language: Language::Fr,
+        language: Language::Fr.into(),
         desk: Some("international".into()),
         published_at: None,
         body_text: Some(body),

@@ -55,6 +55,7 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::web::public::pages::demo,
         crate::web::public::pages::article,
         crate::web::public::pages::status,
+        crate::web::public::i18n::widget_strings,
         crate::web::public::pages::corrections,
         crate::web::public::transparency::page,
         crate::web::public::unsubscribe::confirm,

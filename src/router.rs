@@ -442,6 +442,10 @@ pub fn configure(
     for (path, _, _) in assets::FILES {
         t.page(path, web::route().to(assets::serve));
     }
+    t.page(
+        "/widget/strings/{tag}.json",
+        web::route().to(pages::i18n::widget_strings),
+    );
     t.page("/", web::route().to(pages::pages::root));
     t.page("/demo", web::route().to(pages::pages::demo));
     t.page(

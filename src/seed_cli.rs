@@ -207,7 +207,7 @@ fn seed_articles(
             let input = ArticleUpsert {
                 url: format!("https://news.example/{external_id}"),
                 title: format!("Article {i} : {}", WORDS[i % WORDS.len()]),
-                language: Language::Fr,
+                language: Language::Fr.into(),
                 desk: Some(desk.to_string()),
                 published_at: Some(published.and_utc()),
                 body_text: Some(paragraphs.join("\n\n")),

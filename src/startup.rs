@@ -74,6 +74,10 @@ impl Application {
             db::connect_reads(&backend, settings.database.read_pool_size, read_budget)?,
             read_budget,
         );
+        // Reader languages: a catalog that does not parse stops the start.
+        let catalogs = web::Data::new(crate::web::public::i18n::Catalogs::load(
+            settings.ui.reader_locales_dir.as_deref(),
+        )?);
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .map_err(|e| {
@@ -217,6 +221,7 @@ impl Application {
                 .wrap(from_fn(middleware::guard_metrics))
                 .wrap(from_fn(middleware::request_id_and_log))
                 .app_data(app_state.clone())
+                .app_data(catalogs.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
                     Problem::validation(vec![crate::error::FieldError::new(
                         "query",

@@ -8,7 +8,7 @@ pub use crate::db::articles::{Article, ArticleView, SentenceView, Touched, Upser
 pub use crate::db::corrections::CorrectionView;
 use crate::db::dialect::is_unique_violation;
 use crate::db::{DbConn, events, now};
-use crate::domain::article::{ExternalId, NewArticle};
+use crate::domain::article::{ExternalId, Language, Locale, NewArticle};
 use crate::domain::event::Event;
 use crate::error::{ErrorCode, Problem};
 
@@ -116,6 +116,22 @@ pub async fn by_url(state: &AppState, url: String) -> Result<ArticleView, Proble
 
 /// What the article page shows: the article, its current sentences and its
 /// published corrections.
+/// An article's language tag, for the reader pages; `fallback` (the
+/// language the caller already knows) when the article is gone.
+pub async fn locale(
+    state: &AppState,
+    external_id: String,
+    fallback: Language,
+) -> Result<Locale, Problem> {
+    state
+        .read(move |conn| {
+            Ok(store::find_by_external_id(conn, &external_id)?
+                .map(|a| a.locale())
+                .unwrap_or_else(|| fallback.into()))
+        })
+        .await
+}
+
 pub struct ArticlePage {
     pub article: Article,
     pub sentences: Vec<SentenceView>,

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::AppState;
 use crate::db::audit::{self, Subject};
 use crate::db::case_detail;
-pub use crate::db::case_detail::CaseDetail;
+pub use crate::db::case_detail::{CaseDetail, REPORTS_PAGE, ReportsAfter};
 use crate::db::case_memory;
 pub use crate::db::cases::CaseSummary;
 use crate::db::cases::{self as case_store, CaseRow};
@@ -137,16 +137,34 @@ pub async fn act(
     Ok(answer)
 }
 
-/// A case with its sentence in context, its reports (reporters' addresses
-/// for editors and admins only), notes, corrections and history.
+/// Where a page of a case's reports starts, from a `reports_cursor` given
+/// by the previous page (absent or empty: the first page).
+pub fn reports_after(cursor: Option<&str>) -> Result<Option<ReportsAfter>, Problem> {
+    match cursor.filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(c) => case_detail::decode_reports_cursor(c)
+            .map(Some)
+            .ok_or_else(|| {
+                Problem::validation(vec![FieldError::new(
+                    "reports_cursor",
+                    "invalid_cursor",
+                    "is not a cursor from this case's reports",
+                )])
+            }),
+    }
+}
+
+/// A case with its sentence in context, a page of its reports (reporters'
+/// addresses for editors and admins only), notes, corrections and history.
 pub async fn detail(
     state: &AppState,
     actor: Actor,
     case_id: String,
+    after: Option<ReportsAfter>,
 ) -> Result<CaseDetail, Problem> {
     state
         .heavy_read(move |conn| {
-            case_detail::detail(conn, &actor, &case_id)?.ok_or_else(case_not_found)
+            case_detail::detail(conn, &actor, &case_id, after)?.ok_or_else(case_not_found)
         })
         .await
 }
@@ -487,11 +505,17 @@ pub struct CasePage {
     pub assignees: Vec<crate::db::editors::EditorView>,
 }
 
-pub async fn page(state: &AppState, actor: Actor, case_id: String) -> Result<CasePage, Problem> {
+pub async fn page(
+    state: &AppState,
+    actor: Actor,
+    case_id: String,
+    after: Option<ReportsAfter>,
+) -> Result<CasePage, Problem> {
     use crate::db::articles as article_store;
     state
         .heavy_read(move |conn| {
-            let detail = case_detail::detail(conn, &actor, &case_id)?.ok_or_else(case_not_found)?;
+            let detail =
+                case_detail::detail(conn, &actor, &case_id, after)?.ok_or_else(case_not_found)?;
             let article =
                 article_store::find_by_external_id(conn, &detail.case.article.external_id)?
                     .ok_or_else(|| Problem::internal("case without article"))?;

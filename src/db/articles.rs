@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::schema::{article_revisions, articles, cases, revision_sentences, sentences};
 use super::{DbConn, new_id, now};
-use crate::domain::article::{Language, NewArticle};
+use crate::domain::article::{Language, Locale, NewArticle};
 use crate::domain::text::sha256_hex;
 use crate::domain::workflow::AnchorState;
 
@@ -25,6 +25,19 @@ pub struct Article {
     pub published_at: Option<chrono::NaiveDateTime>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// The newsroom's tag when it is not just `language` (`es`, `pt-br`);
+    /// `None` for articles stored before tags were kept.
+    pub locale: Option<String>,
+}
+
+impl Article {
+    /// The article's language tag (the reader pages' and widget's language).
+    pub fn locale(&self) -> Locale {
+        self.locale
+            .as_deref()
+            .and_then(Locale::parse)
+            .unwrap_or_else(|| self.language.into())
+    }
 }
 
 /// One sentence of a revision, as the API shows it.
@@ -44,7 +57,8 @@ pub struct ArticleView {
     pub external_id: String,
     pub url: String,
     pub title: String,
-    pub language: Language,
+    /// The article's language tag as ingested (`fr`, `en`, `es`…).
+    pub language: Locale,
     pub desk: Option<String>,
     pub revision: i32,
     #[serde(with = "crate::domain::utc::option")]
@@ -144,11 +158,12 @@ pub fn revision_sentences(
 
 pub fn view(conn: &mut DbConn, article: Article) -> QueryResult<ArticleView> {
     let sentences = revision_sentences(conn, &article.id, article.current_revision)?;
+    let language = article.locale();
     Ok(ArticleView {
         external_id: article.external_id,
         url: article.url,
+        language,
         title: article.title,
-        language: article.language,
         desk: article.desk,
         revision: article.current_revision,
         published_at: article.published_at,
@@ -206,7 +221,8 @@ pub(crate) fn upsert_split(
                     articles::url.eq(&input.url),
                     articles::url_key.eq(url_key(&input.url)),
                     articles::title.eq(&input.title),
-                    articles::language.eq(input.language),
+                    articles::language.eq(input.language.language()),
+                    articles::locale.eq(input.language.as_str()),
                     articles::desk.eq(&input.desk),
                     articles::current_revision.eq(1),
                     articles::published_at.eq(input.published_at.unwrap_or(t)),
@@ -227,7 +243,7 @@ pub(crate) fn upsert_split(
                 && (resplit || !super::resplit::same_text_older_rules(conn, &article, input)?);
             let metadata_changed = article.url != input.url
                 || article.desk != input.desk
-                || article.language != input.language
+                || article.locale() != input.language
                 || (input.published_at.is_some() && article.published_at != input.published_at);
             if !changed {
                 if metadata_changed {
@@ -236,7 +252,8 @@ pub(crate) fn upsert_split(
                             articles::url.eq(&input.url),
                             articles::url_key.eq(url_key(&input.url)),
                             articles::desk.eq(&input.desk),
-                            articles::language.eq(input.language),
+                            articles::language.eq(input.language.language()),
+                            articles::locale.eq(input.language.as_str()),
                             articles::published_at.eq(input.published_at.or(article.published_at)),
                             articles::updated_at.eq(t),
                         ))
@@ -256,7 +273,8 @@ pub(crate) fn upsert_split(
                     articles::url_key.eq(url_key(&input.url)),
                     articles::title.eq(&input.title),
                     articles::desk.eq(&input.desk),
-                    articles::language.eq(input.language),
+                    articles::language.eq(input.language.language()),
+                    articles::locale.eq(input.language.as_str()),
                     articles::published_at.eq(input.published_at.or(article.published_at)),
                     articles::current_revision.eq(revision),
                     articles::updated_at.eq(t),

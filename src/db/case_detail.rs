@@ -1,5 +1,8 @@
 //! Everything about one case, for the case page: the sentence in its
-//! current context, every report, internal notes, corrections and history.
+//! current context, a page of its reports, internal notes, corrections and
+//! history. A case can gather thousands of reports: they come a page at a
+//! time (keyset on `(created_at, id)`, the `reports_case_order_idx` order)
+//! while the case's totals come from its own counters.
 
 use std::collections::HashMap;
 
@@ -20,8 +23,13 @@ use crate::domain::actor::Actor;
 pub struct CaseDetail {
     pub case: CaseSummary,
     pub context: SentenceContext,
-    /// Oldest first.
+    /// One page of the reports, oldest first (`REPORTS_PAGE` at most); the
+    /// totals are the case's `report_count`, `reporter_count` and
+    /// `categories`.
     pub reports: Vec<ReportView>,
+    /// Give it as `reports_cursor` for the next page of reports; absent on
+    /// the last page.
+    pub reports_next_cursor: Option<String>,
     /// Internal notes, oldest first; never shown to readers.
     pub notes: Vec<NoteView>,
     /// Corrections published for this case, oldest first.
@@ -109,8 +117,20 @@ type ReportRow = (
     bool,
 );
 
-/// The case page's data; `None` when there is no such case.
-pub fn detail(conn: &mut DbConn, actor: &Actor, case_id: &str) -> QueryResult<Option<CaseDetail>> {
+/// How many reports a case page or answer carries.
+pub const REPORTS_PAGE: i64 = 50;
+
+/// Where a page of reports starts: after this `(created_at, id)`.
+pub type ReportsAfter = (NaiveDateTime, String);
+
+/// The case page's data, its reports from `after` on; `None` when there is
+/// no such case.
+pub fn detail(
+    conn: &mut DbConn,
+    actor: &Actor,
+    case_id: &str,
+    after: Option<ReportsAfter>,
+) -> QueryResult<Option<CaseDetail>> {
     let Some(row) = cases::find(conn, case_id)? else {
         return Ok(None);
     };
@@ -128,9 +148,10 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, case_id: &str) -> QueryResult<Op
 
     // Addresses are personal data: only for editors whose desks cover the case.
     let with_email = actor.sees_reporter_emails() && actor.covers_desk(row.desk.as_deref());
-    let report_rows: Vec<ReportRow> = reports::table
+    let mut query = reports::table
         .filter(reports::case_id.eq(case_id))
         .order((reports::created_at.asc(), reports::id.asc()))
+        .limit(REPORTS_PAGE + 1)
         .select((
             reports::id,
             reports::reference,
@@ -149,7 +170,21 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, case_id: &str) -> QueryResult<Op
             reports::reporter_key,
             reports::blocked,
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            reports::created_at
+                .gt(at)
+                .or(reports::created_at.eq(at).and(reports::id.gt(id))),
+        );
+    }
+    let mut report_rows: Vec<ReportRow> = query.load(conn)?;
+    let more = report_rows.len() as i64 > REPORTS_PAGE;
+    report_rows.truncate(REPORTS_PAGE as usize);
+    let reports_next_cursor = report_rows
+        .last()
+        .filter(|_| more)
+        .map(|r| encode_reports_cursor(r.10, &r.0));
     let keys: Vec<String> = report_rows.iter().map(|r| r.14.clone()).collect();
     let readers = super::readers::summaries(conn, &keys)?;
     let reports = report_rows
@@ -209,11 +244,27 @@ pub fn detail(conn: &mut DbConn, actor: &Actor, case_id: &str) -> QueryResult<Op
         case: summary,
         context,
         reports,
+        reports_next_cursor,
         notes,
         corrections: corrections::for_case(conn, case_id)?,
         history: audit::history(conn, Subject::Case(case_id))?,
         similar,
     }))
+}
+
+pub fn encode_reports_cursor(at: NaiveDateTime, id: &str) -> String {
+    let raw = format!("{}|{id}", at.and_utc().timestamp_micros());
+    data_encoding::BASE64URL_NOPAD.encode(raw.as_bytes())
+}
+
+/// `None` for anything `encode_reports_cursor` did not write.
+pub fn decode_reports_cursor(s: &str) -> Option<ReportsAfter> {
+    let raw = data_encoding::BASE64URL_NOPAD.decode(s.as_bytes()).ok()?;
+    let raw = String::from_utf8(raw).ok()?;
+    let (t, id) = raw.split_once('|')?;
+    let t = chrono::DateTime::from_timestamp_micros(t.parse().ok()?)?.naive_utc();
+    uuid::Uuid::parse_str(id).ok()?;
+    Some((t, id.to_string()))
 }
 
 /// Previous and next sentences around the case's sentence (or the text that
@@ -279,5 +330,18 @@ mod tests {
         let c = context_of(2, &all, "gone", None);
         assert_eq!(c.found, "gone");
         assert!(c.sentence.is_none() && c.previous.is_none());
+    }
+
+    #[test]
+    fn reports_cursor_round_trips_and_refuses_garbage() {
+        let at = chrono::DateTime::from_timestamp_micros(1_780_000_000_123_456)
+            .unwrap()
+            .naive_utc();
+        let id = "0193a4f0-0000-7000-8000-000000000001";
+        let c = encode_reports_cursor(at, id);
+        assert_eq!(decode_reports_cursor(&c), Some((at, id.to_string())));
+        assert_eq!(decode_reports_cursor("nope"), None);
+        let bad = data_encoding::BASE64URL_NOPAD.encode(b"12|not-an-id");
+        assert_eq!(decode_reports_cursor(&bad), None);
     }
 }

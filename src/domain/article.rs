@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::locale::Locale;
 use super::segment::{self, Lang};
 use super::text::{clean, normalize_ws};
 use crate::error::{ErrorCode, FieldError, Problem};
@@ -153,7 +154,11 @@ pub struct ArticleUpsert {
     pub url: String,
     #[schema(min_length = 1, max_length = 500)]
     pub title: String,
-    pub language: Language,
+    /// A language tag: `fr`, `en`, or any other (`es`, `de`, `pt-BR`…).
+    /// Readers see the widget and their status page in it when the server
+    /// has its catalog (else in French, or English for `en-*`); the body is
+    /// split with the French rules, or the English ones for `en-*`.
+    pub language: Locale,
     /// The desk (section) that owns the article, for routing cases to editors.
     #[schema(max_length = 100)]
     pub desk: Option<String>,
@@ -172,7 +177,8 @@ pub struct NewArticle {
     pub external_id: ExternalId,
     pub url: String,
     pub title: String,
-    pub language: Language,
+    /// Its tag; `language.language()` is what segmentation knows.
+    pub language: Locale,
     pub desk: Option<String>,
     pub published_at: Option<chrono::NaiveDateTime>,
     pub paragraphs: Vec<Vec<String>>,
@@ -256,7 +262,7 @@ impl NewArticle {
         if !errors.is_empty() {
             return Err(Problem::validation(errors));
         }
-        let paragraphs = build_paragraphs(&title, body, input.language);
+        let paragraphs = build_paragraphs(&title, body, input.language.language());
         let body_field = if input.body_html.is_some() {
             "body_html"
         } else {

@@ -10,6 +10,7 @@ pub mod email;
 pub mod event;
 pub mod fragment;
 pub mod hook;
+pub mod locale;
 pub mod memory;
 pub mod priority;
 pub mod reader;

@@ -22,24 +22,36 @@ async fn run(
     Ok(HttpResponse::Ok().json(answer))
 }
 
-/// A case with its sentence in context, its reports (reporters' addresses
-/// for editors and admins only), internal notes, corrections and history.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseQuery {
+    /// From the previous answer's `reports_next_cursor`: the next page of
+    /// the case's reports.
+    pub reports_cursor: Option<String>,
+}
+
+/// A case with its sentence in context, a page of its reports (50, oldest
+/// first; reporters' addresses for editors and admins only), internal notes,
+/// corrections and history. The case's totals count every report.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
-    params(("id" = String, Path, description = "The case id, or its number (`1042`)")),
+    params(("id" = String, Path, description = "The case id, or its number (`1042`)"), CaseQuery),
     security(("bearer" = []), ("session" = [])),
     responses(
         (status = 200, description = "The case", body = crate::app::cases::CaseDetail),
         (status = 401, description = "Not authenticated", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such case", body = crate::error::ProblemBody, content_type = "application/problem+json"),
         (status = 503, description = "The read spent `database.read_budget_ms` and was cancelled (`read_over_budget`); see Retry-After", body = crate::error::ProblemBody, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid `reports_cursor`", body = crate::error::ProblemBody, content_type = "application/problem+json"),
     ))]
 pub async fn get(
     editor: CurrentEditor,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<CaseQuery>,
 ) -> Result<HttpResponse, Problem> {
+    let after = cases::reports_after(query.reports_cursor.as_deref())?;
     let id = case_id_or_number(&state, &path).await?;
-    let detail = cases::detail(&state, editor.actor().clone(), id).await?;
+    let detail = cases::detail(&state, editor.actor().clone(), id, after).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 

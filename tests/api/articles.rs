@@ -215,9 +215,10 @@ async fn ingest_requires_token_and_valid_fields(b: Backend) {
             json!({"url": "https://x.example/a", "title": "  ", "language": "fr", "body_text": "A."}),
             "title",
         ),
+        // Any language tag is accepted (reader languages); a word is not a tag.
         (
             "x1",
-            json!({"url": "https://x.example/a", "title": "T", "language": "de", "body_text": "A."}),
+            json!({"url": "https://x.example/a", "title": "T", "language": "deutsch", "body_text": "A."}),
             "language",
         ),
         (

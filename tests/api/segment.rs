@@ -176,7 +176,7 @@ async fn resplit_moves_open_cases_and_reports_the_others(b: Backend) {
                 external_id: erratum::domain::article::ExternalId::parse("r-1").unwrap(),
                 url: "https://news.example/r-1".into(),
                 title: "Un titre".into(),
-                language: erratum::domain::article::Language::Fr,
+                language: erratum::domain::article::Language::Fr.into(),
                 desk: None,
                 published_at: None,
                 paragraphs: old_split(),

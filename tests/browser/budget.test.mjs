@@ -8,9 +8,10 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-test('size: widget.js + widget.css stay under 20 KB gzipped', async () => {
+test('size: widget.js + widget.css + its words stay under 20 KB gzipped', async () => {
   let total = 0;
-  for (const [file, type] of [['/widget.js', /javascript/], ['/widget.css', /text\/css/]]) {
+  // The words come from the server, one file per language (here the demo's, French).
+  for (const [file, type] of [['/widget.js', /javascript/], ['/widget.css', /text\/css/], ['/widget/strings/fr.json', /application\/json/]]) {
     const res = await fetch(`${BASE}${file}`);
     assert.equal(res.status, 200, `${file} is served`);
     assert.match(res.headers.get('content-type') || '', type, `${file} has the right Content-Type (nosniff pages need it)`);

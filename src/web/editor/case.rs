@@ -1,5 +1,5 @@
-//! The case page (the sentence in its paragraph, every report, notes,
-//! history, corrections) and its actions, which run the same workflow
+//! The case page (the sentence in its paragraph, its reports a page at a
+//! time, notes, history, corrections) and its actions, which run the same workflow
 //! function as the API (`db::workflow::act`).
 
 use actix_web::http::StatusCode;
@@ -31,15 +31,24 @@ async fn case_page(
     state: &AppState,
     editor: &CurrentEditor,
     id: String,
+    reports_after: Option<cases::ReportsAfter>,
     flash: Option<Value>,
     refusal: Refusal,
 ) -> Result<HttpResponse, Problem> {
+    let later_page = reports_after.is_some();
     let CasePage {
         detail,
         article,
         paragraph,
         assignees,
-    } = cases::page(state, editor.actor().clone(), id).await?;
+    } = cases::page(state, editor.actor().clone(), id, reports_after).await?;
+    // The "more reports" link keeps the rest of the page as it is.
+    let more_reports = detail.reports_next_cursor.as_ref().map(|c| {
+        format!(
+            "/editor/cases/{}?reports_cursor={c}#h-reports",
+            detail.case.id
+        )
+    });
     let lang = page::lang_of(editor);
     let article_lang = Lang::from_tag(article.language.as_str());
     let highlighted = detail.context.sentence.as_ref().map(|s| s.id.clone());
@@ -74,6 +83,8 @@ async fn case_page(
         case => Value::from_serialize(&detail.case),
         context => Value::from_serialize(&detail.context),
         reports => Value::from_serialize(&detail.reports),
+        more_reports,
+        later_page,
         notes => Value::from_serialize(&detail.notes),
         corrections => Value::from_serialize(&detail.corrections),
         history => Value::from_serialize(&detail.history),
@@ -95,17 +106,25 @@ async fn case_page(
     page::render(status, "case.html", ctx)
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportsQuery {
+    /// The "more reports" link's cursor.
+    reports_cursor: Option<String>,
+}
+
 /// GET /editor/cases/{id}
 pub async fn show(
     Editor(editor): Editor,
     state: web::Data<AppState>,
     path: web::Path<String>,
     flash: web::Query<Flash>,
+    reports: web::Query<ReportsQuery>,
 ) -> Result<HttpResponse, Problem> {
+    let after = cases::reports_after(reports.reports_cursor.as_deref())?;
     // `/editor/cases/1042` works as well as the id.
     let id = cases::case_id_or_number(&state, &path).await?;
     let message = flash.message(page::lang_of(&editor));
-    case_page(&state, &editor, id, message, Refusal::default()).await
+    case_page(&state, &editor, id, after, message, Refusal::default()).await
 }
 
 /// Every field any action form sends; each action takes what it needs.
@@ -284,7 +303,7 @@ pub async fn act(
                 errors: p.errors.clone(),
                 form: Some(form),
             };
-            case_page(&state, &editor, id, None, refusal).await
+            case_page(&state, &editor, id, None, None, refusal).await
         }
         Err(p) => Err(p),
     }

@@ -13,7 +13,7 @@ use crate::error::{ErrorCode, Problem};
 /// How long browsers and CDNs may use a copy without asking. Short enough that
 /// a fixed widget reaches every newsroom page within the hour; the ETag makes
 /// the revalidation after that a bodiless 304.
-const CACHE_CONTROL: &str = "public, max-age=3600";
+pub(crate) const CACHE_CONTROL: &str = "public, max-age=3600";
 
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod dates;
+pub mod i18n;
 pub mod pages;
 pub mod subject_requests;
 pub mod transparency;

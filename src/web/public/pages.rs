@@ -6,13 +6,14 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use super::i18n::{Catalog, Catalogs};
 use super::{Audience, dates, error_page, html, render};
 use crate::app::AppState;
 use crate::app::articles::{self, ArticlePage};
 use crate::app::corrections::{self as corrections_app, ArticleCorrections};
 use crate::app::intake;
 use crate::auth::client_ip;
-use crate::domain::article::{ExternalId, Language};
+use crate::domain::article::ExternalId;
 use crate::domain::workflow::Resolution;
 use crate::error::{ErrorCode, Problem};
 
@@ -86,7 +87,8 @@ pub async fn article(
 struct ArticleContext {
     title: String,
     external_id: String,
-    language: Language,
+    /// The article's tag: the widget's language.
+    language: String,
     desk: Option<String>,
 }
 
@@ -147,9 +149,9 @@ async fn article_page(
     );
     let ctx = minijinja::context! {
         article => ArticleContext {
+            language: article.locale().to_string(),
             title: article.title,
             external_id: article.external_id,
-            language: article.language,
             desk: article.desk,
         },
         paragraphs,
@@ -286,53 +288,30 @@ struct ArticleLink {
 pub async fn status(
     req: HttpRequest,
     state: web::Data<AppState>,
+    catalogs: web::Data<Catalogs>,
     path: web::Path<String>,
 ) -> HttpResponse {
     let ip = client_ip(&req, &state.settings.server.trusted_proxies);
-    status_page(&state, ip, path.into_inner())
+    status_page(&state, &catalogs, ip, path.into_inner())
         .await
         .unwrap_or_else(|p| error_page(&p, Audience::Private))
 }
 
-/// The reader's words for a category.
-fn category_label(c: crate::domain::report::Category, lang: &str) -> &'static str {
-    use crate::domain::report::Category as C;
-    let (fr, en) = match c {
-        C::FactualError => ("Erreur factuelle", "Factual error"),
-        C::Typo => ("Faute de frappe ou d’orthographe", "Typo or spelling"),
-        C::Outdated => ("Information dépassée", "Outdated information"),
-        C::Misleading => ("Formulation trompeuse", "Misleading wording"),
-        C::MissingContext => ("Contexte manquant", "Missing context"),
-        C::Translation => ("Erreur de traduction", "Translation error"),
-        C::BrokenLink => ("Lien cassé", "Broken link"),
-        C::Other => ("Autre", "Other"),
-    };
-    if lang == "fr" { fr } else { en }
-}
-
 /// The steps reached, with their times (UTC on the page; `status.js` shows
-/// them in the reader's time zone).
-fn timeline(t: &intake::Timeline, lang: &str) -> Vec<minijinja::Value> {
-    let fr = lang == "fr";
+/// them in the reader's time zone). `step` names the catalog's word.
+fn timeline(t: &intake::Timeline, words: &Catalog) -> Vec<minijinja::Value> {
     [
-        (Some(t.received_at), if fr { "Reçu" } else { "Received" }),
-        (
-            t.in_review_at,
-            if fr {
-                "Examen commencé"
-            } else {
-                "Review started"
-            },
-        ),
-        (t.decided_at, if fr { "Décision" } else { "Decided" }),
+        (Some(t.received_at), "received"),
+        (t.in_review_at, "in_review"),
+        (t.decided_at, "decided"),
     ]
     .into_iter()
-    .filter_map(|(at, label)| {
+    .filter_map(|(at, step)| {
         at.map(|at| {
             minijinja::context! {
-                label,
+                step,
                 iso => dates::iso(at),
-                text => dates::moment(at, lang),
+                text => words.moment(at),
             }
         })
     })
@@ -341,11 +320,15 @@ fn timeline(t: &intake::Timeline, lang: &str) -> Vec<minijinja::Value> {
 
 async fn status_page(
     state: &AppState,
+    catalogs: &Catalogs,
     ip: std::net::IpAddr,
     token: String,
 ) -> Result<HttpResponse, Problem> {
     let s = intake::status_for(state, ip, token.clone()).await?;
-    let lang = s.language.as_str();
+    // In the article's language when a catalog has it (`i18n::Catalogs::resolve`).
+    let locale = articles::locale(state, s.article.external_id.clone(), s.language).await?;
+    let words = catalogs.resolve(locale.as_str());
+    let lang = words.tag.as_str();
     // A correction's text is its case's public note: shown once, as the
     // correction, not twice.
     let public_note = s
@@ -362,19 +345,20 @@ async fn status_page(
         public_note,
         correction => s.correction.map(|c| CorrectionContext {
             text: c.text,
-            published_at: dates::day(c.published_at, lang),
+            published_at: words.day(c.published_at),
             published_at_iso: dates::iso(c.published_at),
         }),
         article => ArticleLink { title: s.article.title, url: s.quote_url },
-        updated_at => dates::moment(s.updated_at, lang),
+        updated_at => words.moment(s.updated_at),
         updated_at_iso => dates::iso(s.updated_at),
         yours => minijinja::context! {
             sentence => s.your_report.sentence,
             quote => s.your_report.quote,
-            category => category_label(s.your_report.category, lang),
+            category => s.your_report.category,
             comment => s.your_report.comment,
         },
-        timeline => timeline(&s.timeline, lang),
+        timeline => timeline(&s.timeline, words),
+        t => words.value(),
         sentence_url => s.sentence_url,
     };
     Ok(html(

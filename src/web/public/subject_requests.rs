@@ -6,9 +6,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::i18n::Catalogs;
 use super::{Audience, dates, error_page, html, render};
 use crate::app::AppState;
-use crate::app::{intake, subjects};
+use crate::app::{articles, intake, subjects};
 use crate::error::Problem;
 
 /// POST /r/{token}/data-requests (`kind=export|erase`): record, then show
@@ -43,35 +44,41 @@ pub async fn submit(
 pub async fn page(
     req: HttpRequest,
     state: web::Data<AppState>,
+    catalogs: web::Data<Catalogs>,
     path: web::Path<String>,
 ) -> HttpResponse {
     let ip = crate::auth::client_ip(&req, &state.settings.server.trusted_proxies);
-    shown(&state, ip, path.into_inner())
+    shown(&state, &catalogs, ip, path.into_inner())
         .await
         .unwrap_or_else(|p| error_page(&p, Audience::Private))
 }
 
 async fn shown(
     state: &AppState,
+    catalogs: &Catalogs,
     ip: std::net::IpAddr,
     token: String,
 ) -> Result<HttpResponse, Problem> {
     let status = intake::status_for(state, ip, token.clone()).await?;
-    let lang = status.language.as_str();
+    // The status page's language: the article's, when a catalog has it.
+    let locale =
+        articles::locale(state, status.article.external_id.clone(), status.language).await?;
+    let words = catalogs.resolve(locale.as_str());
     let requests = subjects::for_token(state, token.clone()).await?;
     let requests: Vec<minijinja::Value> = requests
         .into_iter()
         .map(|r| {
             minijinja::context! {
                 kind => r.kind,
-                created_at => dates::moment(r.created_at, lang),
+                created_at => words.moment(r.created_at),
                 created_at_iso => dates::iso(r.created_at),
                 handled => r.handled_at.is_some(),
             }
         })
         .collect();
     let ctx = minijinja::context! {
-        lang,
+        lang => words.tag.as_str(),
+        t => words.value(),
         token,
         reference => status.reference,
         requests,

@@ -16,61 +16,12 @@
   const CATS = ['factual_error', 'typo', 'outdated', 'misleading', 'missing_context', 'translation', 'broken_link', 'other'];
   const FOOTER_RE = /Avez-vous trouvé une erreur|Did you find an error/i;
 
-  const I18N = {
-    fr: {
-      report: 'Signaler une erreur', close: 'Fermer', cancel: 'Annuler', colon: ' : ',
-      intro: 'Avez-vous trouvé une erreur ou une inexactitude ? Nous étudierons vos commentaires dans les plus brefs délais.',
-      quote: 'Passage concerné', sentence: 'Phrase concernée', pick: '— Choisissez la phrase —',
-      title: 'Titre', par: 'Paragraphe ', category: 'Type d’erreur',
-      cats: ['Erreur factuelle', 'Faute de frappe ou d’orthographe', 'Information dépassée', 'Formulation trompeuse', 'Contexte manquant', 'Erreur de traduction', 'Lien cassé', 'Autre'],
-      comment: 'Qu’est-ce qui est inexact ?', commentHint: 'Obligatoire.',
-      correction: 'Correction proposée (facultatif)',
-      sources: 'Sources (facultatif, 5 au maximum)', source: 'Source ', add: 'Ajouter une source', remove: 'Retirer la source ',
-      notify: 'Me prévenir du résultat', email: 'Adresse e-mail', emailHint: 'Utilisée uniquement pour vous informer du résultat, si vous cochez la case.',
-      honeypot: 'Ne pas remplir', submit: 'Envoyer le signalement', sending: 'Envoi en cours…',
-      thanks: 'Signalement envoyé', ref: 'Référence : ', follow: 'Suivre mon signalement',
-      required: 'Ce champ est obligatoire.', pickReq: 'Choisissez la phrase concernée.',
-      tooLong: n => `${n} caractères au maximum.`, badEmail: 'Adresse e-mail invalide.',
-      emailReq: 'Indiquez votre adresse e-mail pour être prévenu.',
-      nErrors: n => (n > 1 ? `Le formulaire contient ${n} erreurs. ` : 'Le formulaire contient une erreur. '),
-      retry: n => `Trop de signalements envoyés. Réessayez dans ${n} minute${n > 1 ? 's' : ''}.`,
-      failed: 'Le signalement n’a pas pu être envoyé.', network: 'Connexion impossible. Vérifiez votre réseau et réessayez.',
-      count: (n, m) => `${n} / ${m} caractères`,
-      fixed: 'Cette phrase a été corrigée', fixedOn: 'Correction du ', anyway: 'Toujours faux ? Signaler quand même',
-      open: 'Déjà signalé, en cours de vérification', meToo: 'Moi aussi', other: 'Signaler autre chose',
-      meTooHint: 'Votre signalement rejoint celui déjà reçu. Commentaire facultatif.', commentOpt: 'Commentaire (facultatif)',
-      link: 'Lien de suivi (gardez-le)', copy: 'Copier le lien', copied: 'Lien copié.',
-      mailLink: 'Recevoir ce lien par e-mail', mailMe: 'Envoyer', mailed: 'E-mail envoyé.', mailMax: 'Trop d’envois pour ce signalement aujourd’hui.',
-    },
-    en: {
-      report: 'Report an error', close: 'Close', cancel: 'Cancel', colon: ': ',
-      intro: 'Did you find an error or an inaccuracy? We will review your feedback as soon as possible.',
-      quote: 'Quoted passage', sentence: 'Sentence', pick: '— Choose the sentence —',
-      title: 'Title', par: 'Paragraph ', category: 'Kind of error',
-      cats: ['Factual error', 'Typo or spelling', 'Outdated information', 'Misleading wording', 'Missing context', 'Translation error', 'Broken link', 'Other'],
-      comment: 'What is wrong?', commentHint: 'Required.',
-      correction: 'Suggested correction (optional)',
-      sources: 'Sources (optional, up to 5)', source: 'Source ', add: 'Add a source', remove: 'Remove source ',
-      notify: 'Notify me of the outcome', email: 'Email address', emailHint: 'Only used to tell you the outcome, if you tick the box.',
-      honeypot: 'Do not fill in', submit: 'Send report', sending: 'Sending…',
-      thanks: 'Report sent', ref: 'Reference: ', follow: 'Follow my report',
-      required: 'This field is required.', pickReq: 'Choose the sentence concerned.',
-      tooLong: n => `${n} characters maximum.`, badEmail: 'Invalid email address.',
-      emailReq: 'Enter your email address to be notified.',
-      nErrors: n => (n > 1 ? `The form contains ${n} errors. ` : 'The form contains an error. '),
-      retry: n => `Too many reports sent. Try again in ${n} minute${n > 1 ? 's' : ''}.`,
-      failed: 'The report could not be sent.', network: 'Could not connect. Check your network and try again.',
-      count: (n, m) => `${n} / ${m} characters`,
-      fixed: 'This sentence was corrected', fixedOn: 'Correction of ', anyway: 'Still wrong? Report it anyway',
-      open: 'Already reported, being checked', meToo: 'Me too', other: 'Report something else',
-      meTooHint: 'Your report joins the one already received. Comment optional.', commentOpt: 'Comment (optional)',
-      link: 'Status link (keep it)', copy: 'Copy link', copied: 'Link copied.',
-      mailLink: 'Email me this link', mailMe: 'Send', mailed: 'Email sent.', mailMax: 'Too many emails for this report today.',
-    },
-  };
-  const langOf = v => (/^en/i.test(v || '') ? 'en' : /^fr/i.test(v || '') ? 'fr' : '');
-  let lang = langOf(ds.lang) || langOf(document.documentElement.lang) || 'fr';
-  let t = I18N[lang];
+  // Every word comes from the server, one JSON file per language (locales/*.toml there):
+  // the article's language unless the page sets data-lang.
+  let lang = ds.lang || document.documentElement.lang || 'fr';
+  let t = null;
+  const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (m, k) => (k in v ? v[k] : m));
+  const plural = (key, n) => fmt(t[n > 1 ? `${key}_other` : `${key}_one`], { n });
 
   let article = null;      // API article, sentences carry a normalised copy in .norm
   let main = null;         // {host, root} of the shadow host holding the button and dialog
@@ -329,7 +280,7 @@
     const c = h('p', { class: 'hint', id: `er-count-${key}` });
     const upd = () => {
       const n = chars(control.value);
-      c.textContent = t.count(n, max);
+      c.textContent = fmt(t.count, { n, max });
       c.classList.toggle('over', n > max);
     };
     control.addEventListener('input', upd);
@@ -580,7 +531,7 @@
     const first = errs.map(e => e.f.control)
       .sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1))[0];
     const onlyGeneral = errs.every(e => e.f === st.fields.general);
-    announce(st, (onlyGeneral ? '' : t.nErrors(errs.length)) + errs.map(e => (e.label ? e.label + t.colon : '') + e.msg).join(' '));
+    announce(st, (onlyGeneral ? '' : plural('nErrors', errs.length)) + errs.map(e => (e.label ? e.label + t.colon : '') + e.msg).join(' '));
     if (first) first.focus();
   }
 
@@ -594,8 +545,8 @@
     const add = (f, msg) => errs.push({ f, msg, label: labelOf(f) });
     if (st.picker && !st.picker.value) add(F.quote, t.pickReq);
     if (!v('comment').trim()) { if (!st.meToo) add(F.comment, t.required); }
-    else if (chars(v('comment').trim()) > MAX.comment) add(F.comment, t.tooLong(MAX.comment));
-    if (chars(v('suggested_correction').trim()) > MAX.suggested_correction) add(F.suggested_correction, t.tooLong(MAX.suggested_correction));
+    else if (chars(v('comment').trim()) > MAX.comment) add(F.comment, fmt(t.tooLong, { n: MAX.comment }));
+    if (chars(v('suggested_correction').trim()) > MAX.suggested_correction) add(F.suggested_correction, fmt(t.tooLong, { n: MAX.suggested_correction }));
     const mail = v('reporter.email').trim();
     if (st.notify.checked && !mail) add(F['reporter.email'], t.emailReq);
     else if (st.notify.checked && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(mail)) add(F['reporter.email'], t.badEmail);
@@ -679,7 +630,7 @@
     else if (res.status === 429) {
       // Cross-origin pages can only read Retry-After if the server exposes it.
       const secs = parseInt(res.headers.get('Retry-After'), 10);
-      msg = t.retry(Math.max(1, Math.ceil((Number.isFinite(secs) ? secs : 60) / 60)));
+      msg = plural('retry', Math.max(1, Math.ceil((Number.isFinite(secs) ? secs : 60) / 60)));
     } else msg = `${t.failed} ${(data && (data.detail || data.title)) || ''}`.trim();
     showErrors(st, [{ f: G, msg }]);
     st.submit.focus();
@@ -861,6 +812,15 @@
     return a;
   }
 
+  // The words in the language the tag resolves to on the server (its `lang`).
+  async function loadStrings(tag) {
+    const res = await fetch(`${API}/widget/strings/${encodeURIComponent(tag)}.json`, { credentials: 'omit' });
+    if (!res.ok) throw new Error(`strings lookup failed (${res.status})`);
+    const w = await res.json();
+    lang = w.lang;
+    t = { ...w.strings, cats: CATS.map(c => w.category[c]) };
+  }
+
   async function init() {
     main = mount('erratum-widget');
     main.host.setAttribute('data-state', 'loading');
@@ -869,13 +829,12 @@
     document.body.append(main.host);
     try {
       article = await load();
+      await loadStrings(ds.lang || article.language || lang);
     } catch (err) {
       main.host.setAttribute('data-state', 'error');
       console.warn('Erratum:', err.message);
       return;
     }
-    lang = langOf(ds.lang) || langOf(article.language) || lang;
-    t = I18N[lang];
     fab.textContent = t.report;
     fab.lang = lang;
     installEntry(container());
