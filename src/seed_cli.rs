@@ -365,13 +365,13 @@ fn seed_reports(
             );
             // A third of readers propose the fix: the queue shows it as a
             // word diff of the sentence.
-            let suggestion = rng.random_bool(0.3).then(|| {
-                sentence_text.replacen(
-                    WORDS[rng.random_range(0..WORDS.len())],
-                    WORDS[rng.random_range(0..WORDS.len())],
-                    1,
-                )
-            });
+            let (from, to) = (
+                WORDS[rng.random_range(0..WORDS.len())],
+                WORDS[rng.random_range(0..WORDS.len())],
+            );
+            let suggestion = rng
+                .random_bool(0.3)
+                .then(|| sentence_text.replacen(from, to, 1));
             report_batch.push(ReportSeed {
                 id: new_id(),
                 reference: format!("S{run:x}{n:08}"),

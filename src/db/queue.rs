@@ -765,9 +765,14 @@ pub fn counts(
             statuses: vec![status],
             ..filter.clone()
         };
-        let n: i64 = filtered(&f, actor.editor_id().unwrap_or_default(), None, words.as_ref())
-            .count()
-            .get_result(conn)?;
+        let n: i64 = filtered(
+            &f,
+            actor.editor_id().unwrap_or_default(),
+            None,
+            words.as_ref(),
+        )
+        .count()
+        .get_result(conn)?;
         out.push((status, n));
     }
     Ok(out)

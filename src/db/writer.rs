@@ -29,6 +29,8 @@ type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// A job of a `Batched` kind: the item with its reply channel, and the
 /// function that applies all of that kind's items of a batch.
 type Apply = fn(&mut DbConn, Vec<Box<dyn Any + Send>>) -> Vec<Reply>;
+/// The jobs of one batched kind, with how to apply them together.
+type Group = (TypeId, Apply, Vec<Box<dyn Any + Send>>);
 
 enum Job {
     /// Runs inside the batch transaction (in a savepoint of its own).
@@ -189,7 +191,7 @@ fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usiz
                     return Err(e);
                 }
                 // The grouped kinds in the order they first came.
-                let mut groups: Vec<(TypeId, Apply, Vec<Box<dyn Any + Send>>)> = Vec::new();
+                let mut groups: Vec<Group> = Vec::new();
                 for job in batch {
                     match job {
                         Job::One(job) => answers.push(job(c)),

@@ -37,6 +37,9 @@ use crate::db::outbox::{self, OutboxRow};
 use crate::db::{Pool, Writer, new_id, now};
 use crate::error::Problem;
 
+/// A claim in flight: the rows it leased, and how many were due.
+type Claiming = tokio::task::JoinHandle<Result<(Vec<OutboxRow>, usize), Problem>>;
+
 /// Prometheus metrics of the email worker, served on `/metrics` with the
 /// HTTP ones.
 #[derive(Clone)]
@@ -347,9 +350,7 @@ impl Mailer {
         let mut held = 0usize;
         let mut more = true;
         let mut failure: Option<Problem> = None;
-        let mut claiming: Option<
-            tokio::task::JoinHandle<Result<(Vec<OutboxRow>, usize), Problem>>,
-        > = None;
+        let mut claiming: Option<Claiming> = None;
         let mut sending: tokio::task::JoinSet<(OutboxRow, Outcome)> = tokio::task::JoinSet::new();
         let mut done: Vec<(OutboxRow, Outcome)> = Vec::new();
         let mut recording: Option<(usize, tokio::task::JoinHandle<Result<RunStats, Problem>>)> =
