@@ -22,6 +22,7 @@ COPY src src
 COPY benches benches
 COPY migrations migrations
 COPY config config
+COPY locales locales
 COPY tests/fixtures tests/fixtures
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
