@@ -449,6 +449,50 @@ fn submit(
     Ok(answer)
 }
 
+/// What a report row holds beside what the reader sent.
+struct RowParts<'a> {
+    id: &'a str,
+    case_id: &'a str,
+    reporter_key: &'a str,
+    client_hash: &'a str,
+    comment_hash: &'a str,
+    status_token_hash: &'a str,
+    is_spam: bool,
+    /// Filed into spam because its reader is blocked.
+    blocked: bool,
+}
+
+/// The report row of `sub`: one shape for the one-at-a-time path and the
+/// batch (`batch::Owned::row`).
+fn report_row<'a>(sub: &'a Submission, p: RowParts<'a>, t: NaiveDateTime) -> NewReportRow<'a> {
+    let report = &sub.report;
+    NewReportRow {
+        id: p.id,
+        case_id: p.case_id,
+        article_id: &sub.article.id,
+        revision: sub.article.current_revision,
+        sentence_id: &sub.anchor.sentence_id,
+        span_sentence_ids: serde_json::to_string(&sub.anchor.span).unwrap_or_default(),
+        quote_exact: &report.quote.exact,
+        quote_prefix: report.quote.prefix.as_deref(),
+        quote_suffix: report.quote.suffix.as_deref(),
+        category: report.category,
+        comment: &report.comment,
+        suggested_correction: report.suggested_correction.as_deref(),
+        sources: serde_json::to_string(&report.sources).unwrap_or_default(),
+        reporter_email: report.reporter.as_ref().map(|(e, _)| e.as_str()),
+        // A blocked reader hears nothing more (their case never moves).
+        notify: !p.blocked && report.reporter.as_ref().is_some_and(|(_, n)| *n),
+        reporter_key: p.reporter_key,
+        client_hash: p.client_hash,
+        comment_hash: p.comment_hash,
+        status_token_hash: p.status_token_hash,
+        is_spam: p.is_spam,
+        blocked: p.blocked,
+        created_at: t,
+    }
+}
+
 fn new_case(sub: &Submission, t: NaiveDateTime) -> NewCase {
     NewCase {
         id: new_id(),
@@ -550,31 +594,21 @@ fn insert(
         sub.idempotency.as_ref().map(|i| i.key.as_str()),
         &report_id,
     );
-    let row = NewReportRow {
-        id: &report_id,
-        case_id: &case_id,
-        article_id: &sub.article.id,
-        revision: sub.article.current_revision,
-        sentence_id: &sub.anchor.sentence_id,
-        span_sentence_ids: serde_json::to_string(&sub.anchor.span).unwrap_or_default(),
-        quote_exact: &report.quote.exact,
-        quote_prefix: report.quote.prefix.as_deref(),
-        quote_suffix: report.quote.suffix.as_deref(),
-        category: report.category,
-        comment: &report.comment,
-        suggested_correction: report.suggested_correction.as_deref(),
-        sources: serde_json::to_string(&report.sources).unwrap_or_default(),
-        reporter_email: report.reporter.as_ref().map(|(e, _)| e.as_str()),
-        // A blocked reader hears nothing more (their case never moves).
-        notify: !blocked && report.reporter.as_ref().is_some_and(|(_, n)| *n),
-        reporter_key: &reporter_key,
-        client_hash,
-        comment_hash,
-        status_token_hash: &sha256_hex(&token),
-        is_spam,
-        blocked,
-        created_at: t,
-    };
+    let token_hash = sha256_hex(&token);
+    let row = report_row(
+        sub,
+        RowParts {
+            id: &report_id,
+            case_id: &case_id,
+            reporter_key: &reporter_key,
+            client_hash,
+            comment_hash,
+            status_token_hash: &token_hash,
+            is_spam,
+            blocked,
+        },
+        t,
+    );
     let reference = store::insert(conn, &row, new_reference)?;
     if !is_spam {
         if standing == Some(Standing::Trusted) {

@@ -405,30 +405,19 @@ struct Owned {
 
 impl Owned {
     fn row<'a>(&'a self, job: &'a ReportJob, t: NaiveDateTime) -> NewReportRow<'a> {
-        let (sub, report) = (&job.sub, &job.sub.report);
-        NewReportRow {
-            id: &self.id,
-            case_id: &self.case_id,
-            article_id: &sub.article.id,
-            revision: sub.article.current_revision,
-            sentence_id: &sub.anchor.sentence_id,
-            span_sentence_ids: serde_json::to_string(&sub.anchor.span).unwrap_or_default(),
-            quote_exact: &report.quote.exact,
-            quote_prefix: report.quote.prefix.as_deref(),
-            quote_suffix: report.quote.suffix.as_deref(),
-            category: report.category,
-            comment: &report.comment,
-            suggested_correction: report.suggested_correction.as_deref(),
-            sources: serde_json::to_string(&report.sources).unwrap_or_default(),
-            reporter_email: report.reporter.as_ref().map(|(e, _)| e.as_str()),
-            notify: report.reporter.as_ref().is_some_and(|(_, n)| *n),
-            reporter_key: &self.reporter_key,
-            client_hash: &self.client_hash,
-            comment_hash: &self.comment_hash,
-            status_token_hash: &self.status_token_hash,
-            is_spam: false,
-            blocked: false,
-            created_at: t,
-        }
+        super::report_row(
+            &job.sub,
+            super::RowParts {
+                id: &self.id,
+                case_id: &self.case_id,
+                reporter_key: &self.reporter_key,
+                client_hash: &self.client_hash,
+                comment_hash: &self.comment_hash,
+                status_token_hash: &self.status_token_hash,
+                is_spam: false,
+                blocked: false,
+            },
+            t,
+        )
     }
 }
