@@ -69,25 +69,48 @@ impl Stop {
 
     /// Stop the read (blocking: on PostgreSQL it sends the cancel through a
     /// connection of `pool`). Does nothing once the read is done.
+    ///
+    /// A cancel that reaches the backend between two statements, or before
+    /// the read's statement started, is lost (PostgreSQL cancels only what
+    /// runs), so it is sent again, further apart each time, until the read
+    /// is done or its deadline passes (then `statement_timeout` ends it).
     pub fn stop(&self, pool: &Pool) {
         self.0.stopped.store(true, Ordering::Relaxed);
-        let running = self.0.running.lock().unwrap_or_else(|e| e.into_inner());
-        if let Running::Pg(pid) = *running {
-            // Short wait: the main pool serves the intake too.
-            let cancelled = pool
-                .get_timeout(Duration::from_millis(500))
-                .map_err(|e| e.to_string())
-                .and_then(|mut c| {
-                    diesel::sql_query("SELECT pg_cancel_backend($1)")
-                        .bind::<Integer, _>(pid)
-                        .execute(&mut *c)
-                        .map_err(|e| e.to_string())
-                });
-            if let Err(e) = cancelled {
-                // The statement_timeout still ends it within the budget.
-                tracing::warn!(error = %e, pid, "could not cancel a stopped read");
+        let mut wait = Duration::from_millis(20);
+        loop {
+            {
+                let running = self.0.running.lock().unwrap_or_else(|e| e.into_inner());
+                match *running {
+                    Running::Pg(pid) => cancel(pool, pid),
+                    // Not started: `run` sees the mark before it starts
+                    // (it looks after publishing its pid, under this lock).
+                    Running::Done | Running::NotYet => return,
+                }
             }
+            if Instant::now() + wait >= self.0.deadline {
+                return;
+            }
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(Duration::from_secs(1));
         }
+    }
+}
+
+/// Ask PostgreSQL to cancel what backend `pid` runs.
+fn cancel(pool: &Pool, pid: i32) {
+    // Short wait: the main pool serves the intake too.
+    let cancelled = pool
+        .get_timeout(Duration::from_millis(500))
+        .map_err(|e| e.to_string())
+        .and_then(|mut c| {
+            diesel::sql_query("SELECT pg_cancel_backend($1)")
+                .bind::<Integer, _>(pid)
+                .execute(&mut *c)
+                .map_err(|e| e.to_string())
+        });
+    if let Err(e) = cancelled {
+        // The statement_timeout still ends it within the budget.
+        tracing::warn!(error = %e, pid, "could not cancel a stopped read");
     }
 }
 
