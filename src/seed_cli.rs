@@ -10,8 +10,10 @@
 //!
 //! Shape: most cases have 1–3 reports, one in ten has 5–60, one in a
 //! thousand (the hot sentences) 200–1,000; categories mixed; 35 % of cases
-//! resolved (2 % of those as spam); ~5 % of reports leave an email; six
-//! desks; history spread over the last two years.
+//! resolved (2 % of those as spam), and those resolved as corrected,
+//! clarified or updated publish a correction (the corrections log, the feed
+//! and the transparency figures have a history too); ~5 % of reports leave
+//! an email; six desks; history spread over the last two years.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -21,7 +23,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::config::Settings;
-use crate::db::schema::{articles, cases, reports};
+use crate::db::schema::{articles, cases, corrections, reports};
 use crate::db::{DbConn, new_id, now};
 use crate::domain::article::{ArticleUpsert, Language, NewArticle};
 use crate::domain::report::Category;
@@ -156,6 +158,12 @@ pub async fn seed(settings: Settings, n_articles: usize, n_reports: usize) -> an
             crate::db::cases::rescore_recent(c, now(), Duration::days(45), true)
         })?;
         crate::db::analyze(&mut conn)?;
+        if let DbConn::Pg(pg) = &mut *conn {
+            // After a bulk load, as a DBA would: the visibility map lets the
+            // figures' index-only scans skip the table (autovacuum would
+            // get there, later).
+            diesel::connection::SimpleConnection::batch_execute(pg, "VACUUM")?;
+        }
         println!(
             "scored and analysed: done in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -278,6 +286,7 @@ struct ReportSeed {
     status_token_hash: String,
     is_spam: bool,
     created_at: NaiveDateTime,
+    desk: Option<String>,
 }
 
 /// A case row as the intake leaves it after its reports; the number comes
@@ -324,6 +333,7 @@ fn seed_reports(
     let mut open_keys: HashSet<String> = HashSet::new();
     let mut case_batch: Vec<CaseSeed> = Vec::new();
     let mut report_batch: Vec<ReportSeed> = Vec::new();
+    let mut correction_batch: Vec<CorrectionSeed> = Vec::new();
     let mut n = 0usize;
     while written < n_reports {
         let target = &targets[n_cases % targets.len()];
@@ -393,6 +403,7 @@ fn seed_reports(
                 status_token_hash: sha256_hex(format!("seed-token-{run}-{n}")),
                 is_spam: false,
                 created_at: at,
+                desk: Some(target.desk.clone()),
             });
             n += 1;
         }
@@ -420,6 +431,24 @@ fn seed_reports(
         if !resolved {
             open_keys.insert(key.clone());
         }
+        let resolved_at = resolved.then(|| (last + Duration::hours(6)).min(t_now));
+        if let (
+            Some(kind @ (Resolution::Corrected | Resolution::Clarified | Resolution::Updated)),
+            Some(at),
+        ) = (resolution, resolved_at)
+        {
+            correction_batch.push(CorrectionSeed {
+                id: new_id(),
+                case_id: case_id.clone(),
+                article_id: target.id.clone(),
+                sentence_id: sentence_id.clone(),
+                sentence_text: sentence_text.clone(),
+                kind,
+                public_note: format!("Seed correction {n_cases}: the sentence was amended."),
+                editor_id: None,
+                published_at: at,
+            });
+        }
         case_batch.push(CaseSeed {
             id: case_id,
             article_id: target.id.clone(),
@@ -439,19 +468,35 @@ fn seed_reports(
             created_at: first,
             updated_at: last,
             resolution,
-            resolved_at: resolved.then(|| (last + Duration::hours(6)).min(t_now)),
+            resolved_at,
         });
         written += count;
         n_cases += 1;
         if report_batch.len() >= REPORT_BATCH {
-            flush(conn, &mut case_batch, &mut report_batch)?;
+            flush(conn, &mut case_batch, &mut report_batch, &mut correction_batch)?;
             if written % 100_000 < REPORT_BATCH {
                 println!("  {written}/{n_reports} reports");
             }
         }
     }
-    flush(conn, &mut case_batch, &mut report_batch)?;
+    flush(conn, &mut case_batch, &mut report_batch, &mut correction_batch)?;
     Ok((n_cases, written))
+}
+
+/// The published correction of a case resolved as corrected, clarified or
+/// updated, as `app::cases` publishes it (no editor: the seed has none).
+#[derive(Insertable)]
+#[diesel(table_name = corrections, treat_none_as_default_value = false)]
+struct CorrectionSeed {
+    id: String,
+    case_id: String,
+    article_id: String,
+    sentence_id: String,
+    sentence_text: String,
+    kind: Resolution,
+    public_note: String,
+    editor_id: Option<String>,
+    published_at: NaiveDateTime,
 }
 
 /// Rows per INSERT: 1,000 reports are 20,000 parameters, under SQLite's
@@ -476,13 +521,16 @@ fn flush(
     conn: &mut DbConn,
     cases_b: &mut Vec<CaseSeed>,
     reports_b: &mut Vec<ReportSeed>,
+    corrections_b: &mut Vec<CorrectionSeed>,
 ) -> anyhow::Result<()> {
     conn.transaction::<_, diesel::result::Error, _>(|c| {
         insert_rows!(c, cases::table, cases_b);
         insert_rows!(c, reports::table, reports_b);
+        insert_rows!(c, corrections::table, corrections_b);
         Ok(())
     })?;
     cases_b.clear();
     reports_b.clear();
+    corrections_b.clear();
     Ok(())
 }

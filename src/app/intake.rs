@@ -460,6 +460,8 @@ struct RowParts<'a> {
     is_spam: bool,
     /// Filed into spam because its reader is blocked.
     blocked: bool,
+    /// The desk of the report's case.
+    desk: Option<&'a str>,
 }
 
 /// The report row of `sub`: one shape for the one-at-a-time path and the
@@ -490,6 +492,7 @@ fn report_row<'a>(sub: &'a Submission, p: RowParts<'a>, t: NaiveDateTime) -> New
         is_spam: p.is_spam,
         blocked: p.blocked,
         created_at: t,
+        desk: p.desk,
     }
 }
 
@@ -580,11 +583,11 @@ fn insert(
     crate::db::dialect::lock_case(conn, &case_id)?;
     // The sentence (or the one it replaced) already corrected: remembered on
     // the case, which then loses its freshness (priority, escalation).
-    let already_corrected = if is_spam {
-        false
+    let (already_corrected, desk) = if is_spam {
+        (false, case.desk)
     } else {
         let row = case_store::find(conn, &case_id)?.ok_or(diesel::result::Error::NotFound)?;
-        case_memory::remember_correction(conn, &row)?
+        (case_memory::remember_correction(conn, &row)?, row.desk)
     };
     let new_reporter = !is_spam && !store::reporter_in_case(conn, &case_id, &reporter_key)?;
 
@@ -606,6 +609,7 @@ fn insert(
             status_token_hash: &token_hash,
             is_spam,
             blocked,
+            desk: desk.as_deref(),
         },
         t,
     );

@@ -293,7 +293,7 @@ fn seconds(spans: &[(NaiveDateTime, NaiveDateTime, NaiveDateTime)]) -> Vec<i64> 
 /// Compute every figure on one connection.
 pub fn compute(conn: &mut DbConn, p: &Period, at: NaiveDateTime) -> Result<Stats, Problem> {
     let s = p.scope();
-    let reports = store::reports_per_day(conn, &s)?;
+    let filed = store::report_counts(conn, &s)?;
     let cases = store::cases_per_day(conn, &s)?;
     let mut daily = Vec::with_capacity(p.days() as usize);
     let mut day = p.from;
@@ -302,7 +302,7 @@ pub fn compute(conn: &mut DbConn, p: &Period, at: NaiveDateTime) -> Result<Stats
         let find = |v: &[(String, i64)]| v.iter().find(|(k, _)| *k == key).map_or(0, |x| x.1);
         daily.push(Day {
             day,
-            reports: find(&reports),
+            reports: filed.per_day.get(&key).copied().unwrap_or(0),
             cases: find(&cases),
         });
         day += Duration::days(1);
@@ -350,15 +350,11 @@ pub fn compute(conn: &mut DbConn, p: &Period, at: NaiveDateTime) -> Result<Stats
             cases: a.cases,
         })
         .collect();
-    let cats = store::categories(conn, &s)?;
     let categories = Category::ALL
         .iter()
         .map(|c| CategoryCount {
             category: *c,
-            reports: cats
-                .iter()
-                .find(|(k, _)| k.as_str() == c.as_str())
-                .map_or(0, |x| x.1),
+            reports: filed.per_category.get(c.as_str()).copied().unwrap_or(0),
         })
         .collect();
     Ok(Stats {
@@ -368,7 +364,7 @@ pub fn compute(conn: &mut DbConn, p: &Period, at: NaiveDateTime) -> Result<Stats
             days: p.days(),
             desk: p.desk.clone(),
         },
-        total_reports: reports.iter().map(|x| x.1).sum(),
+        total_reports: filed.per_day.values().sum(),
         total_cases: cases.iter().map(|x| x.1).sum(),
         daily,
         decisions,

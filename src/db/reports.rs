@@ -48,6 +48,9 @@ pub struct NewReportRow<'a> {
     /// Filed into spam because its reader is blocked.
     pub blocked: bool,
     pub created_at: NaiveDateTime,
+    /// The case's desk, copied for the dashboard's figures (a case keeps
+    /// its desk and a report its case).
+    pub desk: Option<&'a str>,
 }
 
 /// Insert a report under a fresh reference from `reference`. References are
@@ -87,6 +90,7 @@ pub fn insert(
                     reports::is_spam.eq(r.is_spam),
                     reports::blocked.eq(r.blocked),
                     reports::created_at.eq(r.created_at),
+                    reports::desk.eq(r.desk),
                 ))
                 .execute(c)
         });
@@ -104,13 +108,13 @@ pub fn insert(
 /// reports one at a time, where `insert` draws again.
 pub fn insert_many(conn: &mut DbConn, rows: &[(NewReportRow, String)]) -> QueryResult<()> {
     use super::rows::{Value, execute, tuples};
-    const COLS: usize = 23;
+    const COLS: usize = 24;
     for chunk in rows.chunks(super::rows::CHUNK) {
         let sql = format!(
             "INSERT INTO reports (id, reference, case_id, article_id, revision, sentence_id, \
              span_sentence_ids, quote_exact, quote_prefix, quote_suffix, category, comment, \
              suggested_correction, sources, reporter_email, notify, reporter_key, client_hash, \
-             comment_hash, status_token_hash, is_spam, blocked, created_at) VALUES {}",
+             comment_hash, status_token_hash, is_spam, blocked, created_at, desk) VALUES {}",
             tuples(chunk.len(), COLS)
         );
         let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLS);
@@ -139,6 +143,7 @@ pub fn insert_many(conn: &mut DbConn, rows: &[(NewReportRow, String)]) -> QueryR
                 r.is_spam.into(),
                 r.blocked.into(),
                 r.created_at.into(),
+                r.desk.into(),
             ]);
         }
         execute(conn, &sql, values)?;

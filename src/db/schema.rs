@@ -129,6 +129,7 @@ diesel::table! {
         is_spam -> Bool,
         created_at -> Timestamp,
         blocked -> Bool,
+        desk -> Nullable<Text>,
     }
 }
 

@@ -19,6 +19,7 @@ backend_tests!(
     bad_parameters_are_422,
     the_transparency_page_is_off_by_default_and_shows_figures_only,
     case_metrics_count_open_overdue_and_decision_times,
+    reports_count_under_their_cases_desk_after_the_article_moves,
 );
 
 /// One seeded case: its desk, category of its reports, how many reports,
@@ -742,4 +743,28 @@ async fn case_metrics_count_open_overdue_and_decision_times(b: Backend) {
         body.contains("erratum_case_decision_seconds_count"),
         "{body}"
     );
+}
+
+/// A report's desk is its case's (copied when filed, for the figures' index):
+/// an article that moves desk leaves its open case, and the reports that
+/// join it later, under the case's desk.
+async fn reports_count_under_their_cases_desk_after_the_article_moves(b: Backend) {
+    let app = staff::spawn(b).await;
+    let s = login(&app, &add(&app, Role::Viewer, &[]).await).await;
+    article(&app, "mov", Some("politics"), 3).await;
+    let first = case_on(&app, "mov", 0, "typo").await;
+    article(&app, "mov", Some("sport"), 3).await;
+    assert_eq!(case_on(&app, "mov", 0, "typo").await, first);
+    // A new case opens under the article's new desk.
+    case_on(&app, "mov", 1, "typo").await;
+    let reports = |desk: &'static str| {
+        let s = &s;
+        async move {
+            let (status, body) = s.get(&format!("/api/v1/stats?period=7&desk={desk}")).await;
+            assert_eq!(status, 200, "{body}");
+            (body["total_reports"].as_i64(), body["total_cases"].as_i64())
+        }
+    };
+    assert_eq!(reports("politics").await, (Some(2), Some(1)));
+    assert_eq!(reports("sport").await, (Some(1), Some(1)));
 }

@@ -327,6 +327,7 @@ fn file_together(
                     Owned {
                         id: report_id.clone(),
                         case_id: case.id.clone(),
+                        desk: case.desk.clone(),
                         reporter_key: p.reporter_key.clone(),
                         client_hash: p.client_hash.clone(),
                         comment_hash: p.comment_hash.clone(),
@@ -396,6 +397,7 @@ fn file_together(
 struct Owned {
     id: String,
     case_id: String,
+    desk: Option<String>,
     reporter_key: String,
     client_hash: String,
     comment_hash: String,
@@ -416,6 +418,7 @@ impl Owned {
                 status_token_hash: &self.status_token_hash,
                 is_spam: false,
                 blocked: false,
+                desk: self.desk.as_deref(),
             },
             t,
         )
