@@ -79,9 +79,8 @@ impl Application {
         let catalogs = std::sync::Arc::new(crate::locales::Catalogs::load(
             settings.ui.reader_locales_dir.as_deref(),
         )?);
-        let widget_strings = web::Data::new(crate::web::public::i18n::WidgetStrings::new(
-            &catalogs,
-        ));
+        let widget_strings =
+            web::Data::new(crate::web::public::i18n::WidgetStrings::new(&catalogs));
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .map_err(|e| {

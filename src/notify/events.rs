@@ -609,10 +609,8 @@ mod outcome_texts {
 
     #[test]
     fn every_resolution_tells_readers_its_own_outcome_in_both_languages() {
-        let renderer = Renderer::new(std::sync::Arc::new(
-            crate::locales::Catalogs::built_in(),
-        ))
-        .unwrap();
+        let renderer =
+            Renderer::new(std::sync::Arc::new(crate::locales::Catalogs::built_in())).unwrap();
         for r in Resolution::ALL {
             let (fr, en) = expected(r);
             for (lang, want) in [("fr", fr), ("en", en)] {

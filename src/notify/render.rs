@@ -168,7 +168,10 @@ impl Renderer {
             (kind.to_string(), ctx)
         } else {
             let lang = super::language(lang);
-            (format!("{kind}/{lang}"), minijinja::Value::from_serialize(ctx))
+            (
+                format!("{kind}/{lang}"),
+                minijinja::Value::from_serialize(ctx),
+            )
         };
         let get = |file: &str| {
             self.env
@@ -505,7 +508,11 @@ mod tests {
         for content in every_content() {
             let kind = kind_of(&content);
             let reader = EmailKind::parse(kind).unwrap().is_for_reader();
-            let langs: &[&str] = if reader { &["fr", "en", "es"] } else { &["fr", "en"] };
+            let langs: &[&str] = if reader {
+                &["fr", "en", "es"]
+            } else {
+                &["fr", "en"]
+            };
             for &lang in langs {
                 let links = Links {
                     secret_url: match kind {

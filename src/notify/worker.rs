@@ -141,7 +141,8 @@ impl Mailer {
                 "emails link to a local address: set server.public_url to the address readers and editors use"
             );
         }
-        let renderer = Renderer::new(catalogs).map_err(|e| anyhow::anyhow!("email templates: {e:#}"))?;
+        let renderer =
+            Renderer::new(catalogs).map_err(|e| anyhow::anyhow!("email templates: {e:#}"))?;
         Ok(Arc::new(Mailer {
             metrics: MailMetrics::new(),
             pool,

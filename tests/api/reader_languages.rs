@@ -214,7 +214,9 @@ async fn spanish_readers_get_spanish_emails_answer_and_pages(b: Backend) {
     }
     assert!(html.contains(r#"<html lang="es">"#), "{html}");
     assert!(
-        html.contains(&format!("Hemos recibido su aviso <strong>{reference}</strong> sobre el artículo <a href=")),
+        html.contains(&format!(
+            "Hemos recibido su aviso <strong>{reference}</strong> sobre el artículo <a href="
+        )),
         "{html}"
     );
     assert!(!text.contains("Merci") && !text.contains("Thank you"));
@@ -237,8 +239,14 @@ async fn spanish_readers_get_spanish_emails_answer_and_pages(b: Backend) {
         subject,
         format!("El enlace de seguimiento de su aviso {reference}")
     );
-    assert!(text.contains("Si no lo ha pedido, ignore este correo."), "{text}");
-    assert!(text.contains("Enviado por Erratum a petición suya."), "{text}");
+    assert!(
+        text.contains("Si no lo ha pedido, ignore este correo."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Enviado por Erratum a petición suya."),
+        "{text}"
+    );
     assert!(html.contains(">Seguir mi aviso</a>"), "{html}");
 
     // The outcome, with the newsroom's note escaped in HTML.
@@ -268,7 +276,15 @@ async fn spanish_readers_get_spanish_emails_answer_and_pages(b: Backend) {
 
     // Its unsubscribe page asks, then confirms, in Spanish.
     let link = unsubscribe_url(&got[2].raw());
-    let asked = app.client.get(&link).send().await.unwrap().text().await.unwrap();
+    let asked = app
+        .client
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(asked.contains(r#"<html lang="es">"#), "{asked}");
     assert!(
         asked.contains("¿Dejar de recibir los correos sobre sus avisos?"),
@@ -292,8 +308,18 @@ async fn spanish_readers_get_spanish_emails_answer_and_pages(b: Backend) {
 
     // The public log and the transparency page, with ?lang=es.
     let month = [
-        "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-        "septiembre", "octubre", "noviembre", "diciembre",
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
     ][chrono::Datelike::month0(&chrono::Utc::now()) as usize];
     let log = page(&app, "/corrections?lang=es").await;
     assert!(log.contains(r#"<html lang="es">"#), "{log}");
@@ -320,7 +346,11 @@ async fn spanish_readers_get_spanish_emails_answer_and_pages(b: Backend) {
         assert!(figures.contains(words), "missing {words}: {figures}");
     }
     // French stays the default; English as before.
-    assert!(page(&app, "/corrections").await.contains("Corrections publiées"));
+    assert!(
+        page(&app, "/corrections")
+            .await
+            .contains("Corrections publiées")
+    );
     assert!(
         page(&app, "/transparency?lang=en")
             .await
@@ -371,7 +401,10 @@ async fn one_file_adds_a_language(b: Backend) {
     let (subject, text, html) = read(&got[0]);
     assert_eq!(
         subject,
-        format!("Wir haben Ihre Meldung {} erhalten", receipt["reference"].as_str().unwrap())
+        format!(
+            "Wir haben Ihre Meldung {} erhalten",
+            receipt["reference"].as_str().unwrap()
+        )
     );
     assert!(text.contains("Hello,"), "{text}");
     assert!(html.contains(r#"<html lang="de">"#), "{html}");
@@ -388,7 +421,10 @@ async fn one_file_adds_a_language(b: Backend) {
     assert!(asked.contains(">Abmelden</button>"), "{asked}");
     // The public log in German, and its language is offered.
     let log = page(&app, "/corrections?lang=de").await;
-    assert!(log.contains("<h1>Veröffentlichte Korrekturen</h1>"), "{log}");
+    assert!(
+        log.contains("<h1>Veröffentlichte Korrekturen</h1>"),
+        "{log}"
+    );
     assert!(
         page(&app, "/corrections?lang=en")
             .await

@@ -247,6 +247,9 @@ pub(super) fn other_languages(
             } else {
                 format!("{path}?lang={}", c.tag)
             };
+            // A fixed path and a checked tag (`Locale`): nothing to escape,
+            // and minijinja would write every `/` as `&#x2f;`.
+            let href = minijinja::Value::from_safe_string(href);
             minijinja::context! { tag => c.tag.as_str(), name => c.name(), href }
         })
         .collect()

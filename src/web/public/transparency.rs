@@ -11,10 +11,10 @@ use serde::Deserialize;
 
 use super::{Audience, error_page, html, render};
 use crate::app::AppState;
-use crate::locales::{Catalog, Catalogs};
 use crate::app::corrections as corrections_app;
 use crate::app::stats;
 use crate::error::Problem;
+use crate::locales::{Catalog, Catalogs};
 use crate::web::charts::{self, Series};
 
 #[derive(Deserialize)]

@@ -12,9 +12,9 @@ use actix_web::{HttpResponse, web};
 
 use super::{Audience, html, render};
 use crate::app::AppState;
-use crate::locales::Catalogs;
 use crate::app::notifications::{self, NotificationKind, Scope, Unsubscribe};
 use crate::error::Problem;
+use crate::locales::Catalogs;
 
 /// What the link turns off: its key in the catalog's `[unsubscribe.what]`.
 fn what(u: &Unsubscribe) -> &'static str {
