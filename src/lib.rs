@@ -16,6 +16,7 @@ pub mod domain;
 pub mod editor_cli;
 pub mod error;
 pub mod hooks;
+pub mod locales;
 pub mod notify;
 pub mod openapi;
 pub mod router;

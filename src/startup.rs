@@ -75,9 +75,12 @@ impl Application {
             read_budget,
         );
         // Reader languages: a catalog that does not parse stops the start.
-        let catalogs = web::Data::new(crate::web::public::i18n::Catalogs::load(
+        // The pages, the intake's answer and readers' emails share them.
+        let catalogs = std::sync::Arc::new(crate::locales::Catalogs::load(
             settings.ui.reader_locales_dir.as_deref(),
         )?);
+        let widget_strings =
+            web::Data::new(crate::web::public::i18n::WidgetStrings::new(&catalogs));
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .map_err(|e| {
@@ -100,6 +103,7 @@ impl Application {
             writer.clone(),
             public_url.clone(),
             settings.ui.time_zone(),
+            catalogs.clone(),
         )?;
         // The email consumer wakes when a use case commits events.
         let wake_mailer = {
@@ -221,7 +225,8 @@ impl Application {
                 .wrap(from_fn(middleware::guard_metrics))
                 .wrap(from_fn(middleware::request_id_and_log))
                 .app_data(app_state.clone())
-                .app_data(catalogs.clone())
+                .app_data(web::Data::from(catalogs.clone()))
+                .app_data(widget_strings.clone())
                 .app_data(web::QueryConfig::default().error_handler(|e, _| {
                     Problem::validation(vec![crate::error::FieldError::new(
                         "query",

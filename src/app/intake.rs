@@ -26,7 +26,7 @@ use crate::domain::anchor::{self, Anchor};
 use crate::domain::article::{ExternalId, Language};
 use crate::domain::event::{EscalationReason, Event};
 use crate::domain::reader::Standing;
-use crate::domain::report::{Category, NewReport, me_too_comment, new_reference, thanks_message};
+use crate::domain::report::{Category, NewReport, me_too_comment, new_reference};
 use crate::domain::text::sha256_hex;
 use crate::domain::workflow::{AnchorState, Resolution, Status};
 use crate::error::{ErrorCode, Problem};
@@ -37,6 +37,8 @@ pub struct FileReport {
     pub report: NewReport,
     pub idempotency: Option<Idempotency>,
     pub client_ip: IpAddr,
+    /// Readers' words: the answer thanks them in the article's language.
+    pub catalogs: std::sync::Arc<crate::locales::Catalogs>,
 }
 
 /// The `Idempotency-Key` of a request and the hash of its body.
@@ -83,6 +85,7 @@ pub async fn file_report(
         report,
         idempotency,
         client_ip,
+        catalogs,
     } = input;
     let mut report = report;
     let mut counted = false;
@@ -105,8 +108,13 @@ pub async fn file_report(
         if report.me_too && report.comment.is_empty() {
             report.comment = me_too_comment(current.article.language).to_string();
         }
+        // The answer's words, in the catalog the article's tag resolves to.
+        let thanks = catalogs
+            .resolve(current.article.locale().as_str())
+            .text("intake.thanks");
         let job = ReportJob {
             sub: Submission {
+                thanks,
                 article: current.article.clone(),
                 anchor,
                 report: report.clone(),
@@ -326,6 +334,8 @@ impl Rules {
 }
 
 struct Submission {
+    /// What the answer tells the reader (`[intake] thanks`).
+    thanks: String,
     article: Article,
     anchor: Anchor,
     report: NewReport,
@@ -406,7 +416,7 @@ fn submit(
                 case_id,
                 reference,
                 status_url: None,
-                message: thanks_message(sub.article.language).to_string(),
+                message: sub.thanks.clone(),
                 duplicate: true,
             },
         ),
@@ -629,7 +639,7 @@ fn insert(
         case_id,
         reference,
         status_url: Some(status_url(public_url, &token)),
-        message: thanks_message(sub.article.language).to_string(),
+        message: sub.thanks.clone(),
         duplicate: false,
     })
 }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::dialect::{is_unique_violation, lease_due_outbox};
 use super::schema::{email_suppressions, outbox};
 use super::{DbConn, new_id};
-use crate::domain::article::Language;
+use crate::domain::article::{Language, Locale};
 use crate::domain::email::{EmailKind, OutboxStatus};
 use crate::domain::text::sha256_hex;
 
@@ -167,9 +167,12 @@ pub fn enqueue<P: serde::Serialize>(
             outbox::recipient_key.eq(&key),
             outbox::editor_id.eq(email.editor_id),
             outbox::case_id.eq(email.case_id),
-            // Emails are written in French or English; anything else gets
-            // the newsroom's language.
-            outbox::language.eq(Language::parse(email.language).unwrap_or_default()),
+            // A language tag: readers' emails speak the article's (`es`,
+            // `pt-br`…), editors' French or English; anything that is no tag
+            // gets the newsroom's language.
+            outbox::language.eq(Locale::parse(email.language)
+                .unwrap_or_else(|| Language::default().into())
+                .to_string()),
             outbox::payload.eq(payload),
             outbox::message_id.eq(message_id),
             outbox::thread_message_id.eq(thread),

@@ -51,14 +51,16 @@ pub fn report_token_hash(conn: &mut DbConn, hash: &str) -> QueryResult<String> {
     Ok(own.unwrap_or_else(|| hash.to_string()))
 }
 
-/// The report a status token's hash is its own, and its article's language.
+/// The report a status token's hash is its own, and its article's language
+/// tag (`es`, `pt-br`…: the email's language).
 pub fn report_of(conn: &mut DbConn, hash: &str) -> QueryResult<Option<(String, String)>> {
-    reports::table
+    let found: Option<(String, String, Option<String>)> = reports::table
         .inner_join(articles::table.on(articles::id.eq(reports::article_id)))
         .filter(reports::status_token_hash.eq(hash))
-        .select((reports::id, articles::language))
+        .select((reports::id, articles::language, articles::locale))
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(found.map(|(id, language, locale)| (id, locale.unwrap_or(language))))
 }
 
 /// What the email of a link says, and to whom.

@@ -346,14 +346,6 @@ pub fn me_too_comment(language: Language) -> &'static str {
     }
 }
 
-/// Reader-facing thanks, in the article's language.
-pub fn thanks_message(language: Language) -> &'static str {
-    match language {
-        Language::En => "Thank you! We will review your comments as soon as possible.",
-        Language::Fr => "Merci ! Nous étudierons vos commentaires dans les plus brefs délais.",
-    }
-}
-
 /// A short human reference such as `ERR-7KQ2-MX`, from an alphabet without
 /// look-alike characters (no 0/O, 1/I/L).
 pub fn new_reference() -> String {

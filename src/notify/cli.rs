@@ -35,6 +35,11 @@ pub async fn worker(settings: Settings, drain: bool) -> anyhow::Result<()> {
         writer.clone(),
         settings.public_url(),
         settings.ui.time_zone(),
+        // Readers' emails in their articles' languages, as the server
+        // writes them.
+        std::sync::Arc::new(crate::locales::Catalogs::load(
+            settings.ui.reader_locales_dir.as_deref(),
+        )?),
     )?;
     let hooks = crate::hooks::worker::Hooks::new(
         &settings.webhooks,

@@ -371,18 +371,22 @@ fn reader_receipt(
     Ok(())
 }
 
-/// A case's sentence and its article's title, URL and language.
+/// A case's sentence and its article's title, URL and language tag (`es`,
+/// `pt-br`…: the language of its readers' emails).
 fn case_article(conn: &mut DbConn, case_id: &str) -> QueryResult<(String, String, String, String)> {
-    cases::table
-        .inner_join(articles::table.on(articles::id.eq(cases::article_id)))
-        .filter(cases::id.eq(case_id))
-        .select((
-            cases::sentence_text,
-            articles::title,
-            articles::url,
-            articles::language,
-        ))
-        .first(conn)
+    let (sentence, title, url, language, locale): (String, String, String, String, Option<String>) =
+        cases::table
+            .inner_join(articles::table.on(articles::id.eq(cases::article_id)))
+            .filter(cases::id.eq(case_id))
+            .select((
+                cases::sentence_text,
+                articles::title,
+                articles::url,
+                articles::language,
+                articles::locale,
+            ))
+            .first(conn)?;
+    Ok((sentence, title, url, locale.unwrap_or(language)))
 }
 
 /// A new case: its desk's followers hear of it, but for those who will get
@@ -605,7 +609,8 @@ mod outcome_texts {
 
     #[test]
     fn every_resolution_tells_readers_its_own_outcome_in_both_languages() {
-        let renderer = Renderer::new().unwrap();
+        let renderer =
+            Renderer::new(std::sync::Arc::new(crate::locales::Catalogs::built_in())).unwrap();
         for r in Resolution::ALL {
             let (fr, en) = expected(r);
             for (lang, want) in [("fr", fr), ("en", en)] {
@@ -618,7 +623,7 @@ mod outcome_texts {
                 });
                 let email = renderer.render("reader_outcome", lang, &ctx).unwrap();
                 let text = email.text.replace(['\n', ' '], " ");
-                let html = email.html.replace("&#x27;", "'");
+                let html = email.html.replace("&#39;", "'");
                 assert!(text.contains(want), "{r:?} {lang}: {text}");
                 assert!(html.contains(want), "{r:?} {lang}: {html}");
                 // Exactly one outcome sentence: no other resolution's text.

@@ -1,9 +1,15 @@
-//! Emails from templates: one folder per kind and language under
-//! `src/notify/templates/<kind>/<lang>/` with `subject.txt`, `body.txt` and
-//! `body.html`, compiled into the binary and rendered with minijinja. HTML
-//! templates escape every value (readers' text included); text templates do
-//! not need to. A subject is one line: whatever a value holds, CR and LF never
-//! reach a header.
+//! Emails from templates, compiled into the binary and rendered with
+//! minijinja: `subject.txt`, `body.txt` and `body.html` per kind. Editors'
+//! emails have one folder per interface language
+//! (`src/notify/templates/<kind>/<fr|en>/`); readers' emails
+//! (`EmailKind::is_for_reader`) have one folder per kind whose words come
+//! from the reader catalog of the article's language (`crate::locales`,
+//! `t.email…`), so a language added by one file covers them too. HTML
+//! templates escape every value (readers' text and the catalogs' words
+//! included); text templates do not need to. A subject is one line: whatever
+//! a value holds, CR and LF never reach a header.
+
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use lettre::Message;
@@ -14,6 +20,8 @@ use serde_json::{Value, json};
 
 use super::content::Payload;
 use crate::db::outbox::OutboxRow;
+use crate::domain::email::EmailKind;
+use crate::locales::Catalogs;
 
 macro_rules! templates {
     ($($name:literal),* $(,)?) => {
@@ -27,6 +35,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "_layout/footer.txt",
     "_layout/case.html",
     "_layout/case.txt",
+    "_layout/reader.html",
+    "_layout/reader_footer.txt",
     "new_case/fr/subject.txt",
     "new_case/fr/body.txt",
     "new_case/fr/body.html",
@@ -57,30 +67,21 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "digest/en/subject.txt",
     "digest/en/body.txt",
     "digest/en/body.html",
-    "reader_receipt/fr/subject.txt",
-    "reader_receipt/fr/body.txt",
-    "reader_receipt/fr/body.html",
-    "reader_receipt/en/subject.txt",
-    "reader_receipt/en/body.txt",
-    "reader_receipt/en/body.html",
-    "reader_outcome/fr/subject.txt",
-    "reader_outcome/fr/body.txt",
-    "reader_outcome/fr/body.html",
-    "reader_outcome/en/subject.txt",
-    "reader_outcome/en/body.txt",
-    "reader_outcome/en/body.html",
+    "reader_receipt/subject.txt",
+    "reader_receipt/body.txt",
+    "reader_receipt/body.html",
+    "reader_outcome/subject.txt",
+    "reader_outcome/body.txt",
+    "reader_outcome/body.html",
     "password_reset/fr/subject.txt",
     "password_reset/fr/body.txt",
     "password_reset/fr/body.html",
     "password_reset/en/subject.txt",
     "password_reset/en/body.txt",
     "password_reset/en/body.html",
-    "status_link/fr/subject.txt",
-    "status_link/fr/body.txt",
-    "status_link/fr/body.html",
-    "status_link/en/subject.txt",
-    "status_link/en/body.txt",
-    "status_link/en/body.html",
+    "status_link/subject.txt",
+    "status_link/body.txt",
+    "status_link/body.html",
 );
 
 /// A rendered email.
@@ -120,10 +121,12 @@ pub fn case_url(public_url: &str, case_id: &str) -> String {
 
 pub struct Renderer {
     env: Environment<'static>,
+    /// Readers' words, by language.
+    catalogs: Arc<Catalogs>,
 }
 
 impl Renderer {
-    pub fn new() -> Result<Renderer, minijinja::Error> {
+    pub fn new(catalogs: Arc<Catalogs>) -> Result<Renderer, minijinja::Error> {
         let mut env = Environment::new();
         env.set_auto_escape_callback(|name| {
             if name.ends_with(".html") {
@@ -139,24 +142,41 @@ impl Renderer {
         env.set_formatter(html_formatter);
         env.add_filter("category", category_label);
         env.add_filter("datetime", datetime);
+        env.add_filter("fill", crate::locales::fill_filter);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)?;
         }
-        Ok(Renderer { env })
+        Ok(Renderer { env, catalogs })
     }
 
-    /// Render one kind of email in one language from its context.
+    /// Render one kind of email in one language from its context: a
+    /// reader's in the catalog `lang` (the article's tag) resolves to, an
+    /// editor's in French or English.
     pub fn render(
         &self,
         kind: &str,
         lang: &str,
         ctx: &Value,
     ) -> Result<Rendered, minijinja::Error> {
-        let lang = super::language(lang);
+        let (folder, ctx) = if EmailKind::parse(kind).is_some_and(EmailKind::is_for_reader) {
+            let words = self.catalogs.resolve(lang);
+            let ctx = minijinja::context! {
+                lang => words.tag.as_str(),
+                t => words.value(),
+                ..minijinja::Value::from_serialize(ctx)
+            };
+            (kind.to_string(), ctx)
+        } else {
+            let lang = super::language(lang);
+            (
+                format!("{kind}/{lang}"),
+                minijinja::Value::from_serialize(ctx),
+            )
+        };
         let get = |file: &str| {
             self.env
-                .get_template(&format!("{kind}/{lang}/{file}"))?
-                .render(ctx)
+                .get_template(&format!("{folder}/{file}"))?
+                .render(&ctx)
         };
         Ok(Rendered {
             subject: one_line(&get("subject.txt")?),
@@ -478,7 +498,7 @@ mod tests {
 
     #[test]
     fn every_kind_renders_in_both_languages_with_reader_text_escaped() {
-        let renderer = Renderer::new().unwrap();
+        let renderer = Renderer::new(Arc::new(Catalogs::built_in())).unwrap();
         let links = Links {
             public_url: "https://erratum.example".into(),
             unsubscribe_url: "https://erratum.example/unsubscribe/t".into(),
@@ -486,8 +506,14 @@ mod tests {
             time_zone: "Europe/Paris".into(),
         };
         for content in every_content() {
-            for lang in ["fr", "en"] {
-                let kind = kind_of(&content);
+            let kind = kind_of(&content);
+            let reader = EmailKind::parse(kind).unwrap().is_for_reader();
+            let langs: &[&str] = if reader {
+                &["fr", "en", "es"]
+            } else {
+                &["fr", "en"]
+            };
+            for &lang in langs {
                 let links = Links {
                     secret_url: match kind {
                         "password_reset" => Some(reset_url("https://erratum.example", "tok")),

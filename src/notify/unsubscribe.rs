@@ -36,14 +36,15 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsubscribe {
     pub scope: Scope,
-    /// The language of the page that confirms it.
+    /// The language of the page that confirms it: the email's tag (the
+    /// article's for a reader, `fr` or `en` for an editor).
     pub lang: String,
 }
 
 impl Unsubscribe {
     /// What the unsubscribe link of an outbox row turns off.
     pub fn for_row(row: &OutboxRow, payload: &super::content::Payload) -> Unsubscribe {
-        let lang = super::language(&row.language).to_string();
+        let lang = tag(&row.language);
         let scope = match (&row.editor_id, &payload.content) {
             (Some(editor_id), super::content::Content::Digest { cadence, .. }) => {
                 Scope::EditorDigest {
@@ -101,7 +102,7 @@ impl Unsubscribe {
         };
         Some(Unsubscribe {
             scope,
-            lang: super::language(lang).to_string(),
+            lang: tag(lang),
         })
     }
 
@@ -129,6 +130,14 @@ impl Unsubscribe {
         mac(secret, &body).verify_slice(&sig).ok()?;
         Unsubscribe::decode(&body)
     }
+}
+
+/// A language tag as links carry it (no `|`, which separates the token's
+/// fields); French, the newsroom's language, for anything else.
+fn tag(lang: &str) -> String {
+    crate::domain::locale::Locale::parse(lang)
+        .map(String::from)
+        .unwrap_or_else(|| super::language(lang).to_string())
 }
 
 fn mac(secret: &str, body: &str) -> HmacSha256 {
@@ -236,7 +245,7 @@ mod tests {
             scope: Scope::Reader {
                 address_key: "ab12".into(),
             },
-            lang: "en".into(),
+            lang: "pt-br".into(),
         };
         assert_eq!(
             Unsubscribe::verify(&reader.sign("s"), "s"),

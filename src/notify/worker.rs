@@ -120,6 +120,7 @@ impl Mailer {
         writer: Writer,
         public_url: String,
         time_zone: crate::domain::time_zone::Tz,
+        catalogs: Arc<crate::locales::Catalogs>,
     ) -> anyhow::Result<Arc<Mailer>> {
         let from = settings
             .from
@@ -140,7 +141,8 @@ impl Mailer {
                 "emails link to a local address: set server.public_url to the address readers and editors use"
             );
         }
-        let renderer = Renderer::new().map_err(|e| anyhow::anyhow!("email templates: {e:#}"))?;
+        let renderer =
+            Renderer::new(catalogs).map_err(|e| anyhow::anyhow!("email templates: {e:#}"))?;
         Ok(Arc::new(Mailer {
             metrics: MailMetrics::new(),
             pool,

@@ -10,6 +10,7 @@ use crate::auth::client_ip;
 use crate::domain::report::{NewReport, ReportSubmission};
 use crate::domain::text::sha256_hex;
 use crate::error::{ErrorCode, Problem};
+use crate::locales::Catalogs;
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
@@ -44,6 +45,7 @@ const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
+    catalogs: web::Data<Catalogs>,
     path: web::Path<String>,
     body: ApiJson<serde_json::Value>,
 ) -> Result<HttpResponse, Problem> {
@@ -72,6 +74,7 @@ pub async fn submit(
         report,
         idempotency,
         client_ip: client_ip(&req, &state.settings.server.trusted_proxies),
+        catalogs: catalogs.into_inner(),
     };
     let (filed, receipt) = intake::file_report(&state, input).await?;
     Ok(match filed {

@@ -57,6 +57,7 @@ async fn a_restarted_worker_takes_back_its_own_claims_at_once(b: Backend) {
         app.app_state.writer.clone(),
         app.app_state.public_url.clone(),
         app.app_state.settings.ui.time_zone(),
+        std::sync::Arc::new(erratum::locales::Catalogs::built_in()),
     )
     .unwrap();
     assert_eq!(again.worker_id(), mailer.worker_id());

@@ -38,7 +38,7 @@ use crate::db::cases::{self as case_store, CaseRow};
 use crate::db::reports::{self as store, NewReportRow, StoredAnswer};
 use crate::db::{DbConn, events, new_id, now};
 use crate::domain::event::Event;
-use crate::domain::report::{new_reference, thanks_message};
+use crate::domain::report::new_reference;
 use crate::domain::text::sha256_hex;
 use crate::error::Problem;
 
@@ -257,7 +257,7 @@ fn file_together(
                     .find(|h| repeats(&h.article_id, &h.comment_hash, &h.client_hash))
                     .map(|h| h.receipt.clone())
             });
-        let message = thanks_message(sub.article.language).to_string();
+        let message = sub.thanks.clone();
         let (filed, receipt) = match first_one {
             Some((report_id, case_id, reference)) => (
                 Filed::Duplicate,

@@ -29,6 +29,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     // Names ending in .html are auto-escaped (minijinja's default); a value the
     // page forgot to pass is an error rather than an empty string.
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    // A catalog string with its `{name}` placeholders filled, escaped.
+    env.add_filter("fill", crate::locales::fill_filter);
     for (name, source) in [
         ("demo.html", include_str!("templates/demo.html")),
         ("status.html", include_str!("templates/status.html")),

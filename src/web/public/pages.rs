@@ -185,8 +185,11 @@ pub struct CorrectionsQuery {
 }
 
 /// The corrections log's entries as the pages show them, each linking to
-/// the sentence it corrects with a text fragment.
-pub(super) fn log_entries(items: &[corrections_app::CorrectionView], lang: &str) -> Vec<LogEntry> {
+/// the sentence it corrects with a text fragment, in `words`' language.
+pub(super) fn log_entries(
+    items: &[corrections_app::CorrectionView],
+    words: &Catalog,
+) -> Vec<LogEntry> {
     items
         .iter()
         .map(|c| LogEntry {
@@ -197,24 +200,59 @@ pub(super) fn log_entries(items: &[corrections_app::CorrectionView], lang: &str)
                 None,
                 None,
             ),
-            kind: c.kind,
+            kind: words.text(&format!("corrections.kind.{}", kind_word(c.kind))),
             text: c.text.clone(),
             sentence_before: c.sentence_before.clone(),
-            published_at: dates::day(c.published_at, lang),
+            published_at: words.day(c.published_at),
             published_at_iso: dates::iso(c.published_at),
         })
         .collect()
+}
+
+/// A published correction corrects, clarifies or updates; the log has a
+/// word for each.
+fn kind_word(kind: Resolution) -> &'static str {
+    match kind {
+        Resolution::Corrected => "corrected",
+        Resolution::Clarified => "clarified",
+        _ => "updated",
+    }
 }
 
 #[derive(Serialize)]
 pub(super) struct LogEntry {
     article_title: String,
     article_url: String,
-    kind: Resolution,
+    /// The kind in words.
+    kind: String,
     text: String,
     sentence_before: String,
     published_at: String,
     published_at_iso: String,
+}
+
+/// The other languages a public page is offered in, each with its link:
+/// French, the default, at the bare path; the others with `?lang=`.
+pub(super) fn other_languages(
+    catalogs: &Catalogs,
+    shown: &Catalog,
+    path: &str,
+) -> Vec<minijinja::Value> {
+    catalogs
+        .all()
+        .filter(|c| c.tag != shown.tag)
+        .map(|c| {
+            let href = if c.tag == "fr" {
+                path.to_string()
+            } else {
+                format!("{path}?lang={}", c.tag)
+            };
+            // A fixed path and a checked tag (`Locale`): nothing to escape,
+            // and minijinja would write every `/` as `&#x2f;`.
+            let href = minijinja::Value::from_safe_string(href);
+            minijinja::context! { tag => c.tag.as_str(), name => c.name(), href }
+        })
+        .collect()
 }
 
 const LOG_PAGE: i64 = 30;
@@ -224,7 +262,7 @@ const LOG_PAGE: i64 = 30;
 #[utoipa::path(get, path = "/corrections", tag = "pages",
     params(
         ("cursor" = Option<String>, Query, description = "From the page's \"older\" link"),
-        ("lang" = Option<String>, Query, description = "fr (default) or en"),
+        ("lang" = Option<String>, Query, description = "A language tag: fr (default), en, es, or any added by a file in ui.reader_locales_dir"),
     ),
     responses(
         (status = 200, description = "The corrections log", body = String, content_type = "text/html"),
@@ -232,22 +270,21 @@ const LOG_PAGE: i64 = 30;
     ))]
 pub async fn corrections(
     state: web::Data<AppState>,
+    catalogs: web::Data<Catalogs>,
     query: web::Query<CorrectionsQuery>,
 ) -> HttpResponse {
-    corrections_page(&state, query.into_inner())
+    corrections_page(&state, &catalogs, query.into_inner())
         .await
         .unwrap_or_else(|p| error_page(&p, Audience::Public))
 }
 
 async fn corrections_page(
     state: &AppState,
+    catalogs: &Catalogs,
     query: CorrectionsQuery,
 ) -> Result<HttpResponse, Problem> {
-    let lang = if query.lang.as_deref() == Some("en") {
-        "en"
-    } else {
-        "fr"
-    };
+    // `?lang=` resolves like an article's tag; French without one.
+    let words = catalogs.resolve(query.lang.as_deref().unwrap_or("fr"));
     let after = match query.cursor.as_deref() {
         None | Some("") => None,
         Some(c) => Some(corrections_app::decode_cursor(c).ok_or_else(|| {
@@ -256,8 +293,14 @@ async fn corrections_page(
     };
     let page = corrections_app::page(state, LOG_PAGE, after).await?;
     let (items, older) = (page.items, page.next_cursor);
-    let entries = log_entries(&items, lang);
-    let ctx = minijinja::context! { lang, entries, older };
+    let entries = log_entries(&items, words);
+    let ctx = minijinja::context! {
+        lang => words.tag.as_str(),
+        t => words.value(),
+        others => other_languages(catalogs, words, "/corrections"),
+        entries,
+        older,
+    };
     Ok(html(
         StatusCode::OK,
         render("corrections.html", ctx)?,

@@ -14,6 +14,7 @@ use crate::app::AppState;
 use crate::app::corrections as corrections_app;
 use crate::app::stats;
 use crate::error::Problem;
+use crate::locales::{Catalog, Catalogs};
 use crate::web::charts::{self, Series};
 
 #[derive(Deserialize)]
@@ -26,47 +27,68 @@ const LOG_SIZE: i64 = 30;
 
 /// The public transparency page.
 #[utoipa::path(get, path = "/transparency", tag = "pages",
-    params(("lang" = Option<String>, Query, description = "fr (default) or en")),
+    params(("lang" = Option<String>, Query, description = "A language tag: fr (default), en, es, or any added by a file in ui.reader_locales_dir")),
     responses(
         (status = 200, description = "Corrections figures, the corrections log and the newsroom's JSON-LD", body = String, content_type = "text/html"),
         (status = 404, description = "The page is turned off ([transparency] enabled = false)", body = String, content_type = "text/html"),
     ))]
 pub async fn page(
     state: web::Data<AppState>,
+    catalogs: web::Data<Catalogs>,
     query: web::Query<TransparencyQuery>,
 ) -> HttpResponse {
-    let lang = if query.lang.as_deref() == Some("en") {
-        "en"
-    } else {
-        "fr"
-    };
-    build(&state, lang)
+    // `?lang=` resolves like an article's tag; French without one.
+    let words = catalogs.resolve(query.lang.as_deref().unwrap_or("fr"));
+    build(&state, &catalogs, words)
         .await
         .unwrap_or_else(|p| error_page(&p, Audience::Public))
 }
 
-async fn build(state: &AppState, lang: &'static str) -> Result<HttpResponse, Problem> {
-    let figures = stats::transparency(state).await?;
-    let fr = lang == "fr";
-    let log = corrections_app::page(state, LOG_SIZE, None).await?;
-    let entries = super::pages::log_entries(&log.items, lang);
-    let title = if fr {
-        "Corrections publiées par mois"
+/// A median time in the page's words (`[dates.duration]`): "2 d 3 h",
+/// "4 h 5 min", "12 min", "40 s", as the editors' dashboard writes it.
+fn duration(words: &Catalog, s: i64) -> String {
+    let (d, h, m) = (s / 86_400, (s % 86_400) / 3_600, (s % 3_600) / 60);
+    let key = if d > 0 {
+        "days"
+    } else if h > 0 {
+        "hours"
+    } else if m > 0 {
+        "minutes"
     } else {
-        "Corrections published per month"
+        "seconds"
     };
+    let (d, h, m, s) = (d.to_string(), h.to_string(), m.to_string(), s.to_string());
+    words.fill(
+        &format!("dates.duration.{key}"),
+        &[("d", &d), ("h", &h), ("m", &m), ("s", &s)],
+    )
+}
+
+async fn build(
+    state: &AppState,
+    catalogs: &Catalogs,
+    words: &Catalog,
+) -> Result<HttpResponse, Problem> {
+    let figures = stats::transparency(state).await?;
+    let log = corrections_app::page(state, LOG_SIZE, None).await?;
+    let entries = super::pages::log_entries(&log.items, words);
+    let title = words.text("transparency.chart_title");
     let total: i64 = figures.per_month.iter().map(|m| m.1).sum();
+    let series = words.text("transparency.series");
     let chart = charts::columns(
         "chart-months",
-        title,
-        &if fr {
-            format!("{title} : {total} sur {} mois", figures.months.len())
-        } else {
-            format!("{title}: {total} over {} months", figures.months.len())
-        },
+        &title,
+        &words.fill(
+            "transparency.chart_summary",
+            &[
+                ("title", &title),
+                ("total", &total.to_string()),
+                ("months", &figures.months.len().to_string()),
+            ],
+        ),
         &figures.months,
         &[Series {
-            name: "Corrections",
+            name: &series,
             class: "a",
             values: figures.per_month.iter().map(|m| m.1).collect(),
         }],
@@ -100,11 +122,17 @@ async fn build(state: &AppState, lang: &'static str) -> Result<HttpResponse, Pro
     let median = figures
         .time_to_correction
         .median_seconds
-        .map(|s| charts::duration(fr, Some(s)));
+        .map(|s| duration(words, s));
     let ctx = minijinja::context! {
-        lang,
+        lang => words.tag.as_str(),
+        t => words.value(),
+        others => super::pages::other_languages(catalogs, words, "/transparency"),
         chart => minijinja::Value::from_safe_string(chart),
-        months => figures.months.clone(),
+        // `2026-11` for machines, "November 2026" for readers.
+        months => figures.months.iter().map(|m| minijinja::context! {
+            key => m,
+            name => words.month_year(m),
+        }).collect::<Vec<_>>(),
         per_month => figures.per_month.clone(),
         by_desk,
         by_category,
@@ -122,4 +150,25 @@ async fn build(state: &AppState, lang: &'static str) -> Result<HttpResponse, Pro
         render("transparency.html", ctx)?,
         Audience::Public,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_the_dashboard_writes_them() {
+        let c = Catalogs::built_in();
+        for secs in [40, 12 * 60, 4 * 3600 + 5 * 60, 2 * 86_400 + 3 * 3600] {
+            for fr in [true, false] {
+                let words = c.get(if fr { "fr" } else { "en" }).unwrap();
+                assert_eq!(
+                    duration(words, secs),
+                    charts::duration(fr, Some(secs)),
+                    "{secs}"
+                );
+            }
+        }
+        assert_eq!(duration(c.get("es").unwrap(), 90_000), "1 d 1 h");
+    }
 }

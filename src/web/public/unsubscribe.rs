@@ -14,50 +14,40 @@ use super::{Audience, html, render};
 use crate::app::AppState;
 use crate::app::notifications::{self, NotificationKind, Scope, Unsubscribe};
 use crate::error::Problem;
+use crate::locales::Catalogs;
 
-/// What the link turns off, in words.
+/// What the link turns off: its key in the catalog's `[unsubscribe.what]`.
 fn what(u: &Unsubscribe) -> &'static str {
-    let en = u.lang == "en";
     match &u.scope {
-        Scope::EditorKind { kind, .. } => match (kind, en) {
-            (NotificationKind::NewCase, false) => "les e-mails sur les nouveaux signalements",
-            (NotificationKind::NewCase, true) => "emails about new reports",
-            (NotificationKind::Escalation, false) => "les alertes sur les dossiers prioritaires",
-            (NotificationKind::Escalation, true) => "alerts about cases that need attention now",
-            (NotificationKind::Assigned, false) => {
-                "les e-mails sur les dossiers qui vous sont confiés"
-            }
-            (NotificationKind::Assigned, true) => "emails about cases assigned to you",
-            (NotificationKind::Overdue, false) => "les rappels sur les dossiers en retard",
-            (NotificationKind::Overdue, true) => "reminders about overdue cases",
+        Scope::EditorKind { kind, .. } => match kind {
+            NotificationKind::NewCase => "new_case",
+            NotificationKind::Escalation => "escalation",
+            NotificationKind::Assigned => "assigned",
+            NotificationKind::Overdue => "overdue",
         },
-        Scope::EditorDigest { cadence, .. } => match (cadence.as_str(), en) {
-            ("daily", false) => "le résumé quotidien",
-            ("daily", true) => "the daily digest",
-            (_, false) => "le résumé horaire",
-            (_, true) => "the hourly digest",
-        },
-        Scope::Reader { .. } => {
-            if en {
-                "emails about your reports"
-            } else {
-                "les e-mails sur vos signalements"
-            }
-        }
+        Scope::EditorDigest { cadence, .. } if cadence == "daily" => "daily",
+        Scope::EditorDigest { .. } => "hourly",
+        Scope::Reader { .. } => "reader",
     }
 }
 
-/// The page, asking (`done` false) or confirming.
-fn page(u: &Unsubscribe, done: bool) -> Result<HttpResponse, Problem> {
-    let en = u.lang == "en";
-    let title = match (done, en) {
-        (false, false) => "Se désabonner",
-        (false, true) => "Unsubscribe",
-        (true, false) => "Désabonnement confirmé",
-        (true, true) => "Unsubscribed",
+/// The page, asking (`done` false) or confirming, in the email's language:
+/// a reader's is the article's (its catalog, `crate::locales`), an editor's
+/// French or English.
+fn page(u: &Unsubscribe, catalogs: &Catalogs, done: bool) -> Result<HttpResponse, Problem> {
+    let words = catalogs.resolve(&u.lang);
+    let title = words.text(if done {
+        "unsubscribe.done_title"
+    } else {
+        "unsubscribe.title"
+    });
+    let ctx = minijinja::context! {
+        lang => words.tag.as_str(),
+        title,
+        what => words.text(&format!("unsubscribe.what.{}", what(u))),
+        done,
+        t => words.value(),
     };
-    let lang = if en { "en" } else { "fr" };
-    let ctx = minijinja::context! { lang, title, what => what(u), done };
     let mut res = html(
         StatusCode::OK,
         render("unsubscribe.html", ctx)?,
@@ -81,10 +71,11 @@ fn page(u: &Unsubscribe, done: bool) -> Result<HttpResponse, Problem> {
     ))]
 pub async fn confirm(
     state: web::Data<AppState>,
+    catalogs: web::Data<Catalogs>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let u = notifications::verify_unsubscribe(&state, path.into_inner()).await?;
-    page(&u, false)
+    page(&u, &catalogs, false)
 }
 
 /// Unsubscribe in one click (RFC 8058): turns the notification named by the
@@ -98,12 +89,13 @@ pub async fn confirm(
     ))]
 pub async fn unsubscribe(
     state: web::Data<AppState>,
+    catalogs: web::Data<Catalogs>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Problem> {
     let u = notifications::verify_unsubscribe(&state, path.into_inner()).await?;
     notifications::unsubscribe(&state, u.clone()).await?;
     tracing::info!(scope = scope_name(&u.scope), "unsubscribed");
-    page(&u, true)
+    page(&u, &catalogs, true)
 }
 
 fn scope_name(s: &Scope) -> &'static str {
