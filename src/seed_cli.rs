@@ -473,13 +473,23 @@ fn seed_reports(
         written += count;
         n_cases += 1;
         if report_batch.len() >= REPORT_BATCH {
-            flush(conn, &mut case_batch, &mut report_batch, &mut correction_batch)?;
+            flush(
+                conn,
+                &mut case_batch,
+                &mut report_batch,
+                &mut correction_batch,
+            )?;
             if written % 100_000 < REPORT_BATCH {
                 println!("  {written}/{n_reports} reports");
             }
         }
     }
-    flush(conn, &mut case_batch, &mut report_batch, &mut correction_batch)?;
+    flush(
+        conn,
+        &mut case_batch,
+        &mut report_batch,
+        &mut correction_batch,
+    )?;
     Ok((n_cases, written))
 }
 

@@ -145,6 +145,7 @@ impl Application {
         };
         let state = web::Data::new(AppState {
             oidc,
+            catalogs: catalogs.clone(),
             keys: Default::default(),
             current_articles: Default::default(),
             known,

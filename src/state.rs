@@ -84,6 +84,8 @@ pub struct AppState {
     pub hooks: Arc<crate::hooks::worker::Hooks>,
     /// The OpenID provider, when single sign-on is on (`[auth.oidc]`).
     pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
+    /// Readers' words (`locales/`), for what a use case writes to readers.
+    pub catalogs: Arc<crate::locales::Catalogs>,
 }
 
 impl AppState {

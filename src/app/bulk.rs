@@ -120,11 +120,13 @@ pub async fn run(
     let ids = bulk_ids(case_ids)?;
     let word = done_word(&action);
     let kind = action.kind();
+    let catalogs = state.catalogs.clone();
     let results = state
         .write(move |conn| {
             let mut out = Vec::with_capacity(ids.len());
             for id in &ids {
-                let r = conn.transaction(|c| cases::apply(c, &actor, id, action.clone()));
+                let r =
+                    conn.transaction(|c| cases::apply(c, &actor, id, action.clone(), &catalogs));
                 out.push(match r {
                     Ok(_) => BulkItem {
                         case_id: id.clone(),

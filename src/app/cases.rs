@@ -26,6 +26,7 @@ use crate::domain::editor::Role;
 use crate::domain::event::Event;
 use crate::domain::workflow::{self, Action, Resolution, Resolve, Status};
 use crate::error::{ErrorCode, FieldError, Problem};
+use crate::locales::Catalogs;
 
 /// An action with its (already validated) arguments.
 #[derive(Debug, Clone)]
@@ -112,9 +113,10 @@ pub async fn act(
     // Viewers are refused before any database work (desks are checked inside).
     actor.require(Role::Editor)?;
     let kind = action.kind();
+    let catalogs = state.catalogs.clone();
     let answer = state
         .write(move |conn| {
-            let outcome = apply(conn, &actor, &case_id, action)?;
+            let outcome = apply(conn, &actor, &case_id, action, &catalogs)?;
             let correction = match &outcome.correction_id {
                 Some(cid) => corrections::for_case(conn, &case_id)?
                     .into_iter()
@@ -199,6 +201,7 @@ pub(super) fn apply(
     actor: &Actor,
     case_id: &str,
     action: CaseAction,
+    catalogs: &Catalogs,
 ) -> Result<Outcome, Problem> {
     let me = actor.require_account()?.to_string();
     lock_case(conn, case_id).map_err(|e| match e {
@@ -220,7 +223,7 @@ pub(super) fn apply(
     // whatever it would have been resolved as.
     let action = match action {
         CaseAction::ResolveAlreadyCorrected => {
-            CaseAction::Resolve(already_corrected_resolve(conn, &case)?)
+            CaseAction::Resolve(already_corrected_resolve(conn, &case, catalogs)?)
         }
         CaseAction::Resolve(mut r) => {
             if let Some(target) = &r.duplicate_of {
@@ -414,7 +417,11 @@ fn check_duplicate_target(
 /// `no_change`, with the public note the article's language gives for an
 /// error already corrected (`domain::memory`); 409 when the case's sentence
 /// has no published correction.
-fn already_corrected_resolve(conn: &mut DbConn, case: &CaseRow) -> Result<Resolve, Problem> {
+fn already_corrected_resolve(
+    conn: &mut DbConn,
+    case: &CaseRow,
+    catalogs: &Catalogs,
+) -> Result<Resolve, Problem> {
     let known = case
         .known_correction_id
         .clone()
@@ -430,12 +437,22 @@ fn already_corrected_resolve(conn: &mut DbConn, case: &CaseRow) -> Result<Resolv
                 "This case's sentence has no published correction to point to.",
             )
         })?;
-    let note = crate::domain::memory::already_corrected_note(
-        known.language,
-        known.date,
-        &known.text,
-        &known.url,
-    );
+    let tag = known
+        .locale
+        .clone()
+        .unwrap_or_else(|| known.language.as_str().to_string());
+    let words = catalogs.resolve(&tag);
+    let note = crate::domain::memory::already_corrected_note(&known.text, |quote| {
+        // The quote last: its text is the editors', never a placeholder.
+        words.fill(
+            "memory.already_corrected",
+            &[
+                ("day", &words.day(known.date)),
+                ("url", &known.url),
+                ("quote", quote),
+            ],
+        )
+    });
     Resolve::parse(Resolution::NoChange, Some(&note), None)
 }
 

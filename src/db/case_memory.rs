@@ -55,6 +55,9 @@ pub struct AlreadyCorrected {
     pub url: String,
     #[serde(skip)]
     pub language: Language,
+    /// The article's language tag, when the CMS gave one (`Article::locale`).
+    #[serde(skip)]
+    pub locale: Option<String>,
 }
 
 /// Why a case is listed as similar.
@@ -133,6 +136,7 @@ type CorrectionRow = (
     i32,
     String,
     Language,
+    Option<String>,
 );
 
 /// Some corrections as `already_corrected` shows them, by correction id.
@@ -156,27 +160,31 @@ pub fn already_corrected(
             cases::number,
             articles::url,
             articles::language,
+            articles::locale,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, date, text, kind, case_id, number, url, language)| {
-            (
-                id.clone(),
-                AlreadyCorrected {
-                    correction_id: id,
-                    date,
-                    text,
-                    kind,
-                    case: CaseLink {
-                        id: case_id,
-                        number,
+        .map(
+            |(id, date, text, kind, case_id, number, url, language, locale)| {
+                (
+                    id.clone(),
+                    AlreadyCorrected {
+                        correction_id: id,
+                        date,
+                        text,
+                        kind,
+                        case: CaseLink {
+                            id: case_id,
+                            number,
+                        },
+                        url,
+                        language,
+                        locale,
                     },
-                    url,
-                    language,
-                },
-            )
-        })
+                )
+            },
+        )
         .collect())
 }
 

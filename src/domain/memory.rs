@@ -1,22 +1,17 @@
 //! The memory of corrections: the public note that resolves a report about
 //! an error already corrected, in the article's language.
 
-use chrono::NaiveDateTime;
-
-use super::article::Language;
 use super::workflow::MAX_PUBLIC_NOTE;
 
 /// The correction text is quoted in the note, clipped to keep the whole
 /// note within the public note's limit.
 const QUOTE_MAX: usize = 1500;
 
-/// "This error was already corrected on 3 December 2026: «…» <url>".
-pub fn already_corrected_note(
-    language: Language,
-    date: NaiveDateTime,
-    correction: &str,
-    url: &str,
-) -> String {
+/// "This error was already corrected on 3 December 2026: «…» <url>", from
+/// the article's catalog: `words` fills `[memory] already_corrected` with
+/// the quote (clipped here) and answers the note, which is cut to the
+/// public note's limit.
+pub fn already_corrected_note(correction: &str, words: impl FnOnce(&str) -> String) -> String {
     let quoted: String = if correction.chars().count() > QUOTE_MAX {
         let mut q: String = correction.chars().take(QUOTE_MAX).collect();
         q.push('…');
@@ -24,16 +19,7 @@ pub fn already_corrected_note(
     } else {
         correction.to_string()
     };
-    let day = super::dates::day(date, language.as_str());
-    let note = match language {
-        Language::Fr => format!(
-            "Merci : cette erreur avait déjà été corrigée le {day}. Correction publiée : « {quoted} » Voir l’article : {url}"
-        ),
-        Language::En => format!(
-            "Thank you: this error had already been corrected on {day}. Published correction: “{quoted}” See the article: {url}"
-        ),
-    };
-    note.chars().take(MAX_PUBLIC_NOTE).collect()
+    words(&quoted).chars().take(MAX_PUBLIC_NOTE).collect()
 }
 
 #[cfg(test)]
@@ -46,16 +32,36 @@ mod tests {
             .unwrap()
             .and_hms_opt(9, 0, 0)
             .unwrap();
-        let fr = already_corrected_note(Language::Fr, date, "Le 4, pas le 3.", "https://x.test/a");
+        let catalogs = crate::locales::Catalogs::built_in();
+        let note = |tag: &str, text: &str| {
+            let c = catalogs.resolve(tag);
+            already_corrected_note(text, |quote| {
+                c.fill(
+                    "memory.already_corrected",
+                    &[
+                        ("day", &c.day(date)),
+                        ("url", "https://x.test/a"),
+                        ("quote", quote),
+                    ],
+                )
+            })
+        };
+        let fr = note("fr", "Le 4, pas le 3.");
         assert!(fr.contains("1er décembre 2026"), "{fr}");
         assert!(fr.contains("« Le 4, pas le 3. »") && fr.ends_with("https://x.test/a"));
-        let en = already_corrected_note(Language::En, date, "The 4th.", "https://x.test/a");
+        let en = note("en", "The 4th.");
         assert!(
             en.contains("1 December 2026") && en.contains("“The 4th.”"),
             "{en}"
         );
-        let long = "x".repeat(5000);
-        let clipped = already_corrected_note(Language::En, date, &long, "https://x.test/a");
+        let es = note("es", "El 4.");
+        assert!(
+            es.contains("1 de diciembre de 2026") && es.contains("El 4."),
+            "{es}"
+        );
+        // The quote is filled last: its braces stay as the editor wrote them.
+        assert!(note("en", "{url}").contains("“{url}”"));
+        let clipped = note("en", &"x".repeat(5000));
         assert!(clipped.chars().count() <= MAX_PUBLIC_NOTE);
         assert!(clipped.ends_with("https://x.test/a"));
     }

@@ -18,6 +18,7 @@ backend_tests!(
     near_duplicate_and_unrelated_report_pairs,
     similar_cases_follow_the_sentence_across_revisions,
     an_already_corrected_sentence_is_marked_and_resolved_in_one_action,
+    the_already_corrected_note_speaks_the_articles_language,
     the_migration_numbers_existing_cases_in_creation_order,
 );
 
@@ -549,4 +550,45 @@ async fn the_migration_numbers_existing_cases_in_creation_order(b: Backend) {
     let next = case_on(&app, "old", 3, "typo").await;
     let n = case(&s, &next).await["case"]["number"].as_i64().unwrap();
     assert!(n > numbers[0], "{n} after {numbers:?}");
+}
+
+/// The note comes from the article's catalog (`[memory]`): a Spanish
+/// article's readers read it in Spanish.
+async fn the_already_corrected_note_speaks_the_articles_language(b: Backend) {
+    let app = staff::spawn(b).await;
+    let s = login(&app, &add(&app, Role::Editor, &[]).await).await;
+    let r = app
+        .put_article(
+            "esp",
+            &json!({"url": "https://news.example/esp", "title": "Artículo", "language": "es",
+                "body_text": "El expediente k0x avanza.\n\nEl expediente k1x avanza."}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let first = file(&app, "esp", 0, "Son doce piezas, no diez.").await;
+    let (status, a) = s
+        .act(
+            first["case_id"].as_str().unwrap(),
+            "resolve",
+            Some(json!({"resolution": "corrected", "public_note": "Son {quote} doce."})),
+        )
+        .await;
+    assert_eq!(status, 200, "{a}");
+    let again = file(&app, "esp", 0, "Otra vez: son doce piezas.").await;
+    let (status, a) = s
+        .act(
+            again["case_id"].as_str().unwrap(),
+            "already-corrected",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{a}");
+    let note = a["case"]["public_note"].as_str().unwrap();
+    assert!(
+        note.starts_with("Gracias: este error ya se había corregido el "),
+        "{note}"
+    );
+    // The correction is quoted as written, placeholders and all.
+    assert!(note.contains("«Son {quote} doce.»"), "{note}");
+    assert!(note.ends_with("https://news.example/esp"), "{note}");
 }
