@@ -290,57 +290,89 @@ fn seconds(spans: &[(NaiveDateTime, NaiveDateTime, NaiveDateTime)]) -> Vec<i64> 
         .collect()
 }
 
-/// Compute every figure on one connection.
-pub fn compute(conn: &mut DbConn, p: &Period, at: NaiveDateTime) -> Result<Stats, Problem> {
-    let s = p.scope();
-    let filed = store::report_counts(conn, &s)?;
-    let cases = store::cases_per_day(conn, &s)?;
+/// What the period's reports give: per day, per category, and the busiest
+/// articles (the two scans of `reports_period_idx`).
+struct Filed {
+    counts: store::ReportCounts,
+    busiest: Vec<store::BusyArticle>,
+}
+
+impl Filed {
+    fn read(conn: &mut DbConn, s: &Scope) -> Result<Filed, Problem> {
+        Ok(Filed {
+            counts: store::report_counts(conn, s)?,
+            busiest: store::busiest_articles(conn, s, BUSIEST)?,
+        })
+    }
+}
+
+/// What the cases and corrections give.
+struct Decided {
+    cases: Vec<(String, i64)>,
+    decided: Vec<(Resolution, i64)>,
+    spans: Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>,
+    corrections: Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>,
+    backlog: Vec<i64>,
+    desks: Vec<String>,
+}
+
+impl Decided {
+    fn read(conn: &mut DbConn, p: &Period, at: NaiveDateTime) -> Result<Decided, Problem> {
+        let s = p.scope();
+        let bounds: Vec<Duration> = BACKLOG_AGES
+            .iter()
+            .map(|(_, d)| Duration::days(*d))
+            .collect();
+        Ok(Decided {
+            cases: store::cases_per_day(conn, &s)?,
+            decided: store::decisions(conn, &s)?,
+            spans: store::decided_spans(conn, &s)?,
+            corrections: store::correction_spans(conn, &s)?,
+            backlog: store::backlog(conn, &p.desk, at, &bounds)?,
+            desks: store::desks(conn)?,
+        })
+    }
+}
+
+/// Every figure, from what the two reads answered.
+fn assemble(p: &Period, filed: Filed, d: Decided) -> Stats {
     let mut daily = Vec::with_capacity(p.days() as usize);
     let mut day = p.from;
     while day <= p.to {
         let key = day.format("%Y-%m-%d").to_string();
-        let find = |v: &[(String, i64)]| v.iter().find(|(k, _)| *k == key).map_or(0, |x| x.1);
         daily.push(Day {
             day,
-            reports: filed.per_day.get(&key).copied().unwrap_or(0),
-            cases: find(&cases),
+            reports: filed.counts.per_day.get(&key).copied().unwrap_or(0),
+            cases: d.cases.iter().find(|(k, _)| *k == key).map_or(0, |x| x.1),
         });
         day += Duration::days(1);
     }
-    let decided = store::decisions(conn, &s)?;
     let decisions = Resolution::ALL
         .iter()
         .map(|r| Decisions {
             resolution: *r,
-            cases: decided.iter().find(|(x, _)| x == r).map_or(0, |x| x.1),
+            cases: d.decided.iter().find(|(x, _)| x == r).map_or(0, |x| x.1),
         })
         .collect();
-    let spans = store::decided_spans(conn, &s)?;
-    let on_time = spans.iter().filter(|(_, end, due)| end <= due).count() as i64;
-    let n = spans.len() as i64;
+    let on_time = d.spans.iter().filter(|(_, end, due)| end <= due).count() as i64;
+    let n = d.spans.len() as i64;
     let on_time = OnTime {
         decided: n,
         on_time,
         share: (n > 0).then(|| on_time as f64 / n as f64),
     };
-    let time_to_decision = Times::of(seconds(&spans));
-    let time_to_correction = Times::of(seconds(&store::correction_spans(conn, &s)?));
-    let bounds: Vec<Duration> = BACKLOG_AGES
-        .iter()
-        .map(|(_, d)| Duration::days(*d))
-        .collect();
-    let counts = store::backlog(conn, &p.desk, at, &bounds)?;
     let backlog = BACKLOG_AGES
         .iter()
         .map(|(k, _)| *k)
         .chain([BACKLOG_OLDEST])
-        .zip(counts)
+        .zip(d.backlog)
         .map(|(age, cases)| Backlog {
             age: age.to_string(),
             cases,
         })
         .collect();
-    let busiest_articles = store::busiest_articles(conn, &s, BUSIEST)?
+    let busiest_articles = filed
+        .busiest
         .into_iter()
         .map(|a| Article {
             external_id: a.external_id,
@@ -354,38 +386,52 @@ pub fn compute(conn: &mut DbConn, p: &Period, at: NaiveDateTime) -> Result<Stats
         .iter()
         .map(|c| CategoryCount {
             category: *c,
-            reports: filed.per_category.get(c.as_str()).copied().unwrap_or(0),
+            reports: filed
+                .counts
+                .per_category
+                .get(c.as_str())
+                .copied()
+                .unwrap_or(0),
         })
         .collect();
-    Ok(Stats {
+    Stats {
         period: PeriodView {
             from: p.from,
             to: p.to,
             days: p.days(),
             desk: p.desk.clone(),
         },
-        total_reports: filed.per_day.values().sum(),
-        total_cases: cases.iter().map(|x| x.1).sum(),
+        total_reports: filed.counts.per_day.values().sum(),
+        total_cases: d.cases.iter().map(|x| x.1).sum(),
         daily,
         decisions,
-        time_to_decision,
-        time_to_correction,
+        time_to_decision: Times::of(seconds(&d.spans)),
+        time_to_correction: Times::of(seconds(&d.corrections)),
         on_time,
         backlog,
         busiest_articles,
         categories,
-        desks: store::desks(conn)?,
-    })
+        desks: d.desks,
+    }
 }
 
 /// The dashboard's figures as `actor` asked for them. Any editor may read
 /// them: they are counts and times, no reader's text.
+///
+/// Two reads at once, each on its own connection: the period's reports on
+/// one, its cases and corrections on the other, so the page waits for the
+/// longer of the two rather than for both (it takes two of the editors'
+/// read turns meanwhile).
 pub async fn dashboard(state: &AppState, _actor: Actor, q: &StatsQuery) -> Result<Stats, Problem> {
     let at = now();
     let period = parse(q, at.date())?;
-    state
-        .heavy_read(move |conn| compute(conn, &period, at))
-        .await
+    let (scope, p) = (period.scope(), period.clone());
+    let (filed, decided) = futures_util::future::try_join(
+        state.heavy_read(move |conn| Filed::read(conn, &scope)),
+        state.heavy_read(move |conn| Decided::read(conn, &p, at)),
+    )
+    .await?;
+    Ok(assemble(&period, filed, decided))
 }
 
 /// The CSV tables of the dashboard.

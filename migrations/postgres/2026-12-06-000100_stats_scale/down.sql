@@ -1,3 +1,4 @@
+DROP INDEX reports_spam_idx;
 DROP INDEX cases_backlog_desk_idx;
 DROP INDEX cases_opened_idx;
 DROP INDEX cases_decided_idx;
