@@ -11,20 +11,10 @@
 
 use std::fmt::Write;
 
-/// Escape text for SVG (XML) content and attribute values.
+/// Escape text for SVG (XML) content and attribute values: the same five
+/// characters as HTML.
 pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::locales::escape_html(s)
 }
 
 /// `3 d 4 h`, `5 h 20 min`, `12 min`, `40 s` (`j` for days in French):
