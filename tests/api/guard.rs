@@ -107,6 +107,57 @@ async fn a_report_over_the_limit_is_refused_before_its_body_is_read(b: Backend) 
         let secs: u64 = retry.expect("Retry-After").parse().unwrap();
         assert!((1..=60).contains(&secs), "{secs}");
     }
+    // A refusal keeps its connection open: a flood is not answered with a
+    // new TCP connection per report.
+    refusals_share_one_connection(&app).await;
+}
+
+/// Two reports over the limit on one keep-alive connection: both answered
+/// 429, the second on the same socket as the first.
+async fn refusals_share_one_connection(app: &TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap();
+    let body = app.valid_report().to_string();
+    let request = format!(
+        "POST /api/v1/articles/{DEMO}/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    for round in 0..2 {
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut got = Vec::new();
+        let answer = loop {
+            let mut buf = [0u8; 4096];
+            let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buf))
+                .await
+                .expect("an answer")
+                .unwrap();
+            assert!(n > 0, "round {round}: the server closed the connection");
+            got.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&got).to_string();
+            let Some(end) = text.find("\r\n\r\n") else {
+                continue;
+            };
+            let length: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .expect("a Content-Length");
+            if got.len() >= end + 4 + length {
+                break text;
+            }
+        };
+        assert!(answer.starts_with("HTTP/1.1 429"), "round {round}: {answer}");
+        assert!(
+            !answer.to_ascii_lowercase().contains("connection: close"),
+            "round {round}: {answer}"
+        );
+    }
 }
 
 async fn a_read_over_its_budget_is_cancelled_while_reports_go_through(b: Backend) {
