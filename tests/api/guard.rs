@@ -152,7 +152,10 @@ async fn refusals_share_one_connection(app: &TestApp) {
                 break text;
             }
         };
-        assert!(answer.starts_with("HTTP/1.1 429"), "round {round}: {answer}");
+        assert!(
+            answer.starts_with("HTTP/1.1 429"),
+            "round {round}: {answer}"
+        );
         assert!(
             !answer.to_ascii_lowercase().contains("connection: close"),
             "round {round}: {answer}"
