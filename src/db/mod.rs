@@ -141,8 +141,13 @@ impl ManageConnection for Manager {
                 // synchronous=FULL: an acknowledged commit survives power loss, which the
                 // intake promises to readers. busy_timeout lets a second process (CLI
                 // import while serving) wait for the write lock instead of failing.
+                // temp_store=MEMORY: the writer runs every job in a savepoint, whose
+                // undo pages (the statement journal) otherwise go to a temporary
+                // file, a write system call per page; nothing there needs to
+                // survive a crash.
                 conn.batch_execute(
-                    "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
+                    "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
+                     PRAGMA temp_store = MEMORY;",
                 )?;
                 dialect::register_sqlite_functions(&mut conn)?;
                 Ok(DbConn::Sqlite(conn))

@@ -183,7 +183,7 @@ pub struct CommentRow {
 
 /// The reports since `since` with one of `comment_hashes` from one of
 /// `clients`, oldest first: `first_with_comment` for a whole batch, through
-/// the comment-hash index.
+/// the client-hash index (a client's reports of the window are few).
 pub fn first_with_comments(
     conn: &mut DbConn,
     comment_hashes: &[String],
