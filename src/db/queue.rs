@@ -455,7 +455,11 @@ pub fn page(
         Sort::Oldest | Sort::Newest => {
             let (rows, more) =
                 by_first_report(conn, filter, me, sort, &watermark, &after, limit, words)?;
-            (rows, more, None)
+            // The order needs no counts; the counts shown are the case
+            // row's own unless reports came since the snapshot (a first
+            // page: none), so a case with thousands of reports is not
+            // recounted on every page.
+            (rows, more, changed_since(conn, &watermark)?)
         }
         Sort::Priority | Sort::Reports => {
             let fast = sort == Sort::Reports || scored == Some(at);

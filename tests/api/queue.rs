@@ -75,6 +75,19 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
     let mut next_sentence = 24;
     for sort in ["priority", "reports", "oldest", "newest"] {
         // The queue as it stands when the first page is read.
+        let (_, first) = s
+            .get("/api/v1/queue?sort=oldest&limit=100&article=busy")
+            .await;
+        // Each case's report count as the snapshot has it.
+        let counts: std::collections::HashMap<String, i64> = first["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let id = i["id"].as_str().unwrap().to_string();
+                (id, i["report_count"].as_i64().unwrap())
+            })
+            .collect();
         cases = ids_of(&s, "sort=oldest&limit=100&article=busy").await;
         let before: HashSet<String> = cases.iter().cloned().collect();
         let mut seen: Vec<String> = Vec::new();
@@ -88,7 +101,15 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
             let (status, page) = s.get(&format!("/api/v1/queue?{q}")).await;
             assert_eq!(status, 200, "{page}");
             for item in page["items"].as_array().unwrap() {
-                seen.push(item["id"].as_str().unwrap().to_string());
+                let id = item["id"].as_str().unwrap();
+                // Counts are those of the snapshot too, though the cases
+                // not yet seen got reports since (they are recounted).
+                assert_eq!(
+                    item["report_count"].as_i64(),
+                    counts.get(id).copied(),
+                    "{sort}: {id}'s count as of the first page"
+                );
+                seen.push(id.to_string());
                 keys.push(match sort {
                     "priority" => item["priority"].as_f64().unwrap(),
                     "reports" => item["report_count"].as_f64().unwrap(),
