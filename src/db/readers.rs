@@ -202,23 +202,30 @@ pub fn refresh_trust(conn: &mut DbConn, reader_key: &str) -> QueryResult<usize> 
 pub fn unlink(conn: &mut DbConn, report_ids: &[String]) -> QueryResult<usize> {
     let mut done = 0;
     for chunk in report_ids.chunks(500) {
-        let pairs: Vec<(String, String)> = reports::table
+        let rows: Vec<(String, String, String)> = reports::table
             .filter(reports::id.eq_any(chunk))
-            .select((reports::case_id, reports::reporter_key))
-            .distinct()
+            .select((reports::id, reports::case_id, reports::reporter_key))
             .load(conn)?;
-        for (case_id, key) in pairs {
-            if !is_linkable(&key) {
-                continue;
+        // Each (case, reader) pair's reports, updated by their ids: a filter
+        // on the pair beside the chunk's ids let SQLite's planner probe all
+        // 500 ids once per pair (80 s for a first sweep of 15,000 reports).
+        let mut pairs: std::collections::BTreeMap<(String, String), Vec<String>> =
+            Default::default();
+        for (id, case_id, key) in rows {
+            if is_linkable(&key) {
+                pairs.entry((case_id, key)).or_default().push(id);
             }
-            done += diesel::update(
-                reports::table
-                    .filter(reports::id.eq_any(chunk))
-                    .filter(reports::case_id.eq(&case_id))
-                    .filter(reports::reporter_key.eq(&key)),
-            )
-            .set(reports::reporter_key.eq(format!("erased:{}", new_id())))
-            .execute(conn)?;
+        }
+        let mut keys: Vec<String> = Vec::new();
+        for ((_, key), ids) in pairs {
+            done += diesel::update(reports::table.filter(reports::id.eq_any(&ids)))
+                .set(reports::reporter_key.eq(format!("erased:{}", new_id())))
+                .execute(conn)?;
+            keys.push(key);
+        }
+        keys.sort();
+        keys.dedup();
+        for key in keys {
             forget_if_unused(conn, &key)?;
         }
     }

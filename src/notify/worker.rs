@@ -84,6 +84,9 @@ pub struct Mailer {
     pub config: NotifyConfig,
     /// What the periodic scan forgets besides old emails.
     retention: RetentionSettings,
+    /// The retention sweep's look-up of leftovers (`db::retention::sweep`)
+    /// is done for this process.
+    leftovers_swept: std::sync::atomic::AtomicBool,
     from: Mailbox,
     public_url: String,
     /// `[ui] time_zone`: the zone of editors' emails unless they chose one.
@@ -152,6 +155,7 @@ impl Mailer {
             settings: settings.clone(),
             config: NotifyConfig::from_settings(settings),
             retention,
+            leftovers_swept: Default::default(),
             from,
             public_url,
             time_zone,
@@ -303,11 +307,27 @@ impl Mailer {
             .run(move |conn| -> Result<usize, Problem> {
                 let digests = super::digest::build_due(conn, &cfg, at)?;
                 outbox::purge(conn, at - chrono::Duration::days(cfg.retention_days))?;
-                crate::db::retention::sweep(conn, at, &retention)?;
                 crate::db::limits::purge(conn, at - crate::db::limits::KEPT)?;
                 Ok(digests)
             })
             .await?;
+        // Readers' addresses, a bounded number per writer job so that
+        // reports filed meanwhile wait for one short job at most.
+        use std::sync::atomic::Ordering;
+        loop {
+            let leftovers = !self.leftovers_swept.load(Ordering::Relaxed);
+            let swept = self
+                .writer
+                .run(move |conn| -> Result<_, Problem> {
+                    use crate::db::retention::{SWEEP_REPORTS, sweep};
+                    Ok(sweep(conn, at, &retention, leftovers, SWEEP_REPORTS)?)
+                })
+                .await?;
+            if !swept.more {
+                self.leftovers_swept.store(true, Ordering::Relaxed);
+                break;
+            }
+        }
         // The queue's stored priorities move to `at`; SQLite's planner
         // statistics are refreshed where stale. Each is one short write.
         self.writer

@@ -11,7 +11,10 @@ use crate::backend_tests;
 use crate::helpers::{Backend, TestApp};
 use crate::staff::{self, QUOTES, add, login};
 
-backend_tests!(addresses_and_idempotency_keys_are_forgotten_in_time);
+backend_tests!(
+    addresses_and_idempotency_keys_are_forgotten_in_time,
+    a_backlog_is_swept_a_bounded_number_at_a_time,
+);
 
 /// Every report's (case id, address, notify).
 async fn addresses(app: &TestApp) -> Vec<(String, Option<String>, bool)> {
@@ -128,4 +131,57 @@ async fn addresses_and_idempotency_keys_are_forgotten_in_time(b: Backend) {
         "Une coquille dans cette phrase."
     );
     assert!(case["reports"][0]["reporter_email"].is_null());
+}
+
+/// A sweep forgets `limit` addresses at most and says whether more are due
+/// (the worker then sweeps again, each sweep one short writer job); the
+/// worker's scan goes on until none is left.
+async fn a_backlog_is_swept_a_bounded_number_at_a_time(b: Backend) {
+    let app = staff::spawn_with(b, "[retention]\nreporter_email_days = 30\n").await;
+    let admin = add(&app, Role::Admin, &[]).await;
+    let s = login(&app, &admin).await;
+    let mut cases = Vec::new();
+    for (i, quote) in QUOTES.iter().take(3).enumerate() {
+        let case = staff::report(&app, quote, "typo", Some(&format!("r{i}@example.org"))).await;
+        let (status, _) = s
+            .act(&case, "resolve", Some(json!({"resolution": "no_change"})))
+            .await;
+        assert_eq!(status, 200);
+        cases.push(case);
+    }
+    let later = erratum::db::now() + Duration::days(31);
+    let retention = app.app_state.settings.retention;
+    let sweep = |limit: i64| {
+        let writer = app.app_state.writer.clone();
+        async move {
+            writer
+                .run(move |conn| -> Result<_, erratum::db::DbError> {
+                    Ok(erratum::db::retention::sweep(
+                        conn, later, &retention, true, limit,
+                    )?)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let kept = |rows: Vec<(String, Option<String>, bool)>| {
+        rows.iter().filter(|(_, e, _)| e.is_some()).count()
+    };
+    let first = sweep(2).await;
+    assert_eq!((first.reporter_emails, first.more), (2, true));
+    assert_eq!(kept(addresses(&app).await), 1);
+    let second = sweep(2).await;
+    assert_eq!((second.reporter_emails, second.more), (1, false));
+    assert_eq!(kept(addresses(&app).await), 0);
+    let third = sweep(2).await;
+    assert_eq!((third.reporter_emails, third.more), (0, false));
+
+    // Unlinked too: each case's reader got a key of its own, so the three
+    // cases no longer show as one reader's history.
+    let keys: Vec<String> = app
+        .app_state
+        .read(|conn| Ok(reports::table.select(reports::reporter_key).load(conn)?))
+        .await
+        .unwrap();
+    assert!(keys.iter().all(|k| k.starts_with("erased:")), "{keys:?}");
 }
