@@ -216,15 +216,13 @@ pub fn unlink(conn: &mut DbConn, report_ids: &[String]) -> QueryResult<usize> {
                 pairs.entry((case_id, key)).or_default().push(id);
             }
         }
-        let mut keys: Vec<String> = Vec::new();
+        let mut keys = std::collections::BTreeSet::new();
         for ((_, key), ids) in pairs {
             done += diesel::update(reports::table.filter(reports::id.eq_any(&ids)))
                 .set(reports::reporter_key.eq(format!("erased:{}", new_id())))
                 .execute(conn)?;
-            keys.push(key);
+            keys.insert(key);
         }
-        keys.sort();
-        keys.dedup();
         for key in keys {
             forget_if_unused(conn, &key)?;
         }

@@ -22,18 +22,19 @@ pub struct Swept {
     pub more: bool,
 }
 
-/// Reports one sweep of the worker forgets at most. A sweep is one writer job, and the
-/// first sweep of a big history (years of resolved cases, 15,000 addresses
-/// in the scale dataset) held the writer, and every report waiting behind
-/// it, for over a minute; the worker sweeps again, job after job, while
-/// there is `more`.
+/// Reports one sweep of the worker forgets at most. A sweep is one writer
+/// job, and the first sweep of a big history (years of resolved cases,
+/// 15,000 addresses in the scale dataset) held the writer, and every report
+/// waiting behind it, for over a minute; the worker sweeps again, job after
+/// job, while there is `more`.
 pub const SWEEP_REPORTS: i64 = 1000;
 
-/// One sweep, of `limit` reports at most. `leftovers`: also look for reports whose address was erased
-/// by a sweep of a version that kept their reader's key (`mail:` keys made
-/// from older keys by `app::readers::rekey_legacy`, which runs at start):
-/// that look-up reads every report of every resolved case, so the worker
-/// asks for it only on its first sweeps after a start.
+/// One sweep, of `limit` reports at most. `leftovers`: also look for
+/// reports whose address was erased by a sweep of a version that kept their
+/// reader's key (`mail:` keys made from older keys by
+/// `app::readers::rekey_legacy`, which runs at start): that look-up reads
+/// every report of every resolved case, so the worker asks for it only on
+/// its first sweeps after a start.
 pub fn sweep(
     conn: &mut DbConn,
     at: NaiveDateTime,

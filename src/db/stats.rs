@@ -305,6 +305,8 @@ pub fn backlog(
         .iter()
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
+    // Unlike the period's queries (`desk_of`), the desk is the index's
+    // first column here, so the planner is left free to use it.
     let desk_sql = match desk {
         Some(_) => "c.desk = ?",
         None => "CAST(? AS TEXT) IS NULL",

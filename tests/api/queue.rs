@@ -75,20 +75,23 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
     let mut next_sentence = 24;
     for sort in ["priority", "reports", "oldest", "newest"] {
         // The queue as it stands when the first page is read.
-        let (_, first) = s
+        let (status, first) = s
             .get("/api/v1/queue?sort=oldest&limit=100&article=busy")
             .await;
+        assert_eq!(status, 200, "{first}");
+        let items = first["items"].as_array().unwrap();
+        cases = items
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect();
         // Each case's report count as the snapshot has it.
-        let counts: std::collections::HashMap<String, i64> = first["items"]
-            .as_array()
-            .unwrap()
+        let counts: std::collections::HashMap<String, i64> = items
             .iter()
             .map(|i| {
                 let id = i["id"].as_str().unwrap().to_string();
                 (id, i["report_count"].as_i64().unwrap())
             })
             .collect();
-        cases = ids_of(&s, "sort=oldest&limit=100&article=busy").await;
         let before: HashSet<String> = cases.iter().cloned().collect();
         let mut seen: Vec<String> = Vec::new();
         let mut cursor: Option<String> = None;
