@@ -185,6 +185,9 @@ pub struct RateLimitSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueSettings {
+    /// The queue page counts each status's cases up to this many, then
+    /// shows "N+" (`db::queue::counts`).
+    pub count_cap: u32,
     pub due_hours: DueHours,
 }
 
@@ -639,6 +642,9 @@ impl Settings {
                 "ui.time_zone",
                 "must be an IANA time zone name such as Europe/Paris or UTC",
             );
+        }
+        if self.queue.count_cap == 0 {
+            return bad("queue.count_cap", "must be at least 1");
         }
         if self.database.pool_size == 0 {
             return bad("database.pool_size", "must be at least 1");

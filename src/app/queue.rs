@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::AppState;
+pub use crate::db::capped_count::Capped;
 use crate::db::queue::{self, Assignee, DEFAULT_PAGE, MAX_PAGE, QueueError, Sort};
 pub use crate::db::queue::{Filter, QueuePage};
 use crate::domain::actor::Actor;
@@ -216,27 +217,17 @@ pub async fn page(
         .await
 }
 
-/// How many cases of each status match `filter` (its statuses aside).
-pub async fn counts(
-    state: &AppState,
-    actor: Actor,
-    filter: Filter,
-) -> Result<Vec<(Status, i64)>, Problem> {
-    state
-        .heavy_read(move |conn| Ok(queue::counts(conn, &actor, &filter)?))
-        .await
-}
-
 /// A page of the queue with the counts per status beside it (the editors'
 /// queue page), read together.
 pub async fn page_with_counts(
     state: &AppState,
     actor: Actor,
     query: &QueueQuery,
-) -> Result<(QueuePage, Vec<(Status, i64)>), Problem> {
+) -> Result<(QueuePage, Vec<(Status, Capped)>), Problem> {
     let (filter, sort, limit) = parse(query)?;
     let cursor = present(&query.cursor).map(str::to_string);
     let due_hours = state.settings.queue.due_hours.clone();
+    let cap = i64::from(state.settings.queue.count_cap);
     state
         .heavy_read(move |conn| {
             let page = queue::page(
@@ -248,7 +239,7 @@ pub async fn page_with_counts(
                 limit,
                 &due_hours,
             )?;
-            let counts = queue::counts(conn, &actor, &filter)?;
+            let counts = queue::counts(conn, &actor, &filter, cap)?;
             Ok((page, counts))
         })
         .await

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod budget;
 pub mod case_detail;
 pub mod case_memory;
+pub mod capped_count;
 pub mod cases;
 pub mod corrections;
 pub mod dialect;
@@ -278,7 +279,28 @@ pub fn connect_reads(backend: &Backend, max_size: u32, timeout: Duration) -> any
         .min_idle(Some(0))
         .connection_timeout(timeout)
         .test_on_check_out(true)
+        .connection_customizer(Box::new(ReadCache))
         .build_unchecked(Manager::new(backend.clone())))
+}
+
+/// SQLite page cache of a heavy-read connection, in KiB.
+const READ_CACHE_KIB: u32 = 16 * 1024;
+
+/// A larger SQLite page cache for the heavy reads' connections. With the
+/// default 2 MiB, the dashboard's scan of a month's reports (about 5 MiB of
+/// index at a million reports) fetched every page again from the kernel on
+/// each request: a fifth of its time was copying pages. Only these few
+/// connections (`database.read_pool_size`) get it, so memory stays bounded.
+#[derive(Debug)]
+struct ReadCache;
+
+impl r2d2::CustomizeConnection<DbConn, ConnError> for ReadCache {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        if let DbConn::Sqlite(c) = conn {
+            c.batch_execute(&format!("PRAGMA cache_size = -{READ_CACHE_KIB};"))?;
+        }
+        Ok(())
+    }
 }
 
 /// Key of the PostgreSQL advisory lock that serialises migrations.

@@ -23,6 +23,7 @@ use diesel::sql_types::{Bool, Integer, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::DbConn;
+use super::capped_count::{Capped, CountOf};
 use super::cases::{self, CaseRow, Stats};
 use super::queue_words::QueueItem;
 use super::schema::{articles, cases as cases_t, reports};
@@ -749,13 +750,17 @@ fn published_at(
     Ok(out)
 }
 
-/// How many cases of each status match `filter` (its statuses aside): the
-/// counts the editors' queue page shows next to each status.
+/// How many cases of each status match `filter` (its statuses aside), up to
+/// [`COUNT_CAP`]: the counts the editors' queue page shows next to each
+/// status. Each walks at most the cap's worth of `cases_counts_idx`
+/// entries when only status, desk and assignee filter, so its cost does not
+/// grow with the history.
 pub fn counts(
     conn: &mut DbConn,
     actor: &Actor,
     filter: &Filter,
-) -> QueryResult<Vec<(Status, i64)>> {
+    cap: i64,
+) -> QueryResult<Vec<(Status, Capped)>> {
     // Every report counts (no snapshot to keep stable here).
     let words = words_of(conn, filter)?;
     let mut out = Vec::with_capacity(4);
@@ -769,15 +774,16 @@ pub fn counts(
             statuses: vec![status],
             ..filter.clone()
         };
-        let n: i64 = filtered(
+        let rows = filtered(
             &f,
             actor.editor_id().unwrap_or_default(),
             None,
             words.as_ref(),
         )
-        .count()
-        .get_result(conn)?;
-        out.push((status, n));
+        .select(sql::<Integer>("1"))
+        .limit(cap + 1);
+        let n: i64 = CountOf(rows).get_result(conn)?;
+        out.push((status, Capped::of(n, cap)));
     }
     Ok(out)
 }

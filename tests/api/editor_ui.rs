@@ -19,6 +19,7 @@ backend_tests!(
     admins_manage_accounts_and_names_are_escaped,
     static_files_are_served_with_etags,
     queue_lists_cases_with_counts_and_filters,
+    queue_counts_stop_at_their_cap,
     case_page_shows_reader_text_as_text,
     claim_and_resolve_from_the_pages,
     refused_actions_explain_themselves,
@@ -541,6 +542,42 @@ async fn queue_lists_cases_with_counts_and_filters(b: Backend) {
     let (status, html) = get_page(&app, &c, "/editor/?sort=sideways").await;
     assert_eq!(status, 422);
     assert!(html.contains("Formulaire incomplet") && html.contains("sort"));
+}
+
+/// Past `[queue] count_cap` a status's count says "N+" (and so do the sums
+/// it is part of), so the page's cost does not follow the history.
+async fn queue_counts_stop_at_their_cap(b: Backend) {
+    let app = TestApp::spawn_with(
+        b,
+        "[auth]\nlogin_per_ip_per_minute = 10000\n[queue]\ncount_cap = 2\n",
+    )
+    .await;
+    let ana = account(&app, Role::Editor, "Ana").await;
+    for (n, comment) in [
+        "La date est fausse.",
+        "Le chiffre est faux.",
+        "Le nom est faux.",
+    ]
+    .iter()
+    .enumerate()
+    {
+        report_on(&app, n, comment).await;
+    }
+    let (c, _) = sign_in(&app, &ana).await;
+    let (status, html) = get_page(&app, &c, "/editor/").await;
+    assert_eq!(status, 200);
+    let capped = r#"<b title="D’autres dossiers correspondent ; le décompte s’arrête ici">2+</b>"#;
+    assert!(
+        html.contains(&format!("data-status=\"new\">Nouveaux {capped}")),
+        "three new cases past a cap of two"
+    );
+    assert!(html.contains(&format!(
+        "data-status=\"open\" aria-current=\"true\">Ouverts {capped}"
+    )));
+    assert!(html.contains("data-status=\"resolved\">Clos <b>0</b>"));
+    // A filter that matches fewer than the cap counts exactly.
+    let (_, html) = get_page(&app, &c, "/editor/?q=chiffre").await;
+    assert!(html.contains("data-status=\"new\">Nouveaux <b>1</b>"));
 }
 
 async fn case_page_shows_reader_text_as_text(b: Backend) {

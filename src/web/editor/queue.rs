@@ -12,7 +12,7 @@ use super::page;
 use super::session::{Editor, Posted};
 use crate::app::AppState;
 use crate::app::cases::CaseAction;
-use crate::app::queue::{self, QueueQuery};
+use crate::app::queue::{self, Capped, QueueQuery};
 use crate::app::{accounts, bulk, cases};
 use crate::domain::editor::Role;
 use crate::domain::report::Category;
@@ -94,27 +94,22 @@ pub async fn page(
     let lang = page::lang_of(&editor);
     let status_now = query_value(&query, "status").unwrap_or("");
     let mut chips: Vec<Value> = Vec::new();
-    let open: i64 = counts
-        .iter()
-        .filter(|(s, _)| *s != Status::Resolved)
-        .map(|(_, n)| n)
-        .sum();
-    chips.push(
-        context! { key => "open", n => open, href => href(&query, &[("status", None)]),
-        current => status_now.is_empty() },
+    let open = Capped::sum(
+        counts
+            .iter()
+            .filter(|(s, _)| *s != Status::Resolved)
+            .map(|(_, n)| n),
     );
+    chips.push(context! { key => "open", n => open.n, more => open.more,
+    href => href(&query, &[("status", None)]), current => status_now.is_empty() });
     for (status, n) in &counts {
         let s = status.as_str();
-        chips.push(
-            context! { key => s, n => n, href => href(&query, &[("status", Some(s))]),
-            current => status_now == s },
-        );
+        chips.push(context! { key => s, n => n.n, more => n.more,
+        href => href(&query, &[("status", Some(s))]), current => status_now == s });
     }
-    let all: i64 = counts.iter().map(|(_, n)| n).sum();
-    chips.push(
-        context! { key => "all", n => all, href => href(&query, &[("status", Some("all"))]),
-        current => status_now == "all" },
-    );
+    let all = Capped::sum(counts.iter().map(|(_, n)| n));
+    chips.push(context! { key => "all", n => all.n, more => all.more,
+    href => href(&query, &[("status", Some("all"))]), current => status_now == "all" });
     let assignees: Vec<Value> = staff
         .iter()
         .filter(|r| !r.disabled && r.role >= Role::Editor)
