@@ -25,7 +25,7 @@ const DEFAULT_PERIOD: i64 = 30;
 /// The longest span of dates one request may ask for.
 pub const MAX_DAYS: i64 = 366;
 /// How many of the busiest articles are listed.
-pub const BUSIEST: i64 = 10;
+pub const BUSIEST: usize = 10;
 
 /// The age buckets of the open backlog: under each bound, then older.
 pub const BACKLOG_AGES: [(&str, i64); 4] = [
@@ -291,18 +291,12 @@ fn seconds(spans: &[(NaiveDateTime, NaiveDateTime, NaiveDateTime)]) -> Vec<i64> 
 }
 
 /// What the period's reports give: per day, per category, and the busiest
-/// articles (the two scans of `reports_period_idx`).
-struct Filed {
-    counts: store::ReportCounts,
-    busiest: Vec<store::BusyArticle>,
-}
+/// articles, in one pass over `reports_period_idx`.
+struct Filed(store::PeriodReports);
 
 impl Filed {
     fn read(conn: &mut DbConn, s: &Scope) -> Result<Filed, Problem> {
-        Ok(Filed {
-            counts: store::report_counts(conn, s)?,
-            busiest: store::busiest_articles(conn, s, BUSIEST)?,
-        })
+        Ok(Filed(store::period_reports(conn, s, BUSIEST)?))
     }
 }
 
@@ -342,7 +336,7 @@ fn assemble(p: &Period, filed: Filed, d: Decided) -> Stats {
         let key = day.format("%Y-%m-%d").to_string();
         daily.push(Day {
             day,
-            reports: filed.counts.per_day.get(&key).copied().unwrap_or(0),
+            reports: filed.0.per_day.get(&key).copied().unwrap_or(0),
             cases: d.cases.iter().find(|(k, _)| *k == key).map_or(0, |x| x.1),
         });
         day += Duration::days(1);
@@ -372,6 +366,7 @@ fn assemble(p: &Period, filed: Filed, d: Decided) -> Stats {
         })
         .collect();
     let busiest_articles = filed
+        .0
         .busiest
         .into_iter()
         .map(|a| Article {
@@ -386,12 +381,7 @@ fn assemble(p: &Period, filed: Filed, d: Decided) -> Stats {
         .iter()
         .map(|c| CategoryCount {
             category: *c,
-            reports: filed
-                .counts
-                .per_category
-                .get(c.as_str())
-                .copied()
-                .unwrap_or(0),
+            reports: filed.0.per_category.get(c.as_str()).copied().unwrap_or(0),
         })
         .collect();
     Stats {
@@ -401,7 +391,7 @@ fn assemble(p: &Period, filed: Filed, d: Decided) -> Stats {
             days: p.days(),
             desk: p.desk.clone(),
         },
-        total_reports: filed.counts.per_day.values().sum(),
+        total_reports: filed.0.per_day.values().sum(),
         total_cases: d.cases.iter().map(|x| x.1).sum(),
         daily,
         decisions,

@@ -14,7 +14,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::{DbConn, DbResult};
+
+mod period;
 use crate::domain::workflow::{Resolution, Status};
+pub use period::{PeriodReports, period_reports};
 
 /// `?` placeholders as the backend wants them (`$1`, `$2`, … on PostgreSQL).
 fn sql(conn: &DbConn, query: &str) -> String {
@@ -127,48 +130,6 @@ fn keyed(conn: &mut DbConn, query: &str, s: &Scope) -> DbResult<Vec<(String, i64
         .collect())
 }
 
-/// Reports filed in the period, spam caught at intake aside, counted per
-/// UTC day (`YYYY-MM-DD`) and per category, in one pass over the period's
-/// entries of `reports_period_idx` (which holds every column read here).
-pub fn report_counts(conn: &mut DbConn, s: &Scope) -> DbResult<ReportCounts> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Text)]
-        day: String,
-        #[diesel(sql_type = Text)]
-        category: String,
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let (day, by_day) = day_of(conn, "r.created_at");
-    let q = format!(
-        "SELECT {day} AS day, r.category AS category, COUNT(*) AS n \
-         FROM reports r \
-         WHERE r.created_at >= ? AND r.created_at < ? AND {} AND NOT r.is_spam \
-         GROUP BY {by_day}, r.category",
-        desk_of("r", &s.desk)
-    );
-    let q = sql(conn, &q);
-    let rows = diesel::sql_query(q)
-        .bind::<Timestamp, _>(s.from)
-        .bind::<Timestamp, _>(s.to)
-        .bind::<Nullable<Text>, _>(s.desk.clone())
-        .load::<Row>(conn)?;
-    let mut out = ReportCounts::default();
-    for r in rows {
-        *out.per_day.entry(r.day).or_default() += r.n;
-        *out.per_category.entry(r.category).or_default() += r.n;
-    }
-    Ok(out)
-}
-
-/// What `report_counts` answers.
-#[derive(Debug, Default)]
-pub struct ReportCounts {
-    pub per_day: std::collections::BTreeMap<String, i64>,
-    pub per_category: std::collections::BTreeMap<String, i64>,
-}
-
 /// Cases opened per UTC day (by their first report), spam cases aside.
 pub fn cases_per_day(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<(String, i64)>> {
     let (day, by_day) = day_of(conn, "c.first_reported_at");
@@ -244,47 +205,13 @@ fn spans(
 }
 
 /// One of the articles that drew the most reports in the period.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone)]
 pub struct BusyArticle {
-    #[diesel(sql_type = Text)]
     pub external_id: String,
-    #[diesel(sql_type = Text)]
     pub title: String,
-    #[diesel(sql_type = Text)]
     pub url: String,
-    #[diesel(sql_type = BigInt)]
     pub reports: i64,
-    #[diesel(sql_type = BigInt)]
     pub cases: i64,
-}
-
-/// The `limit` articles with the most reports in the period, most first
-/// (ties by external id).
-pub fn busiest_articles(conn: &mut DbConn, s: &Scope, limit: i64) -> DbResult<Vec<BusyArticle>> {
-    // Counted from the index alone, then joined to the articles once per
-    // article rather than once per report. Cases are counted as the groups
-    // of (article, case): PostgreSQL sorts every row for a COUNT(DISTINCT).
-    let q = format!(
-        "SELECT a.external_id AS external_id, a.title AS title, a.url AS url, \
-                t.reports AS reports, t.cases AS cases \
-         FROM (SELECT k.article_id AS article_id, CAST(SUM(k.n) AS BIGINT) AS reports, \
-                      COUNT(*) AS cases \
-               FROM (SELECT r.article_id AS article_id, r.case_id AS case_id, COUNT(*) AS n \
-                     FROM reports r \
-                     WHERE r.created_at >= ? AND r.created_at < ? AND {} AND NOT r.is_spam \
-                     GROUP BY r.article_id, r.case_id) k \
-               GROUP BY k.article_id) t \
-         JOIN articles a ON a.id = t.article_id \
-         ORDER BY t.reports DESC, a.external_id ASC LIMIT ?",
-        desk_of("r", &s.desk)
-    );
-    let q = sql(conn, &q);
-    Ok(diesel::sql_query(q)
-        .bind::<Timestamp, _>(s.from)
-        .bind::<Timestamp, _>(s.to)
-        .bind::<Nullable<Text>, _>(s.desk.clone())
-        .bind::<BigInt, _>(limit)
-        .load::<BusyArticle>(conn)?)
 }
 
 /// Open cases of the desk (all when `None`) counted by age at `now`: under
