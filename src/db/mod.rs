@@ -8,9 +8,9 @@
 pub mod articles;
 pub mod audit;
 pub mod budget;
+pub mod capped_count;
 pub mod case_detail;
 pub mod case_memory;
-pub mod capped_count;
 pub mod cases;
 pub mod corrections;
 pub mod dialect;
