@@ -751,8 +751,8 @@ fn published_at(
 }
 
 /// How many cases of each status match `filter` (its statuses aside), up to
-/// [`COUNT_CAP`]: the counts the editors' queue page shows next to each
-/// status. Each walks at most the cap's worth of `cases_counts_idx`
+/// `cap` (`[queue] count_cap`): the counts the editors' queue page shows
+/// next to each status. Each walks at most the cap's worth of `cases_counts_idx`
 /// entries when only status, desk and assignee filter, so its cost does not
 /// grow with the history.
 pub fn counts(

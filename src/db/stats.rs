@@ -14,9 +14,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::{DbConn, DbResult};
+use crate::domain::workflow::{Resolution, Status};
 
 mod period;
-use crate::domain::workflow::{Resolution, Status};
 pub use period::{PeriodReports, period_reports};
 
 /// `?` placeholders as the backend wants them (`$1`, `$2`, … on PostgreSQL).

@@ -16,12 +16,10 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use super::super::rows::CHUNK;
 use super::super::schema::{articles, reports};
 use super::super::{DbConn, DbResult};
 use super::{BusyArticle, Scope};
-
-/// Ids per `IN (…)` list: well under both backends' parameter limits.
-const CHUNK: usize = 500;
 
 /// What the period's reports give.
 #[derive(Debug, Default)]
@@ -74,17 +72,9 @@ pub fn period_reports(conn: &mut DbConn, s: &Scope, limit: usize) -> DbResult<Pe
     for row in rows {
         let (day, category, article, case) = row?;
         *per_day.entry(day).or_default() += 1;
-        match per_category.get_mut(&category) {
-            Some(n) => *n += 1,
-            None => {
-                per_category.insert(category, 1);
-            }
-        }
+        *per_category.entry(category).or_default() += 1;
         let new_case = cases.insert(case);
-        let tally = match per_article.get_mut(&article) {
-            Some(t) => t,
-            None => per_article.entry(article).or_default(),
-        };
+        let tally = per_article.entry(article).or_default();
         tally.0 += 1;
         tally.1 += i64::from(new_case);
     }
@@ -115,7 +105,7 @@ fn busiest(
     // first few by external id of each chunk can make the list.
     let mut first_tied: Vec<(String, String)> = Vec::new();
     let tied_ids: Vec<&str> = tied.iter().map(|(id, _)| id.as_str()).collect();
-    for chunk in tied_ids.chunks(CHUNK).filter(|_| slots > 0) {
+    for chunk in tied_ids.chunks(CHUNK) {
         first_tied.extend(
             articles::table
                 .filter(articles::id.eq_any(chunk))
