@@ -17,6 +17,7 @@ use super::{DbConn, DbResult};
 use crate::domain::workflow::{Resolution, Status};
 
 mod period;
+pub mod rollup;
 pub use period::{PeriodReports, period_reports};
 
 /// `?` placeholders as the backend wants them (`$1`, `$2`, … on PostgreSQL).

@@ -289,7 +289,8 @@ impl Mailer {
 
     /// Write due digests and overdue notices as of `at`, forget emails
     /// older than `email.retention_days`, and what `[retention]` says to
-    /// forget (`db::retention`).
+    /// forget (`db::retention`); roll up the days that are over for the
+    /// dashboard (`db::stats::rollup`).
     pub async fn scan(&self, at: NaiveDateTime) -> Result<(usize, usize), Problem> {
         // Digests collect what the events caused: apply the events first,
         // then those of the cases this scan finds overdue.
@@ -341,6 +342,21 @@ impl Mailer {
                 Ok(())
             })
             .await?;
+        // The days that are over, counted once for the dashboard
+        // (`db::stats::rollup`), a few per writer job: the first scan of a
+        // long history takes many short jobs, not one long one.
+        loop {
+            let rolled = self
+                .writer
+                .run(move |conn| -> Result<_, Problem> {
+                    use crate::db::stats::rollup::{ROLL_DAYS, roll_up};
+                    Ok(roll_up(conn, at, ROLL_DAYS)?)
+                })
+                .await?;
+            if !rolled.more {
+                break;
+            }
+        }
         self.writer
             .run(|conn| -> Result<(), Problem> { Ok(crate::db::optimize(conn)?) })
             .await?;

@@ -20,6 +20,7 @@ backend_tests!(
     the_transparency_page_is_off_by_default_and_shows_figures_only,
     case_metrics_count_open_overdue_and_decision_times,
     reports_count_under_their_cases_desk_after_the_article_moves,
+    rolled_up_days_give_the_same_figures,
 );
 
 /// One seeded case: its desk, category of its reports, how many reports,
@@ -767,4 +768,141 @@ async fn reports_count_under_their_cases_desk_after_the_article_moves(b: Backend
     };
     assert_eq!(reports("politics").await, (Some(2), Some(1)));
     assert_eq!(reports("sport").await, (Some(1), Some(1)));
+}
+
+/// Every figure of the JSON for `queries` (`query`, days back from today
+/// to the first day, desk) is its known answer.
+async fn same_figures(s: &Session, seeds: &[Seed], now: NaiveDateTime, when: &str) {
+    let today = now.date();
+    for (query, back, desk) in [
+        ("period=90", 89, None),
+        ("period=30&desk=politics", 29, Some("politics")),
+        ("period=7&desk=sport", 6, Some("sport")),
+        ("period=7", 6, None),
+    ] {
+        let (status, got) = s.get(&format!("/api/v1/stats?{query}")).await;
+        assert_eq!(status, 200, "{when}, {query}: {got}");
+        let want = expected(seeds, today - Duration::days(back), today, desk, now);
+        for key in want.as_object().unwrap().keys() {
+            assert_eq!(got[key], want[key], "{when}, {query}: {key}");
+        }
+    }
+}
+
+/// Run `statement` on the app's database (test set-up and probes only).
+async fn execute(app: &TestApp, statement: String) -> usize {
+    app.app_state
+        .write(move |conn| -> Result<usize, erratum::error::Problem> {
+            Ok(diesel::sql_query(statement)
+                .execute(conn)
+                .map_err(erratum::db::DbError::from)?)
+        })
+        .await
+        .unwrap()
+}
+
+/// The days that are over are counted once by the worker's scan
+/// (`db::stats::rollup`) and read from those counts after: the figures stay
+/// their known answers. A report moved to another day takes the mark off
+/// both days, which are read from the reports again until the next scan.
+async fn rolled_up_days_give_the_same_figures(b: Backend) {
+    let app = staff::spawn(b).await;
+    let s = login(&app, &add(&app, Role::Editor, &[]).await).await;
+    let now = Utc::now().naive_utc();
+    let mut seeds = seed(&app, &s, now).await;
+    let today = now.date();
+    let day = |d: NaiveDate| (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days();
+    same_figures(&s, &seeds, now, "nothing rolled up").await;
+
+    app.app_state.mailer.scan(now).await.unwrap();
+    let marked = marked_days(&app, "1 = 1").await;
+    // From the first report, 100 days ago, to yesterday (or the day before,
+    // in the first hour of a day): today is never rolled up.
+    assert!((99..=100).contains(&marked), "{marked} days marked");
+    same_figures(&s, &seeds, now, "rolled up").await;
+
+    // The figures do come from the counts: a count changed behind the
+    // rollup's back shows (three politics reports two days ago).
+    let two_days_ago = day(today - Duration::days(2));
+    let bumped = execute(
+        &app,
+        format!(
+            "UPDATE report_days_categories SET reports = reports + 100 \
+             WHERE day = {two_days_ago} AND desk = 'politics' AND category = 'factual_error'"
+        ),
+    )
+    .await;
+    assert_eq!(bumped, 1);
+    let (_, got) = s.get("/api/v1/stats?period=7").await;
+    let want = expected(&seeds, today - Duration::days(6), today, None, now);
+    assert_eq!(
+        got["total_reports"].as_i64().unwrap(),
+        want["total_reports"].as_i64().unwrap() + 100
+    );
+
+    // An open politics case of ten days ago moves to two days ago: both
+    // days lose their mark, the bumped count is no longer read.
+    let moved = 5;
+    assert_eq!(seeds[moved].sentence, 6);
+    let new_first = midnight(today - Duration::days(2)) + Duration::hours(1);
+    let old_day = day(seeds[moved].first.date());
+    let case_id: String = {
+        let first = seeds[moved].first;
+        app.app_state
+            .write(move |conn| -> Result<String, erratum::error::Problem> {
+                // Stored times may have lost the clock's nanoseconds.
+                let id: String = cases::table
+                    .filter(cases::first_reported_at.gt(first - Duration::seconds(1)))
+                    .filter(cases::first_reported_at.lt(first + Duration::seconds(1)))
+                    .select(cases::id)
+                    .first(conn)
+                    .map_err(erratum::db::DbError::from)?;
+                diesel::update(cases::table.find(&id))
+                    .set((
+                        cases::first_reported_at.eq(new_first),
+                        cases::last_reported_at.eq(new_first),
+                        cases::created_at.eq(new_first),
+                    ))
+                    .execute(conn)
+                    .map_err(erratum::db::DbError::from)?;
+                diesel::update(reports::table.filter(reports::case_id.eq(&id)))
+                    .set(reports::created_at.eq(new_first))
+                    .execute(conn)
+                    .map_err(erratum::db::DbError::from)?;
+                Ok(id)
+            })
+            .await
+            .unwrap()
+    };
+    assert!(!case_id.is_empty());
+    seeds[moved].first = new_first;
+    for d in [old_day, two_days_ago] {
+        let left = marked_days(&app, &format!("day = {d}")).await;
+        assert_eq!(left, 0, "day {d} is no longer marked");
+    }
+    same_figures(&s, &seeds, now, "after the move").await;
+
+    // The next scan counts the two days again.
+    app.app_state.mailer.scan(now).await.unwrap();
+    assert_eq!(marked_days(&app, "1 = 1").await, marked);
+    same_figures(&s, &seeds, now, "rolled up again").await;
+}
+
+/// How many days are marked rolled up among those matching `condition`.
+async fn marked_days(app: &TestApp, condition: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let q = format!("SELECT COUNT(*) AS n FROM report_days_done WHERE {condition}");
+    app.app_state
+        .write(move |conn| -> Result<i64, erratum::error::Problem> {
+            Ok(diesel::sql_query(q)
+                .get_result::<N>(conn)
+                .map_err(erratum::db::DbError::from)?
+                .n)
+        })
+        .await
+        .unwrap()
 }
