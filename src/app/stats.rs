@@ -283,11 +283,8 @@ pub struct Stats {
     pub desks: Vec<String>,
 }
 
-fn seconds(spans: &[(NaiveDateTime, NaiveDateTime, NaiveDateTime)]) -> Vec<i64> {
-    spans
-        .iter()
-        .map(|(a, b, _)| (*b - *a).num_seconds().max(0))
-        .collect()
+fn seconds(spans: &[store::Span]) -> Vec<i64> {
+    spans.iter().map(|s| s.seconds).collect()
 }
 
 /// What the period's reports give: per day, per category, and the busiest
@@ -304,8 +301,8 @@ impl Filed {
 struct Decided {
     cases: Vec<(String, i64)>,
     decided: Vec<(Resolution, i64)>,
-    spans: Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>,
-    corrections: Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)>,
+    spans: Vec<store::Span>,
+    corrections: Vec<store::Span>,
     backlog: Vec<i64>,
     desks: Vec<String>,
 }
@@ -348,7 +345,7 @@ fn assemble(p: &Period, filed: Filed, d: Decided) -> Stats {
             cases: d.decided.iter().find(|(x, _)| x == r).map_or(0, |x| x.1),
         })
         .collect();
-    let on_time = d.spans.iter().filter(|(_, end, due)| end <= due).count() as i64;
+    let on_time = d.spans.iter().filter(|s| s.on_time).count() as i64;
     let n = d.spans.len() as i64;
     let on_time = OnTime {
         decided: n,
