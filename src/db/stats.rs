@@ -196,9 +196,23 @@ pub fn decided_spans(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<Span>> {
 
 /// Each correction published in the period: time from its case's first
 /// report to the publication.
+///
+/// Each correction's case is looked up by its key, both read from indexes
+/// (`corrections_span_idx`, `cases_span_idx`). PostgreSQL, left to itself,
+/// hashed the period's corrections and scanned every case to join them
+/// (61–78 ms for 90 days at a million reports, 39 ms as a loop): a lateral
+/// subquery that cannot be flattened (`OFFSET 0`) makes the join a loop of
+/// key look-ups there. SQLite loops already.
 pub fn correction_spans(conn: &mut DbConn, s: &Scope) -> DbResult<Vec<Span>> {
+    let case = match conn {
+        DbConn::Sqlite(_) => "JOIN cases c ON c.id = k.case_id",
+        DbConn::Pg(_) => {
+            "CROSS JOIN LATERAL (SELECT c.first_reported_at, c.due_at, c.desk \
+             FROM cases c WHERE c.id = k.case_id OFFSET 0) c"
+        }
+    };
     let q = format!(
-        "SELECT {} FROM corrections k JOIN cases c ON c.id = k.case_id \
+        "SELECT {} FROM corrections k {case} \
          WHERE k.published_at >= ? AND k.published_at < ? AND {}",
         span_columns(conn, "c.first_reported_at", "k.published_at", "c.due_at"),
         desk_clause(&s.desk)
