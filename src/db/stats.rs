@@ -64,13 +64,15 @@ fn desk_clause(desk: &Option<String>) -> &'static str {
 }
 
 /// The same on table `t` (`c` for cases, `r` for reports, which carry
-/// their case's desk). On cases, `|| ''` keeps the planners off the queue's
+/// their case's desk, `x` for the rollup's rows, whose desk is `''` for
+/// none). On cases, `|| ''` keeps the planners off the queue's
 /// desk index: a desk holds a sixth of the history, the period far less,
 /// and the period's index holds the desk too.
 fn desk_of(t: &str, desk: &Option<String>) -> &'static str {
     match (t, desk.is_some()) {
         (_, false) => "CAST(? AS TEXT) IS NULL",
         ("r", true) => "r.desk = ?",
+        ("x", true) => "x.desk = ?",
         _ => "c.desk || '' = ?",
     }
 }

@@ -92,14 +92,6 @@ pub fn period_reports(conn: &mut DbConn, s: &Scope, limit: usize) -> DbResult<Pe
     })
 }
 
-/// The desk condition on rollup rows `x`, one bound parameter either way.
-fn rollup_desk(desk: &Option<String>) -> &'static str {
-    match desk {
-        Some(_) => "x.desk = ?",
-        None => "CAST(? AS TEXT) IS NULL",
-    }
-}
-
 /// Add the rolled-up rows of the marked days among `days` to `tally`.
 fn rolled_up(conn: &mut DbConn, s: &Scope, days: (i64, i64), tally: &mut Counts) -> DbResult<()> {
     #[derive(QueryableByName)]
@@ -124,7 +116,7 @@ fn rolled_up(conn: &mut DbConn, s: &Scope, days: (i64, i64), tally: &mut Counts)
             &format!(
                 "SELECT {cols} FROM {table} x JOIN report_days_done d ON d.day = x.day \
                  WHERE x.day >= ? AND x.day < ? AND {}",
-                rollup_desk(&s.desk)
+                super::desk_of("x", &s.desk)
             ),
         )
     };
@@ -267,18 +259,11 @@ fn cases_reported(conn: &mut DbConn, s: &Scope, ids: &[String]) -> DbResult<Vec<
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = Text)]
-        article_id: String,
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
     let marks = vec!["?"; ids.len()].join(", ");
     let q = super::sql(
         conn,
         &format!(
-            "SELECT c.article_id AS article_id, COUNT(*) AS n FROM cases c \
+            "SELECT c.article_id AS key, COUNT(*) AS n FROM cases c \
              WHERE c.article_id IN ({marks}) AND EXISTS (SELECT 1 FROM reports r \
                WHERE r.case_id = c.id AND r.created_at >= ? AND r.created_at < ? \
                  AND NOT r.is_spam AND {}) \
@@ -294,9 +279,9 @@ fn cases_reported(conn: &mut DbConn, s: &Scope, ids: &[String]) -> DbResult<Vec<
         .bind::<Timestamp, _>(s.from)
         .bind::<Timestamp, _>(s.to)
         .bind::<Nullable<Text>, _>(s.desk.clone())
-        .load::<Count>(conn)?
+        .load::<super::KeyCount>(conn)?
         .into_iter()
-        .map(|c| (c.article_id, c.n))
+        .map(|c| (c.key, c.n))
         .collect())
 }
 
