@@ -283,6 +283,40 @@ pub fn connect_reads(backend: &Backend, max_size: u32, timeout: Duration) -> any
         .build_unchecked(Manager::new(backend.clone())))
 }
 
+/// The writer's own connection: a pool of one, so every batch finds the
+/// same connection, with its SQLite page cache still valid (in WAL mode a
+/// connection's cache survives between its transactions when nobody else
+/// wrote, and the writer is the only one who does) and its prepared
+/// statements ready. Taken from the shared pool, each batch landed on a
+/// connection whose cache another's writes had made stale, and read back
+/// from the kernel the index pages it was about to change. The ping at
+/// check-out still replaces a connection the server dropped.
+pub fn connect_writer(backend: &Backend, timeout: Duration) -> anyhow::Result<Pool> {
+    Ok(r2d2::Pool::builder()
+        .max_size(1)
+        .min_idle(Some(0))
+        .connection_timeout(timeout)
+        .test_on_check_out(true)
+        .connection_customizer(Box::new(WriteCache))
+        .build_unchecked(Manager::new(backend.clone())))
+}
+
+/// SQLite page cache of the writer's connection, in KiB: the upper levels
+/// and recent leaves of the indexes every report writes to.
+const WRITE_CACHE_KIB: u32 = 32 * 1024;
+
+#[derive(Debug)]
+struct WriteCache;
+
+impl r2d2::CustomizeConnection<DbConn, ConnError> for WriteCache {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        if let DbConn::Sqlite(c) = conn {
+            c.batch_execute(&format!("PRAGMA cache_size = -{WRITE_CACHE_KIB};"))?;
+        }
+        Ok(())
+    }
+}
+
 /// SQLite page cache of a heavy-read connection, in KiB.
 const READ_CACHE_KIB: u32 = 16 * 1024;
 

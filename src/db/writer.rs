@@ -153,7 +153,16 @@ impl Writer {
     }
 }
 
+/// How long the writer keeps its connection between two batches without
+/// checking it again: under load, batches follow each other within
+/// milliseconds and the pool's ping at check-out would be one more round
+/// trip per batch; after a pause the ping catches a connection the
+/// server dropped meanwhile.
+const KEEP_WARM: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usize) {
+    // The connection of the last batch, while it is fresh and sound.
+    let mut warm: Option<(super::PooledConn, std::time::Instant)> = None;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < max_batch {
@@ -165,7 +174,11 @@ fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usiz
         // One bounded wait (the pool's connection timeout, during which r2d2
         // keeps trying to open connections): that rides over a short restart,
         // and a longer outage answers 503 within about that time.
-        let mut conn = match pool.get() {
+        let kept = warm
+            .take()
+            .filter(|(_, done)| done.elapsed() < KEEP_WARM)
+            .map(|(c, _)| c);
+        let mut conn = match kept.map_or_else(|| pool.get(), Ok) {
             Ok(c) => c,
             Err(e) => {
                 // Dropping a job drops its reply sender: its handler answers
@@ -212,8 +225,14 @@ fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usiz
         match committed {
             Ok(result) => {
                 let commit = result.map_err(|e| e.to_string());
+                // A failed batch hands its connection back to the pool,
+                // which closes it if it is broken; the next one is pinged.
+                let sound = commit.is_ok();
                 for answer in answers {
                     answer(commit.clone());
+                }
+                if sound {
+                    warm = Some((conn, std::time::Instant::now()));
                 }
             }
             Err(_) => {

@@ -5,14 +5,14 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::db::{self, Pool, Writer};
 
-fn open(settings: &Settings) -> anyhow::Result<Pool> {
-    let (pool, _) = db::connect(
+fn open(settings: &Settings) -> anyhow::Result<(Pool, db::Backend)> {
+    let (pool, backend) = db::connect(
         &settings.database.url,
         settings.database.pool_size.min(4),
         Duration::from_secs(settings.database.connect_timeout_secs),
     )?;
     db::migrate(&mut *pool.get()?)?;
-    Ok(pool)
+    Ok((pool, backend))
 }
 
 async fn blocking<T: Send + 'static>(
@@ -23,11 +23,17 @@ async fn blocking<T: Send + 'static>(
 
 /// Run the worker until SIGTERM/SIGINT, or (`--drain`) until nothing is due.
 pub async fn worker(settings: Settings, drain: bool) -> anyhow::Result<()> {
-    let pool = {
+    let (pool, backend) = {
         let s = settings.clone();
         blocking(move || open(&s)).await?
     };
-    let writer = Writer::start(pool.clone(), settings.database.writer_max_batch);
+    let writer = Writer::start(
+        db::connect_writer(
+            &backend,
+            Duration::from_secs(settings.database.connect_timeout_secs),
+        )?,
+        settings.database.writer_max_batch,
+    );
     let mailer = super::worker::Mailer::new(
         &settings.email,
         settings.retention,
@@ -122,7 +128,7 @@ async fn shutdown_signal() {
 
 pub async fn list(settings: Settings, dead: bool, limit: i64) -> anyhow::Result<()> {
     let list = blocking(move || {
-        let pool = open(&settings)?;
+        let (pool, _) = open(&settings)?;
         let q = super::admin::OutboxQuery {
             status: dead.then(|| {
                 crate::domain::email::OutboxStatus::Dead
@@ -181,7 +187,7 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
 
 pub async fn retry(settings: Settings, id: Option<String>, all_dead: bool) -> anyhow::Result<()> {
     let message = blocking(move || {
-        let pool = open(&settings)?;
+        let (pool, _) = open(&settings)?;
         let mut conn = pool.get()?;
         let err = |p: crate::error::Problem| anyhow::anyhow!("{}", p.detail);
         if all_dead {
@@ -209,7 +215,7 @@ pub async fn queue_burst(settings: Settings, count: usize, domain: String) -> an
     let cfg = super::NotifyConfig::from_settings(&settings.email);
     let started = std::time::Instant::now();
     let queued = blocking(move || {
-        let pool = open(&settings)?;
+        let (pool, _) = open(&settings)?;
         let mut conn = pool.get()?;
         let mut queued = 0usize;
         // A transaction per thousand: quick, and never one huge write.
