@@ -27,4 +27,5 @@ pub mod startup;
 pub mod state;
 pub mod subjects_cli;
 pub mod telemetry;
+pub mod wake;
 pub mod web;

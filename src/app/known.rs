@@ -281,6 +281,7 @@ async fn catch_up(state: &AppState) -> Result<usize, Problem> {
 pub async fn run(state: std::sync::Weak<AppState>, cache: Arc<KnownCache>, cfg: ReaderSettings) {
     let every = Duration::from_secs(cfg.known_refresh_secs);
     loop {
+        let pass = tokio::time::Instant::now();
         let Some(state) = state.upgrade() else { break };
         let target = cache.committed.load(Ordering::SeqCst);
         match catch_up(&state).await {
@@ -288,6 +289,6 @@ pub async fn run(state: std::sync::Weak<AppState>, cache: Arc<KnownCache>, cfg: 
             Err(p) => tracing::warn!(error = %p, "known sentences: events unread, retrying"),
         }
         drop(state);
-        let _ = tokio::time::timeout(every, cache.wake.notified()).await;
+        let _ = tokio::time::timeout(every, crate::wake::woken(&cache.wake, pass)).await;
     }
 }

@@ -357,6 +357,7 @@ async fn catch_up(state: &AppState, hub: &LiveHub) -> Result<(), Problem> {
 pub async fn run(state: std::sync::Weak<AppState>, hub: Arc<LiveHub>) {
     let every = Duration::from_secs(hub.settings.refresh_secs);
     loop {
+        let pass = tokio::time::Instant::now();
         if *hub.closed.borrow() || state.strong_count() == 0 {
             break;
         }
@@ -369,7 +370,7 @@ pub async fn run(state: std::sync::Weak<AppState>, hub: Arc<LiveHub>) {
                 tracing::warn!(error = %p, "live queue: events unread, retrying");
             }
         }
-        let _ = tokio::time::timeout(every, hub.wake.notified()).await;
+        let _ = tokio::time::timeout(every, crate::wake::woken(&hub.wake, pass)).await;
     }
 }
 

@@ -277,6 +277,7 @@ impl Hooks {
         }
         tracing::info!(worker = %self.worker_id, "webhook worker started");
         loop {
+            let pass = tokio::time::Instant::now();
             if *shutdown.borrow() {
                 break;
             }
@@ -306,7 +307,7 @@ impl Hooks {
                 wait = wait.min(until.max(Duration::from_millis(50)));
             }
             tokio::select! {
-                _ = self.wake.notified() => {}
+                _ = crate::wake::woken(&self.wake, pass) => {}
                 _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => {}
             }

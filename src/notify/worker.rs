@@ -388,6 +388,7 @@ impl Mailer {
         let mut held = 0usize;
         let mut more = true;
         let mut failure: Option<Problem> = None;
+        let mut consumed = tokio::time::Instant::now();
         let mut claiming: Option<Claiming> = None;
         let mut sending: tokio::task::JoinSet<(OutboxRow, Outcome)> = tokio::task::JoinSet::new();
         let mut done: Vec<(OutboxRow, Outcome)> = Vec::new();
@@ -468,9 +469,10 @@ impl Mailer {
                         Err(e) => tracing::error!(error = %e, "email: a record task failed"),
                     }
                 }
-                _ = self.wake.notified() => {
+                _ = crate::wake::woken(&self.wake, consumed) => {
                     // A report committed during the pass: its emails are
                     // written now, not after the backlog.
+                    consumed = tokio::time::Instant::now();
                     match self.consume_events().await {
                         Ok(_) => more = more || failure.is_none(),
                         Err(p) => tracing::warn!(error = %p, "email: cannot read the events"),
@@ -755,6 +757,7 @@ impl Mailer {
             tracing::warn!(error = %p, "email: cannot take back this worker's earlier claims");
         }
         loop {
+            let pass = tokio::time::Instant::now();
             if *shutdown.borrow() {
                 break;
             }
@@ -801,7 +804,7 @@ impl Mailer {
                 wait = wait.min(until.max(Duration::from_millis(50)));
             }
             tokio::select! {
-                _ = self.wake.notified() => {}
+                _ = crate::wake::woken(&self.wake, pass) => {}
                 _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => {}
             }
