@@ -126,16 +126,18 @@ pub fn after(conn: &mut DbConn, after: Cursor, limit: i64) -> DbResult<Vec<Store
                 #[diesel(sql_type = diesel::sql_types::Timestamp)]
                 created_at: NaiveDateTime,
             }
-            diesel::sql_query(
+            super::rows::load::<PgRow>(
+                conn,
                 "SELECT id, xid, payload, created_at FROM events \
-                 WHERE (xid, id) > ($1, $2) AND xid < $3 \
-                 ORDER BY xid, id LIMIT $4",
-            )
-            .bind::<diesel::sql_types::BigInt, _>(after.xid)
-            .bind::<diesel::sql_types::Integer, _>(after.id)
-            .bind::<diesel::sql_types::BigInt, _>(horizon)
-            .bind::<diesel::sql_types::BigInt, _>(limit)
-            .load::<PgRow>(conn)?
+                 WHERE (xid, id) > (?, ?) AND xid < ? \
+                 ORDER BY xid, id LIMIT ?",
+                vec![
+                    after.xid.into(),
+                    after.id.into(),
+                    horizon.into(),
+                    limit.into(),
+                ],
+            )?
             .into_iter()
             .map(|r| (r.id, r.xid, r.payload, r.created_at))
             .collect()
@@ -208,7 +210,9 @@ fn pg_horizon(conn: &mut DbConn) -> DbResult<i64> {
     }
     use diesel::connection::SimpleConnection;
     conn.batch_execute("SELECT pg_stat_clear_snapshot()")?;
-    let h = diesel::sql_query(
+    // Kept prepared (`rows::load`): parsing it was most of its cost.
+    let h = super::rows::load::<Horizon>(
+        conn,
         "SELECT LEAST(x.next, COALESCE(min(
              CASE WHEN (((x.next >> 32) << 32) | a.backend_xid::text::bigint) > x.next
                   THEN (((x.next >> 32) << 32) | a.backend_xid::text::bigint) - 4294967296
@@ -219,8 +223,10 @@ fn pg_horizon(conn: &mut DbConn) -> DbResult<i64> {
           AND a.backend_xid IS NOT NULL
           AND a.pid <> pg_backend_pid()
          GROUP BY x.next",
-    )
-    .get_result::<Horizon>(conn)?;
+        Vec::new(),
+    )?
+    .pop()
+    .ok_or(diesel::result::Error::NotFound)?;
     Ok(h.horizon)
 }
 
