@@ -292,8 +292,13 @@ pub fn connect_reads(backend: &Backend, max_size: u32, timeout: Duration) -> any
 /// from the kernel the index pages it was about to change. The ping at
 /// check-out still replaces a connection the server dropped.
 pub fn connect_writer(backend: &Backend, timeout: Duration) -> anyhow::Result<Pool> {
+    // SQLite: one more for the checkpoints (`writer::checkpointer`).
+    let size = match backend {
+        Backend::Postgres(_) => 1,
+        Backend::Sqlite(_) => 2,
+    };
     Ok(r2d2::Pool::builder()
-        .max_size(1)
+        .max_size(size)
         .min_idle(Some(0))
         .connection_timeout(timeout)
         .test_on_check_out(true)
@@ -305,13 +310,21 @@ pub fn connect_writer(backend: &Backend, timeout: Duration) -> anyhow::Result<Po
 /// and recent leaves of the indexes every report writes to.
 const WRITE_CACHE_KIB: u32 = 32 * 1024;
 
+/// Pages of write-ahead log past which the writer's own commit copies it
+/// back (SQLite's default is 1,000): only if the checkpoint thread
+/// (`writer::checkpointer`) has stopped doing it, every quarter second.
+const WRITER_CHECKPOINT_PAGES: u32 = 20_000;
+
 #[derive(Debug)]
 struct WriteCache;
 
 impl r2d2::CustomizeConnection<DbConn, ConnError> for WriteCache {
     fn on_acquire(&self, conn: &mut DbConn) -> Result<(), ConnError> {
         if let DbConn::Sqlite(c) = conn {
-            c.batch_execute(&format!("PRAGMA cache_size = -{WRITE_CACHE_KIB};"))?;
+            c.batch_execute(&format!(
+                "PRAGMA cache_size = -{WRITE_CACHE_KIB}; \
+                 PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};"
+            ))?;
         }
         Ok(())
     }

@@ -102,9 +102,19 @@ impl Writer {
     /// after finishing what is queued.
     pub fn start(pool: Pool, max_batch: usize) -> Writer {
         let (tx, rx) = mpsc::unbounded_channel::<Job>();
+        // The checkpointer stops when the writer does (its sender dropped).
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let checkpoints = pool.clone();
+        std::thread::Builder::new()
+            .name("erratum-checkpoint".into())
+            .spawn(move || checkpointer(checkpoints, stop_rx))
+            .expect("cannot spawn the checkpoint thread");
         std::thread::Builder::new()
             .name("erratum-writer".into())
-            .spawn(move || writer_loop(pool, rx, max_batch.max(1)))
+            .spawn(move || {
+                writer_loop(pool, rx, max_batch.max(1));
+                drop(stop_tx);
+            })
             .expect("cannot spawn the writer thread");
         Writer { tx }
     }
@@ -159,6 +169,43 @@ impl Writer {
 /// trip per batch; after a pause the ping catches a connection the
 /// server dropped meanwhile.
 const KEEP_WARM: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How often SQLite's write-ahead log is copied back into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// SQLite: copy the write-ahead log back into the database file on a
+/// connection of its own, so that the writer's commits never do it. Left
+/// to SQLite, the commit that finds the log past its threshold copies it
+/// (a thousand pages scattered over a large file, then an fsync): every
+/// few hundred reports, one batch's readers waited for that. A passive
+/// checkpoint runs beside the writer and readers and skips what they
+/// still use; the writer's own threshold (`WriteCache`) stays as a
+/// fallback should this thread fail. Nothing to do on PostgreSQL.
+fn checkpointer(pool: Pool, stop: std::sync::mpsc::Receiver<()>) {
+    use diesel::connection::SimpleConnection;
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut conn = None;
+    loop {
+        match stop.recv_timeout(CHECKPOINT_EVERY) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        // Taken once and kept (the writer's pool has a connection for it).
+        if conn.is_none() {
+            match pool.get() {
+                Ok(c) if matches!(*c, DbConn::Sqlite(_)) => conn = Some(c),
+                Ok(_) => return,
+                Err(_) => continue,
+            }
+        }
+        if let Some(c) = conn.as_mut()
+            && let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+        {
+            tracing::debug!(error = %e, "checkpoint skipped");
+            conn = None;
+        }
+    }
+}
 
 fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usize) {
     // The connection of the last batch, while it is fresh and sound.
@@ -263,7 +310,7 @@ mod tests {
     fn setup() -> (tempfile::TempDir, Writer, Pool) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
-        let (pool, _) = crate::db::connect(&url, 2, Duration::from_secs(5)).unwrap();
+        let (pool, _) = crate::db::connect(&url, 3, Duration::from_secs(5)).unwrap();
         // Migrated like the real database: the writer takes SQLite's write lock
         // through one of its tables.
         crate::db::migrate(&mut pool.get().unwrap()).unwrap();
@@ -307,6 +354,34 @@ mod tests {
             180,
             "every acknowledged insert is committed, no failed one is"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_is_copied_back_beside_the_writer() {
+        let (dir, writer, pool) = setup();
+        let file = dir.path().join("w.db");
+        let size = || std::fs::metadata(&file).unwrap().len();
+        let before = size();
+        // A few hundred pages of log: well under SQLite's own threshold
+        // (1,000), so only the checkpoint thread copies them back.
+        writer
+            .run(|c| {
+                diesel::sql_query(
+                    "INSERT INTO t (v) WITH RECURSIVE n(i) AS \
+                     (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i FROM n",
+                )
+                .execute(c)
+                .map_err(DbError::from)
+            })
+            .await
+            .unwrap();
+        assert_eq!(size(), before, "the commit itself copied nothing back");
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while size() == before && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(size() > before, "the checkpoint thread copied the log back");
+        assert_eq!(count(&pool), 20000);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
