@@ -308,7 +308,7 @@ pub fn connect_writer(backend: &Backend, timeout: Duration) -> anyhow::Result<Po
 
 /// SQLite page cache of the writer's connection, in KiB: the upper levels
 /// and recent leaves of the indexes every report writes to.
-const WRITE_CACHE_KIB: u32 = 32 * 1024;
+const WRITE_CACHE_KIB: u32 = 8 * 1024;
 
 /// Pages of write-ahead log past which the writer's own commit copies it
 /// back (SQLite's default is 1,000): only if the checkpoint thread
