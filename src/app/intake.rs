@@ -396,6 +396,18 @@ fn submit(
     }
 
     let (client_hash, old_client_hash) = keys.client_hashes(conn, &sub.client_ip, t)?;
+    // The sentence's open case is locked before the shared limits' rows, in
+    // the order the writer's batch takes them (`batch::file_together`):
+    // the other way round, a report filed alone and a batch on another
+    // instance could each hold what the other waits for (a deadlock that
+    // PostgreSQL breaks after a second by failing one of them).
+    case_store::open_locked(
+        conn,
+        &[case_store::open_key(
+            &sub.article.id,
+            &sub.anchor.sentence_id,
+        )],
+    )?;
     // The limits again, across every instance on this database (counted in
     // this transaction; a refusal rolls back with the savepoint).
     let shared = sub
