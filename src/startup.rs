@@ -68,13 +68,11 @@ impl Application {
             })
             .await??
         };
-        let writer = Writer::start(
-            db::connect_writer(
-                &backend,
-                Duration::from_millis(settings.database.acquire_timeout_ms),
-            )?,
+        let writer = Writer::open(
+            &backend,
+            Duration::from_millis(settings.database.acquire_timeout_ms),
             settings.database.writer_max_batch,
-        );
+        )?;
         let read_budget = Duration::from_millis(settings.database.read_budget_ms);
         let reads = crate::state::HeavyReads::new(
             db::connect_reads(&backend, settings.database.read_pool_size, read_budget)?,

@@ -269,19 +269,58 @@ pub fn connect(url: &str, max_size: u32, timeout: Duration) -> anyhow::Result<(P
     Ok((pool, backend))
 }
 
-/// The editors' heavy reads' own pool (`database.read_pool_size`): they
-/// wait for these connections, never for those of the intake and the
-/// health check. Same backend and checks as the main pool.
-pub fn connect_reads(backend: &Backend, max_size: u32, timeout: Duration) -> anyhow::Result<Pool> {
+/// A pool of a part's own connections, opened when first needed, pinged
+/// as they are taken, with `pragmas` run on each new SQLite connection.
+fn own_pool(
+    backend: &Backend,
+    max_size: u32,
+    timeout: Duration,
+    pragmas: String,
+) -> anyhow::Result<Pool> {
     Ok(r2d2::Pool::builder()
         .max_size(max_size)
-        // Opened when first needed: a server nobody reads from holds none.
         .min_idle(Some(0))
         .connection_timeout(timeout)
         .test_on_check_out(true)
-        .connection_customizer(Box::new(ReadCache))
+        .connection_customizer(Box::new(SqlitePragmas(pragmas)))
         .build_unchecked(Manager::new(backend.clone())))
 }
+
+/// SQLite settings of one pool's connections (nothing on PostgreSQL).
+#[derive(Debug)]
+struct SqlitePragmas(String);
+
+impl r2d2::CustomizeConnection<DbConn, ConnError> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), ConnError> {
+        if let DbConn::Sqlite(c) = conn
+            && !self.0.is_empty()
+        {
+            c.batch_execute(&self.0)?;
+        }
+        Ok(())
+    }
+}
+
+/// The editors' heavy reads' own pool (`database.read_pool_size`): they
+/// wait for these connections, never for those of the intake and the
+/// health check. Same backend and checks as the main pool.
+///
+/// Their SQLite page cache is larger. With the default 2 MiB, the
+/// dashboard's scan of a month's reports (about 5 MiB of index at a million
+/// reports) fetched every page again from the kernel on each request: a
+/// fifth of its time was copying pages. Only these few connections get it,
+/// so memory stays bounded.
+pub fn connect_reads(backend: &Backend, max_size: u32, timeout: Duration) -> anyhow::Result<Pool> {
+    own_pool(
+        backend,
+        max_size,
+        timeout,
+        format!("PRAGMA cache_size = -{READ_CACHE_KIB};"),
+    )
+}
+
+/// SQLite page cache of a heavy-read connection, in KiB.
+const READ_CACHE_KIB: u32 = 16 * 1024;
 
 /// The writer's own connection: a pool of one, so every batch finds the
 /// same connection, with its SQLite page cache still valid (in WAL mode a
@@ -292,18 +331,21 @@ pub fn connect_reads(backend: &Backend, max_size: u32, timeout: Duration) -> any
 /// from the kernel the index pages it was about to change. The ping at
 /// check-out still replaces a connection the server dropped.
 pub fn connect_writer(backend: &Backend, timeout: Duration) -> anyhow::Result<Pool> {
-    // SQLite: one more for the checkpoints (`writer::checkpointer`).
-    let size = match backend {
-        Backend::Postgres(_) => 1,
-        Backend::Sqlite(_) => 2,
-    };
-    Ok(r2d2::Pool::builder()
-        .max_size(size)
-        .min_idle(Some(0))
-        .connection_timeout(timeout)
-        .test_on_check_out(true)
-        .connection_customizer(Box::new(WriteCache))
-        .build_unchecked(Manager::new(backend.clone())))
+    own_pool(
+        backend,
+        1,
+        timeout,
+        format!(
+            "PRAGMA cache_size = -{WRITE_CACHE_KIB}; \
+             PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};"
+        ),
+    )
+}
+
+/// SQLite: the checkpoint thread's connection (`writer::checkpointer`), a
+/// pool of one beside the writer's.
+pub fn connect_checkpoints(backend: &Backend, timeout: Duration) -> anyhow::Result<Pool> {
+    own_pool(backend, 1, timeout, String::new())
 }
 
 /// SQLite page cache of the writer's connection, in KiB: the upper levels
@@ -314,41 +356,6 @@ const WRITE_CACHE_KIB: u32 = 8 * 1024;
 /// back (SQLite's default is 1,000): only if the checkpoint thread
 /// (`writer::checkpointer`) has stopped doing it, every quarter second.
 const WRITER_CHECKPOINT_PAGES: u32 = 20_000;
-
-#[derive(Debug)]
-struct WriteCache;
-
-impl r2d2::CustomizeConnection<DbConn, ConnError> for WriteCache {
-    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), ConnError> {
-        if let DbConn::Sqlite(c) = conn {
-            c.batch_execute(&format!(
-                "PRAGMA cache_size = -{WRITE_CACHE_KIB}; \
-                 PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};"
-            ))?;
-        }
-        Ok(())
-    }
-}
-
-/// SQLite page cache of a heavy-read connection, in KiB.
-const READ_CACHE_KIB: u32 = 16 * 1024;
-
-/// A larger SQLite page cache for the heavy reads' connections. With the
-/// default 2 MiB, the dashboard's scan of a month's reports (about 5 MiB of
-/// index at a million reports) fetched every page again from the kernel on
-/// each request: a fifth of its time was copying pages. Only these few
-/// connections (`database.read_pool_size`) get it, so memory stays bounded.
-#[derive(Debug)]
-struct ReadCache;
-
-impl r2d2::CustomizeConnection<DbConn, ConnError> for ReadCache {
-    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), ConnError> {
-        if let DbConn::Sqlite(c) = conn {
-            c.batch_execute(&format!("PRAGMA cache_size = -{READ_CACHE_KIB};"))?;
-        }
-        Ok(())
-    }
-}
 
 /// Key of the PostgreSQL advisory lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x6572_7261_7475_6d01; // "eratum" + 1

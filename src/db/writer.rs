@@ -21,7 +21,9 @@ use std::any::{Any, TypeId};
 use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{DbConn, DbError, Pool};
+use std::time::Duration;
+
+use super::{Backend, DbConn, DbError, Pool};
 
 /// What to answer once the batch's commit is known.
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -98,17 +100,34 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Start the writer thread. It stops when every `Writer` clone is dropped,
-    /// after finishing what is queued.
-    pub fn start(pool: Pool, max_batch: usize) -> Writer {
+    /// The writer of the database `backend` names, on connections of its
+    /// own (`db::connect_writer`), with the checkpoint thread on SQLite
+    /// (`db::connect_checkpoints`).
+    pub fn open(backend: &Backend, timeout: Duration, max_batch: usize) -> anyhow::Result<Writer> {
+        let checkpoints = match backend {
+            Backend::Sqlite(_) => Some(super::connect_checkpoints(backend, timeout)?),
+            Backend::Postgres(_) => None,
+        };
+        Ok(Writer::start(
+            super::connect_writer(backend, timeout)?,
+            max_batch,
+            checkpoints,
+        ))
+    }
+
+    /// Start the writer thread on `pool`, and the checkpoint thread on
+    /// `checkpoints` when given (SQLite). Both stop when every `Writer`
+    /// clone is dropped, after the writer finishes what is queued.
+    pub fn start(pool: Pool, max_batch: usize, checkpoints: Option<Pool>) -> Writer {
         let (tx, rx) = mpsc::unbounded_channel::<Job>();
         // The checkpointer stops when the writer does (its sender dropped).
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-        let checkpoints = pool.clone();
-        std::thread::Builder::new()
-            .name("erratum-checkpoint".into())
-            .spawn(move || checkpointer(checkpoints, stop_rx))
-            .expect("cannot spawn the checkpoint thread");
+        if let Some(checkpoints) = checkpoints {
+            std::thread::Builder::new()
+                .name("erratum-checkpoint".into())
+                .spawn(move || checkpointer(checkpoints, stop_rx))
+                .expect("cannot spawn the checkpoint thread");
+        }
         std::thread::Builder::new()
             .name("erratum-writer".into())
             .spawn(move || {
@@ -179,30 +198,18 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 /// (a thousand pages scattered over a large file, then an fsync): every
 /// few hundred reports, one batch's readers waited for that. A passive
 /// checkpoint runs beside the writer and readers and skips what they
-/// still use; the writer's own threshold (`WriteCache`) stays as a
-/// fallback should this thread fail. Nothing to do on PostgreSQL.
+/// still use; the writer's own threshold (`db::connect_writer`) stays as
+/// a fallback should this thread fail.
 fn checkpointer(pool: Pool, stop: std::sync::mpsc::Receiver<()>) {
     use diesel::connection::SimpleConnection;
     use std::sync::mpsc::RecvTimeoutError;
-    let mut conn = None;
-    loop {
-        match stop.recv_timeout(CHECKPOINT_EVERY) {
-            Err(RecvTimeoutError::Timeout) => {}
-            _ => return,
-        }
-        // Taken once and kept (the writer's pool has a connection for it).
-        if conn.is_none() {
-            match pool.get() {
-                Ok(c) if matches!(*c, DbConn::Sqlite(_)) => conn = Some(c),
-                Ok(_) => return,
-                Err(_) => continue,
-            }
-        }
-        if let Some(c) = conn.as_mut()
-            && let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
-        {
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        let done = pool.get().map_err(|e| e.to_string()).and_then(|mut c| {
+            c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = done {
             tracing::debug!(error = %e, "checkpoint skipped");
-            conn = None;
         }
     }
 }
@@ -318,7 +325,11 @@ mod tests {
             .unwrap()
             .batch_execute("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)")
             .unwrap();
-        (dir, Writer::start(pool.clone(), 64), pool)
+        (
+            dir,
+            Writer::start(pool.clone(), 64, Some(pool.clone())),
+            pool,
+        )
     }
 
     fn count(pool: &Pool) -> i64 {

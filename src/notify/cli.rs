@@ -27,13 +27,11 @@ pub async fn worker(settings: Settings, drain: bool) -> anyhow::Result<()> {
         let s = settings.clone();
         blocking(move || open(&s)).await?
     };
-    let writer = Writer::start(
-        db::connect_writer(
-            &backend,
-            Duration::from_secs(settings.database.connect_timeout_secs),
-        )?,
+    let writer = Writer::open(
+        &backend,
+        Duration::from_secs(settings.database.connect_timeout_secs),
         settings.database.writer_max_batch,
-    );
+    )?;
     let mailer = super::worker::Mailer::new(
         &settings.email,
         settings.retention,
