@@ -401,12 +401,9 @@ fn submit(
     // the other way round, a report filed alone and a batch on another
     // instance could each hold what the other waits for (a deadlock that
     // PostgreSQL breaks after a second by failing one of them).
-    case_store::open_locked(
+    crate::db::dialect::lock_open_case(
         conn,
-        &[case_store::open_key(
-            &sub.article.id,
-            &sub.anchor.sentence_id,
-        )],
+        &case_store::open_key(&sub.article.id, &sub.anchor.sentence_id),
     )?;
     // The limits again, across every instance on this database (counted in
     // this transaction; a refusal rolls back with the savepoint).

@@ -48,6 +48,21 @@ pub fn lock_case(conn: &mut DbConn, case_id: &str) -> QueryResult<()> {
     Ok(())
 }
 
+/// Lock the open case of `open_key`, if there is one, like `lock_case`.
+pub fn lock_open_case(conn: &mut DbConn, open_key: &str) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(pg) => {
+            cases::table
+                .filter(cases::open_key.eq(open_key))
+                .select(cases::id)
+                .for_update()
+                .load::<String>(pg)?;
+        }
+        DbConn::Sqlite(_) => {}
+    }
+    Ok(())
+}
+
 diesel::define_sql_function! {
     /// `erratum_fold(text)`: lower case without diacritics, for searches
     /// (`domain::search`). A migration defines it on PostgreSQL;
