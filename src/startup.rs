@@ -204,6 +204,11 @@ impl Application {
             .metrics
             .register(&registry)
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        state
+            .writer
+            .metrics()
+            .register(&registry)
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
         let case_metrics = crate::app::stats::CaseMetrics::new();
         case_metrics
             .register(&registry)

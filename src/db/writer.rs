@@ -97,6 +97,43 @@ fn apply_group<B: Batched>(conn: &mut DbConn, items: Vec<Box<dyn Any + Send>>) -
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::UnboundedSender<Job>,
+    metrics: WriterMetrics,
+}
+
+/// What the writer's batches cost, for `/metrics`: how long each took from
+/// its first job to its answers (the commit included) and how many jobs it
+/// carried. A slow batch delays every report queued behind it, so this is
+/// where a latency tail under load shows first.
+#[derive(Clone)]
+pub struct WriterMetrics {
+    seconds: prometheus::Histogram,
+    jobs: prometheus::Histogram,
+}
+
+impl WriterMetrics {
+    fn new() -> WriterMetrics {
+        let seconds = prometheus::Histogram::with_opts(
+            prometheus::HistogramOpts::new(
+                "erratum_writer_batch_seconds",
+                "Time the writer took per batch, its commit included",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+            ]),
+        )
+        .expect("a valid metric");
+        let jobs = prometheus::Histogram::with_opts(
+            prometheus::HistogramOpts::new("erratum_writer_batch_jobs", "Jobs per writer batch")
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
+        )
+        .expect("a valid metric");
+        WriterMetrics { seconds, jobs }
+    }
+
+    pub fn register(&self, registry: &prometheus::Registry) -> prometheus::Result<()> {
+        registry.register(Box::new(self.seconds.clone()))?;
+        registry.register(Box::new(self.jobs.clone()))
+    }
 }
 
 impl Writer {
@@ -120,6 +157,7 @@ impl Writer {
     /// clone is dropped, after the writer finishes what is queued.
     pub fn start(pool: Pool, max_batch: usize, checkpoints: Option<Pool>) -> Writer {
         let (tx, rx) = mpsc::unbounded_channel::<Job>();
+        let metrics = WriterMetrics::new();
         // The checkpointer stops when the writer does (its sender dropped).
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         if let Some(checkpoints) = checkpoints {
@@ -130,12 +168,20 @@ impl Writer {
         }
         std::thread::Builder::new()
             .name("erratum-writer".into())
-            .spawn(move || {
-                writer_loop(pool, rx, max_batch.max(1));
-                drop(stop_tx);
+            .spawn({
+                let metrics = metrics.clone();
+                move || {
+                    writer_loop(pool, rx, max_batch.max(1), metrics);
+                    drop(stop_tx);
+                }
             })
             .expect("cannot spawn the writer thread");
-        Writer { tx }
+        Writer { tx, metrics }
+    }
+
+    /// The batches' figures, to be registered with the instance's metrics.
+    pub fn metrics(&self) -> &WriterMetrics {
+        &self.metrics
     }
 
     /// Run `f` in the write transaction; resolves after the commit. The job's
@@ -214,10 +260,16 @@ fn checkpointer(pool: Pool, stop: std::sync::mpsc::Receiver<()>) {
     }
 }
 
-fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usize) {
+fn writer_loop(
+    pool: Pool,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+    max_batch: usize,
+    metrics: WriterMetrics,
+) {
     // The connection of the last batch, while it is fresh and sound.
     let mut warm: Option<(super::PooledConn, std::time::Instant)> = None;
     while let Some(first) = rx.blocking_recv() {
+        let started = std::time::Instant::now();
         let mut batch = vec![first];
         while batch.len() < max_batch {
             match rx.try_recv() {
@@ -247,6 +299,7 @@ fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usiz
                 continue;
             }
         };
+        metrics.jobs.observe(batch.len() as f64);
         let mut answers = Vec::with_capacity(batch.len());
         // A panicking job (a bug) must not take the writer down with it: the
         // batch is rolled back, its handlers get a 503 (their reply senders are
@@ -285,6 +338,7 @@ fn writer_loop(pool: Pool, mut rx: mpsc::UnboundedReceiver<Job>, max_batch: usiz
                 for answer in answers {
                     answer(commit.clone());
                 }
+                metrics.seconds.observe(started.elapsed().as_secs_f64());
                 if sound {
                     warm = Some((conn, std::time::Instant::now()));
                 }
