@@ -157,6 +157,11 @@ pub async fn seed(settings: Settings, n_articles: usize, n_reports: usize) -> an
         conn.transaction::<_, diesel::result::Error, _>(|c| {
             crate::db::cases::rescore_recent(c, now(), Duration::days(45), true)
         })?;
+        // SQLite's search index, in one pass rather than by the server's
+        // indexer a few thousand documents at a time.
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            crate::db::search_index::index_pending(c, i64::MAX)
+        })?;
         crate::db::analyze(&mut conn)?;
         if let DbConn::Pg(pg) = &mut *conn {
             // After a bulk load, as a DBA would: the visibility map lets the

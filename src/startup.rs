@@ -184,6 +184,11 @@ impl Application {
             std::sync::Arc::downgrade(&state.clone().into_inner()),
             state.live.clone(),
         ));
+        if matches!(state.backend, crate::db::Backend::Sqlite(_)) {
+            tokio::spawn(crate::app::search_index::run(std::sync::Arc::downgrade(
+                &state.clone().into_inner(),
+            )));
+        }
         spawn_close_live_on_signal(state.live.clone());
         // Reported, never fatal: reports are accepted while mail is down.
         let mailer = state.mailer.clone();

@@ -26,6 +26,7 @@ pub mod queue;
 pub mod readers;
 pub mod recovery;
 pub mod resplit;
+pub mod search_index;
 pub mod sso;
 pub mod stats;
 pub mod status_link;

@@ -28,6 +28,7 @@ pub mod resplit;
 pub mod retention;
 pub mod rows;
 pub mod schema;
+pub mod search_index;
 pub mod secrets;
 pub mod stats;
 pub mod status_links;

@@ -263,19 +263,24 @@ impl Words {
     /// Cases whose sentence or a report's comment contains `text` (folded),
     /// from `search_docs`, which triggers keep folded. SQLite finds the
     /// documents through its FTS5 trigram index (`search_fts`) when the
-    /// folded text has three characters or more; PostgreSQL's LIKE uses the
+    /// folded text has three characters or more, and those the index does
+    /// not hold yet in its pending list (`db::search_index`); PostgreSQL's LIKE uses the
     /// pg_trgm index where the extension is installed (README, Benchmark).
     fn probe(conn: &mut DbConn, text: &str) -> QueryResult<Words> {
         let folded = crate::domain::search::fold(text);
         let sqlite = matches!(conn, DbConn::Sqlite(_));
         let docs = if sqlite && folded.chars().count() >= 3 {
             let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
+            // The index, then the documents it does not hold yet.
             sql::<Text>(
                 "SELECT d.case_id FROM search_fts JOIN search_docs d \
                  ON d.id = search_fts.rowid WHERE search_fts MATCH ",
             )
             .bind::<Text, _>(phrase)
-            .sql(" LIMIT ")
+            .sql(" UNION ALL ")
+            .sql(super::search_index::PENDING_MATCH)
+            .bind::<Text, _>(folded.clone())
+            .sql(") > 0 LIMIT ")
             .bind::<diesel::sql_types::BigInt, _>(FEW_DOCS + 1)
             .load::<String>(conn)?
         } else {

@@ -280,6 +280,32 @@ async fn filters_select_the_right_cases(b: Backend) {
         set(ids_of(&s, "article=pol&category=typo&assignee=none").await),
         of(&[&typo])
     );
+    // Answered above from SQLite's pending documents (just filed), the
+    // same searches give the same cases once the index holds them.
+    index_caught_up(&app).await;
+    assert_eq!(ids_of(&s, "q=ELYSEE").await, elysee);
+    assert_eq!(set(ids_of(&s, "q=chiffre%20date").await), of(&[&busy]));
+    assert_eq!(set(ids_of(&s, "q=K1X").await), of(&[&factual, &elysee[0]]));
+    assert_eq!(set(ids_of(&s, "q=100%25").await), of(&[]));
+}
+
+/// Wait for the server's search indexer to empty SQLite's pending list
+/// (`db::search_index`; PostgreSQL has none).
+async fn index_caught_up(app: &TestApp) {
+    let url = app.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(5)).unwrap();
+        let mut conn = pool.get().unwrap();
+        for _ in 0..200 {
+            if !erratum::db::search_index::has_pending(&mut conn).unwrap() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the search index did not catch up within 10 s");
+    })
+    .await
+    .unwrap();
 }
 
 async fn sorts_order_the_queue(b: Backend) {
