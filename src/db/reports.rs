@@ -106,6 +106,19 @@ pub fn insert(
 /// `rows::CHUNK` (the writer's batches). A reference collision fails the
 /// statement: the caller's savepoint takes the batch back and files its
 /// reports one at a time, where `insert` draws again.
+/// Which of `candidates` are already some report's reference (by the
+/// unique index on `reference`).
+pub fn references_taken(
+    conn: &mut DbConn,
+    candidates: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    reports::table
+        .filter(reports::reference.eq_any(candidates))
+        .select(reports::reference)
+        .load::<String>(conn)
+        .map(|v| v.into_iter().collect())
+}
+
 pub fn insert_many(conn: &mut DbConn, rows: &[(NewReportRow, String)]) -> QueryResult<()> {
     use super::rows::{Value, execute, tuples};
     const COLS: usize = 24;
