@@ -264,8 +264,9 @@ impl Words {
     /// from `search_docs`, which triggers keep folded. SQLite finds the
     /// documents through its FTS5 trigram index (`search_fts`) when the
     /// folded text has three characters or more, and those the index does
-    /// not hold yet in its pending list (`db::search_index`); PostgreSQL's LIKE uses the
-    /// pg_trgm index where the extension is installed (README, Benchmark).
+    /// not hold yet in its pending list (`db::search_index`); PostgreSQL's
+    /// LIKE uses the pg_trgm index where the extension is installed
+    /// (README, Benchmark).
     fn probe(conn: &mut DbConn, text: &str) -> QueryResult<Words> {
         let folded = crate::domain::search::fold(text);
         let sqlite = matches!(conn, DbConn::Sqlite(_));
