@@ -8,7 +8,7 @@ fn main() -> std::process::ExitCode {
 /// peak has passed. The server's threads (actix's workers, the blocking
 /// pool of the database calls, the writer) touched a dozen arenas under
 /// editors' heavy reads: peak RSS 191 MB on the seeded SQLite copy, 123 MB
-/// with one arena per core, at the same throughput (README, Memory).
+/// with one arena per core (README, Operations and At scale).
 /// `MALLOC_ARENA_MAX`, when set, still has the last word.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn cap_malloc_arenas() {
