@@ -5,10 +5,10 @@ fn main() -> std::process::ExitCode {
 
 /// glibc's malloc gives a thread that meets contention an arena of its
 /// own, up to eight per core, and gives little of an arena back once its
-/// peak has passed. The server's threads (actix's workers, the blocking
-/// pool of the database calls, the writer) touched a dozen arenas under
-/// editors' heavy reads: peak RSS 191 MB on the seeded SQLite copy, 123 MB
-/// with one arena per core (README, Operations and At scale).
+/// peak has passed. The server runs dozens of threads (actix's workers,
+/// the blocking pool of the database calls, the writer): under editors'
+/// heavy reads its peak RSS was 191 MB on the seeded SQLite copy, and
+/// 112-123 MB with one arena per core (README, Operations and At scale).
 /// `MALLOC_ARENA_MAX`, when set, still has the last word.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn cap_malloc_arenas() {
