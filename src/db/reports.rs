@@ -102,10 +102,6 @@ pub fn insert(
     }
 }
 
-/// Insert reports whose references are already drawn, in one statement per
-/// `rows::CHUNK` (the writer's batches). A reference collision fails the
-/// statement: the caller's savepoint takes the batch back and files its
-/// reports one at a time, where `insert` draws again.
 /// Which of `candidates` are already some report's reference (by the
 /// unique index on `reference`).
 pub fn references_taken(
@@ -119,6 +115,11 @@ pub fn references_taken(
         .map(|v| v.into_iter().collect())
 }
 
+/// Insert reports whose references are already drawn, in one statement per
+/// `rows::CHUNK` (the writer's batches). A reference collision (drawn
+/// against `references_taken` first, but another instance may take one
+/// meanwhile) fails the statement: the caller's savepoint takes the batch
+/// back and files its reports one at a time, where `insert` draws again.
 pub fn insert_many(conn: &mut DbConn, rows: &[(NewReportRow, String)]) -> QueryResult<()> {
     use super::rows::{Value, execute, tuples};
     const COLS: usize = 24;
