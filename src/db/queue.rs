@@ -271,19 +271,7 @@ impl Words {
         let folded = crate::domain::search::fold(text);
         let sqlite = matches!(conn, DbConn::Sqlite(_));
         let docs = if sqlite && folded.chars().count() >= 3 {
-            let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
-            // The index, then the documents it does not hold yet.
-            sql::<Text>(
-                "SELECT d.case_id FROM search_fts JOIN search_docs d \
-                 ON d.id = search_fts.rowid WHERE search_fts MATCH ",
-            )
-            .bind::<Text, _>(phrase)
-            .sql(" UNION ALL ")
-            .sql(super::search_index::PENDING_MATCH)
-            .bind::<Text, _>(folded.clone())
-            .sql(") > 0 LIMIT ")
-            .bind::<diesel::sql_types::BigInt, _>(FEW_DOCS + 1)
-            .load::<String>(conn)?
+            super::search_index::matching(conn, &folded, FEW_DOCS + 1)?
         } else {
             sql::<Text>("SELECT case_id FROM search_docs WHERE body LIKE ")
                 .bind::<Text, _>(like_pattern(text))

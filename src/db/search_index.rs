@@ -16,9 +16,10 @@
 //! of reports. PostgreSQL's trigram index needs none of this (GIN keeps a
 //! pending list of its own): there, every function here does nothing.
 
+use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_query;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::DbConn;
 
@@ -27,8 +28,26 @@ use super::DbConn;
 /// trigram phrase match, without LIKE's wildcards). `CROSS JOIN` keeps the
 /// short pending list as the outer loop: with a plain join and no
 /// statistics on the list yet, SQLite scanned all of `search_docs`.
-pub const PENDING_MATCH: &str = "SELECT d.case_id FROM search_fts_pending p \
+const PENDING_MATCH: &str = "SELECT d.case_id FROM search_fts_pending p \
      CROSS JOIN search_docs d ON d.id = p.doc_id WHERE instr(d.body, ";
+
+/// SQLite: the case ids of up to `limit` documents whose folded body holds
+/// `folded` (three characters or more, already folded): a trigram phrase
+/// query of the index, then the documents it does not hold yet.
+pub fn matching(conn: &mut DbConn, folded: &str, limit: i64) -> QueryResult<Vec<String>> {
+    let phrase = format!("\"{}\"", folded.replace('"', "\"\""));
+    sql::<Text>(
+        "SELECT d.case_id FROM search_fts JOIN search_docs d \
+         ON d.id = search_fts.rowid WHERE search_fts MATCH ",
+    )
+    .bind::<Text, _>(phrase)
+    .sql(" UNION ALL ")
+    .sql(PENDING_MATCH)
+    .bind::<Text, _>(folded)
+    .sql(") > 0 LIMIT ")
+    .bind::<BigInt, _>(limit)
+    .load::<String>(conn)
+}
 
 #[derive(QueryableByName)]
 struct Flag {
@@ -71,15 +90,8 @@ pub fn index_pending(conn: &mut DbConn, limit: i64) -> QueryResult<usize> {
 #[cfg(test)]
 mod tests {
     use diesel::connection::SimpleConnection;
-    use diesel::sql_types::Text;
 
     use super::*;
-
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = Text)]
-        case_id: String,
-    }
 
     fn setup() -> (tempfile::TempDir, super::super::PooledConn) {
         let dir = tempfile::tempdir().unwrap();
@@ -88,24 +100,18 @@ mod tests {
         (dir, conn)
     }
 
-    /// What the queue search finds: the index, then the pending list.
+    /// What the queue search finds (`matching`), in order.
     fn found(conn: &mut DbConn, words: &str) -> Vec<String> {
+        let mut ids = matching(conn, words, 100).unwrap();
+        ids.sort();
+        ids
+    }
+
+    fn sqlite(conn: &mut DbConn) -> &mut diesel::SqliteConnection {
         let DbConn::Sqlite(c) = conn else {
             unreachable!()
         };
-        let mut ids: Vec<String> = sql_query(format!(
-            "SELECT d.case_id FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid \
-             WHERE search_fts MATCH ? UNION ALL {PENDING_MATCH}?) > 0"
-        ))
-        .bind::<Text, _>(format!("\"{words}\""))
-        .bind::<Text, _>(words)
-        .load::<Id>(c)
-        .unwrap()
-        .into_iter()
-        .map(|i| i.case_id)
-        .collect();
-        ids.sort();
-        ids
+        c
     }
 
     /// Index what is pending, then have FTS5 check its index against every
@@ -114,18 +120,15 @@ mod tests {
     /// of values the index never held would leave it failing for good.
     fn sane(conn: &mut DbConn) {
         index_pending(conn, i64::MAX).unwrap();
-        let DbConn::Sqlite(c) = conn else {
-            unreachable!()
-        };
-        c.batch_execute("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)")
+        sqlite(conn)
+            .batch_execute(
+                "INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)",
+            )
             .expect("the index matches its documents");
     }
 
     fn exec(conn: &mut DbConn, sql: &str) {
-        let DbConn::Sqlite(c) = conn else {
-            unreachable!()
-        };
-        c.batch_execute(sql).unwrap();
+        sqlite(conn).batch_execute(sql).unwrap();
     }
 
     #[derive(QueryableByName)]
@@ -137,9 +140,7 @@ mod tests {
     #[test]
     fn the_pending_list_leads_its_join() {
         let (_dir, mut conn) = setup();
-        let DbConn::Sqlite(c) = &mut *conn else {
-            unreachable!()
-        };
+        let c = sqlite(&mut conn);
         // Many documents, none pending: the list must still be the outer loop.
         c.batch_execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
