@@ -235,8 +235,11 @@ impl Writer {
 /// server dropped meanwhile.
 const KEEP_WARM: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// How often SQLite's write-ahead log is copied back into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often SQLite's write-ahead log is copied back into the database:
+/// often enough that when the writer's own threshold
+/// (`db::WRITER_CHECKPOINT_PAGES`) makes a commit checkpoint, only the
+/// last 50 ms of pages are left for it to copy.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// SQLite: copy the write-ahead log back into the database file on a
 /// connection of its own, so that the writer's commits never do it. Left
@@ -244,8 +247,11 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(2
 /// (a thousand pages scattered over a large file, then an fsync): every
 /// few hundred reports, one batch's readers waited for that. A passive
 /// checkpoint runs beside the writer and readers and skips what they
-/// still use; the writer's own threshold (`db::connect_writer`) stays as
-/// a fallback should this thread fail.
+/// still use. It never lets the log start over under steady writes (that
+/// needs every page copied back as a write begins, and the writer always
+/// has pages in flight): the writer's own threshold (`db::connect_writer`)
+/// does, with a checkpoint inline in a commit, which this thread has left
+/// little to copy.
 fn checkpointer(pool: Pool, stop: std::sync::mpsc::Receiver<()>) {
     use diesel::connection::SimpleConnection;
     use std::sync::mpsc::RecvTimeoutError;
