@@ -6,9 +6,10 @@
 //! first) and of what is due. Under a stream of reports the writer commits
 //! hundreds of batches a second: woken once per commit, the consumers read
 //! the tail three times per batch and took about two fifths of
-//! PostgreSQL's time away from the intake (2 s of 4.8 s in a 5 s run). So a consumer woken again sooner than `GAP` after
-//! its last pass waits out the rest of the gap, and reads everything
-//! committed meanwhile in one pass. A lone commit is still read at once.
+//! PostgreSQL's time away from the intake (2 s of 4.8 s in a 5 s run). So
+//! a consumer woken again sooner than `GAP` after its last pass waits out
+//! the rest of the gap, and reads everything committed meanwhile in one
+//! pass. A lone commit is still read at once.
 
 use std::time::Duration;
 

@@ -243,9 +243,10 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(5
 
 /// SQLite: copy the write-ahead log back into the database file on a
 /// connection of its own, so that the writer's commits have little of it
-/// to do. Left to SQLite, the commit that finds the log past its threshold
-/// copies it (a thousand pages scattered over a large file, then an fsync): every
-/// few hundred reports, one batch's readers waited for that. A passive
+/// to do. Left to SQLite, the commit that finds the log past its
+/// threshold copies it (a thousand pages scattered over a large file, then
+/// an fsync): every few hundred reports, one batch's readers waited for
+/// that. A passive
 /// checkpoint runs beside the writer and readers and skips what they
 /// still use. It never lets the log start over under steady writes (that
 /// needs every page copied back as a write begins, and the writer always
