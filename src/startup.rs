@@ -184,6 +184,11 @@ impl Application {
             std::sync::Arc::downgrade(&state.clone().into_inner()),
             state.live.clone(),
         ));
+        if matches!(state.backend, crate::db::Backend::Postgres(_)) {
+            tokio::spawn(crate::app::planner::run(std::sync::Arc::downgrade(
+                &state.clone().into_inner(),
+            )));
+        }
         if matches!(state.backend, crate::db::Backend::Sqlite(_)) {
             tokio::spawn(crate::app::search_index::run(std::sync::Arc::downgrade(
                 &state.clone().into_inner(),

@@ -22,6 +22,7 @@ pub mod intake;
 pub mod known;
 pub mod live;
 pub mod notifications;
+pub mod planner;
 pub mod queue;
 pub mod readers;
 pub mod recovery;

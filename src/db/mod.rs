@@ -19,6 +19,7 @@ pub mod events;
 pub mod known;
 pub mod limits;
 pub mod outbox;
+pub mod planner;
 pub mod queue;
 pub mod queue_words;
 pub mod readers;

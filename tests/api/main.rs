@@ -38,6 +38,7 @@ mod known;
 mod leaks;
 mod live;
 mod operations;
+mod planner;
 mod queue;
 mod reader_languages;
 mod readers;
