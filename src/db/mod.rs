@@ -147,11 +147,11 @@ impl ManageConnection for Manager {
                 // temp_store=MEMORY: the writer runs every job in a savepoint, whose
                 // undo pages (the statement journal) otherwise go to a temporary
                 // file, a write system call per page; nothing there needs to
-                // survive a crash.
-                conn.batch_execute(
+                // survive a crash. soft_heap_limit: see `SQLITE_SOFT_HEAP_BYTES`.
+                conn.batch_execute(&format!(
                     "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
-                     PRAGMA temp_store = MEMORY;",
-                )?;
+                     PRAGMA temp_store = MEMORY; PRAGMA soft_heap_limit = {SQLITE_SOFT_HEAP_BYTES};"
+                ))?;
                 dialect::register_sqlite_functions(&mut conn)?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -324,6 +324,17 @@ pub fn connect_reads(backend: &Backend, max_size: u32, timeout: Duration) -> any
 /// SQLite page cache of a heavy-read connection, in KiB.
 const READ_CACHE_KIB: u32 = 16 * 1024;
 
+/// All of SQLite's memory in this process, beyond which it recycles its
+/// least recently used cached pages instead of allocating more (SQLite's
+/// soft heap limit, process-wide; the same value is set by every
+/// connection). Each cache size above is what one connection may use
+/// while the others are idle: summed over the pools (8 × 2 MiB, 2 × 16,
+/// 8 for the writer) with each connection's schema and statements, SQLite
+/// held 46-72 MB after the editors' reads on the seeded copy, and the
+/// server peaked at 127-153 MB. Under this limit it peaked at 117 MB, with
+/// the dashboard and queue reads as fast (README, "At scale").
+pub const SQLITE_SOFT_HEAP_BYTES: i64 = 40_000_000;
+
 /// The writer's own connection: a pool of one, so every batch finds the
 /// same connection, with its SQLite page cache still valid (in WAL mode a
 /// connection's cache survives between its transactions when nobody else
@@ -495,6 +506,26 @@ use chrono::Timelike;
 #[cfg(test)]
 mod tests {
     use diesel::result::{DatabaseErrorKind as K, Error};
+
+    #[test]
+    fn sqlite_memory_is_bounded_process_wide() {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Limit {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            soft_heap_limit: i64,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let mut conn = super::open_migrated(&url).unwrap();
+        let super::DbConn::Sqlite(c) = &mut *conn else {
+            unreachable!()
+        };
+        let limit = diesel::sql_query("PRAGMA soft_heap_limit")
+            .get_result::<Limit>(c)
+            .unwrap();
+        assert_eq!(limit.soft_heap_limit, super::SQLITE_SOFT_HEAP_BYTES);
+    }
 
     fn db(kind: K, message: &str) -> Error {
         Error::DatabaseError(kind, Box::new(message.to_string()))
