@@ -33,10 +33,11 @@ struct Grown {
 }
 
 /// The tables (of this schema) whose live rows have at least doubled
-/// since their statistics were taken, and hold `GROWN_FROM` or more.
+/// since their statistics were taken, and hold `GROWN_FROM` or more, each
+/// named as `regclass` writes it (quoted where an identifier needs it).
 /// `reltuples` is -1 for a table never analysed and 0 for one analysed
 /// empty.
-const GROWN: &str = "SELECT s.relname::text AS relname \
+const GROWN: &str = "SELECT s.relid::regclass::text AS relname \
      FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid \
      WHERE s.schemaname = current_schema() \
        AND s.n_live_tup >= $1 \
@@ -57,9 +58,7 @@ pub fn analyze_grown(conn: &mut DbConn) -> QueryResult<Vec<String>> {
         .map(|g| g.relname)
         .collect();
     for table in &grown {
-        // A name from the catalogue, quoted as an identifier all the same.
-        let quoted = format!("\"{}\"", table.replace('"', "\"\""));
-        c.batch_execute(&format!("ANALYZE (SKIP_LOCKED) {quoted}"))?;
+        c.batch_execute(&format!("ANALYZE (SKIP_LOCKED) {table}"))?;
     }
     Ok(grown)
 }
