@@ -184,16 +184,13 @@ impl Application {
             std::sync::Arc::downgrade(&state.clone().into_inner()),
             state.live.clone(),
         ));
-        if matches!(state.backend, crate::db::Backend::Postgres(_)) {
-            tokio::spawn(crate::app::planner::run(std::sync::Arc::downgrade(
-                &state.clone().into_inner(),
-            )));
-        }
-        if matches!(state.backend, crate::db::Backend::Sqlite(_)) {
-            tokio::spawn(crate::app::search_index::run(std::sync::Arc::downgrade(
-                &state.clone().into_inner(),
-            )));
-        }
+        // Each backend's own upkeep: fresh statistics for PostgreSQL's
+        // young tables, the deferred full-text index on SQLite.
+        let weak = std::sync::Arc::downgrade(&state.clone().into_inner());
+        match state.backend {
+            crate::db::Backend::Postgres(_) => tokio::spawn(crate::app::planner::run(weak)),
+            crate::db::Backend::Sqlite(_) => tokio::spawn(crate::app::search_index::run(weak)),
+        };
         spawn_close_live_on_signal(state.live.clone());
         // Reported, never fatal: reports are accepted while mail is down.
         let mailer = state.mailer.clone();

@@ -246,13 +246,12 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(5
 /// to do. Left to SQLite, the commit that finds the log past its
 /// threshold copies it (a thousand pages scattered over a large file, then
 /// an fsync): every few hundred reports, one batch's readers waited for
-/// that. A passive
-/// checkpoint runs beside the writer and readers and skips what they
-/// still use. It never lets the log start over under steady writes (that
-/// needs every page copied back as a write begins, and the writer always
-/// has pages in flight): the writer's own threshold (`db::connect_writer`)
-/// does, with a checkpoint inline in a commit, which this thread has left
-/// little to copy.
+/// that. A passive checkpoint runs beside the writer and readers and skips
+/// what they still use. It never lets the log start over under steady
+/// writes (that needs every page copied back as a write begins, and the
+/// writer always has pages in flight): the writer's own threshold
+/// (`db::connect_writer`) does, with a checkpoint inline in a commit, which
+/// this thread has left little to copy.
 fn checkpointer(pool: Pool, stop: std::sync::mpsc::Receiver<()>) {
     use diesel::connection::SimpleConnection;
     use std::sync::mpsc::RecvTimeoutError;
