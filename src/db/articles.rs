@@ -3,6 +3,8 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use diesel::prelude::*;
+
+use super::any_of::any_of;
 use serde::Serialize;
 
 use super::schema::{article_revisions, articles, cases, revision_sentences, sentences};
@@ -89,7 +91,7 @@ pub fn by_ids(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Article>> {
         return Ok(Vec::new());
     }
     articles::table
-        .filter(articles::id.eq_any(ids))
+        .filter(any_of(articles::id, ids))
         .select(Article::as_select())
         .load(conn)
 }

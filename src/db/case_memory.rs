@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+use super::any_of::any_of;
 use serde::Serialize;
 
 use super::DbConn;
@@ -262,7 +264,7 @@ pub fn articles_with_corrections(
         return Ok(Default::default());
     }
     Ok(corrections::table
-        .filter(corrections::article_id.eq_any(article_ids))
+        .filter(any_of(corrections::article_id, article_ids))
         .select(corrections::article_id)
         .distinct()
         .load::<String>(conn)?

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+use super::any_of::any_of;
 use serde::Serialize;
 
 use super::case_memory::{self, AlreadyCorrected, CaseLink};
@@ -436,23 +438,31 @@ pub fn count_report(
         .first(conn)
 }
 
-/// The open cases holding `open_keys`, each with when it was escalated,
-/// locked for the rest of the transaction on PostgreSQL (as `lock_case`
-/// does, in id order so that two writers lock in one order): the writer's
-/// batch of reports reads them once and writes each once (`store_counts`).
-pub fn open_locked(
-    conn: &mut DbConn,
-    open_keys: &[String],
-) -> QueryResult<Vec<(CaseRow, Option<NaiveDateTime>)>> {
+/// An open case as the writer's batch of reports reads it: the row, when
+/// it was escalated, and the instant stored scores are computed at
+/// (`scored_at`, the same on every row).
+pub type LockedCase = (CaseRow, Option<NaiveDateTime>, Option<NaiveDateTime>);
+
+/// The open cases holding `open_keys`, locked for the rest of the
+/// transaction on PostgreSQL (as `lock_case` does, in id order so that two
+/// writers lock in one order): the writer's batch of reports reads them
+/// once and writes each once (`store_counts`). The scoring instant comes in
+/// the same statement, a round trip fewer per batch on PostgreSQL.
+pub fn open_locked(conn: &mut DbConn, open_keys: &[String]) -> QueryResult<Vec<LockedCase>> {
+    use super::schema::queue_scores as q;
     if open_keys.is_empty() {
         return Ok(Vec::new());
     }
     macro_rules! query {
         () => {
             cases::table
-                .filter(cases::open_key.eq_any(open_keys))
+                .filter(any_of(cases::open_key, open_keys))
                 .order(cases::id.asc())
-                .select((CaseRow::as_select(), cases::escalated_at))
+                .select((
+                    CaseRow::as_select(),
+                    cases::escalated_at,
+                    q::table.find(1).select(q::scored_at).single_value(),
+                ))
         };
     }
     match conn {

@@ -5,6 +5,7 @@
 //! only the last error. Dialect differences live in this module and in
 //! `dialect.rs`; everything else is written once against `DbConn`.
 
+pub mod any_of;
 pub mod articles;
 pub mod audit;
 pub mod budget;

@@ -11,6 +11,8 @@ use chrono::NaiveDateTime;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
+use super::any_of::any_of;
+
 use super::schema::{cases, reports};
 use super::{DbConn, new_id};
 use crate::domain::reader::{Standing, is_linkable};
@@ -85,7 +87,7 @@ pub fn standings(conn: &mut DbConn, keys: &[String]) -> QueryResult<HashMap<Stri
         return Ok(HashMap::new());
     }
     Ok(reader_standings::table
-        .filter(reader_standings::reader_key.eq_any(keys))
+        .filter(any_of(reader_standings::reader_key, keys))
         .select((reader_standings::reader_key, reader_standings::standing))
         .load::<(String, Standing)>(conn)?
         .into_iter()

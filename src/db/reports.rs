@@ -4,6 +4,8 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+
+use super::any_of::any_of;
 use serde::Serialize;
 
 use super::dialect::is_unique_violation;
@@ -109,7 +111,7 @@ pub fn references_taken(
     candidates: &[String],
 ) -> QueryResult<std::collections::HashSet<String>> {
     reports::table
-        .filter(reports::reference.eq_any(candidates))
+        .filter(any_of(reports::reference, candidates))
         .select(reports::reference)
         .load::<String>(conn)
         .map(|v| v.into_iter().collect())
@@ -175,8 +177,8 @@ pub fn reporters_in_cases(
         return Ok(Default::default());
     }
     Ok(reports::table
-        .filter(reports::case_id.eq_any(case_ids))
-        .filter(reports::reporter_key.eq_any(keys))
+        .filter(any_of(reports::case_id, case_ids))
+        .filter(any_of(reports::reporter_key, keys))
         .select((reports::case_id, reports::reporter_key))
         .distinct()
         .load::<(String, String)>(conn)?
@@ -208,8 +210,8 @@ pub fn first_with_comments(
         return Ok(Vec::new());
     }
     let rows: Vec<(String, String, String, String, String, String)> = reports::table
-        .filter(reports::comment_hash.eq_any(comment_hashes))
-        .filter(reports::client_hash.eq_any(clients))
+        .filter(any_of(reports::comment_hash, comment_hashes))
+        .filter(any_of(reports::client_hash, clients))
         .filter(reports::created_at.ge(since))
         .order((reports::created_at.asc(), reports::id.asc()))
         .select((
@@ -245,7 +247,7 @@ pub fn stored_keys(
         return Ok(Default::default());
     }
     Ok(idempotency_keys::table
-        .filter(idempotency_keys::key_hash.eq_any(key_hashes))
+        .filter(any_of(idempotency_keys::key_hash, key_hashes))
         .select(idempotency_keys::key_hash)
         .load::<String>(conn)?
         .into_iter()

@@ -181,11 +181,13 @@ fn file_together(
     // The open cases, locked; a report that opens a case (near-duplicate
     // search, a new case number) or whose case may be already corrected
     // goes one at a time.
-    let mut cases: HashMap<String, (CaseRow, Option<NaiveDateTime>)> =
-        case_store::open_locked(conn, &open_keys)?
-            .into_iter()
-            .filter_map(|(c, e)| Some((c.open_key.clone()?, (c, e))))
-            .collect();
+    let locked = case_store::open_locked(conn, &open_keys)?;
+    // Scores are stored as of the last re-score (now when none ran yet).
+    let scored_at = locked.first().and_then(|(_, _, s)| *s).unwrap_or(t);
+    let mut cases: HashMap<String, (CaseRow, Option<NaiveDateTime>)> = locked
+        .into_iter()
+        .filter_map(|(c, e, _)| Some((c.open_key.clone()?, (c, e))))
+        .collect();
     let article_ids: Vec<String> = cases.values().map(|(c, _)| c.article_id.clone()).collect();
     let corrected = case_memory::articles_with_corrections(conn, &article_ids)?;
     let mut prepared = Vec::with_capacity(keep.len());
@@ -226,7 +228,6 @@ fn file_together(
 
     let case_ids: Vec<String> = cases.values().map(|(c, _)| c.id.clone()).collect();
     let on_case = store::reporters_in_cases(conn, &case_ids, &reader_keys)?;
-    let scored_at = case_store::scored_at(conn)?.unwrap_or(t);
 
     let mut references = fresh_references(conn, prepared.len(), new_reference)?;
 
