@@ -31,6 +31,18 @@ pub fn begin_write(conn: &mut DbConn) -> QueryResult<()> {
     }
 }
 
+/// Make the transaction just begun one snapshot for all its reads, as
+/// SQLite's read transaction already is: PostgreSQL's default (`READ
+/// COMMITTED`) takes a new one per statement. The first statement of the
+/// transaction.
+pub fn read_snapshot(conn: &mut DbConn) -> QueryResult<()> {
+    if let DbConn::Pg(_) = conn {
+        diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Lock a case row for the rest of the transaction. PostgreSQL needs it when
 /// several instances write; SQLite's single writer already serialises writes
 /// (and has no FOR UPDATE).

@@ -63,10 +63,7 @@ fn epoch_day_of(conn: &DbConn) -> &'static str {
 /// (SQLite's read transaction is one; PostgreSQL needs `REPEATABLE READ`).
 pub fn period_reports(conn: &mut DbConn, s: &Scope, limit: usize) -> DbResult<PeriodReports> {
     conn.transaction(|conn| {
-        if let DbConn::Pg(_) = conn {
-            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(conn)?;
-        }
+        crate::db::dialect::read_snapshot(conn)?;
         let (first, end) = rollup::whole_days(s.from, s.to);
         let done = rollup::rolled(conn, first, end)?;
         let mut tally = Counts::default();
