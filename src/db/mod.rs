@@ -344,6 +344,13 @@ pub const SQLITE_SOFT_HEAP_BYTES: i64 = 40_000_000;
 /// connection whose cache another's writes had made stale, and read back
 /// from the kernel the index pages it was about to change. The ping at
 /// check-out still replaces a connection the server dropped.
+///
+/// Its commits do not wait for the disk (`synchronous = NORMAL`): the
+/// writer's sync thread flushes the log after each commit and only then
+/// are the batch's jobs answered (`writer::Durability::SyncLog`), so an
+/// answer still means "on disk", while the next batch runs during the
+/// flush. NORMAL still syncs the log before each checkpoint and when the
+/// log starts over, so a flush of the log file covers every commit before it.
 pub fn connect_writer(backend: &Backend, timeout: Duration) -> anyhow::Result<Pool> {
     own_pool(
         backend,
@@ -351,7 +358,8 @@ pub fn connect_writer(backend: &Backend, timeout: Duration) -> anyhow::Result<Po
         timeout,
         format!(
             "PRAGMA cache_size = -{WRITE_CACHE_KIB}; \
-             PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};"
+             PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}; \
+             PRAGMA synchronous = NORMAL;"
         ),
     )
 }

@@ -10,6 +10,12 @@
 //!
 //! One writer also means SQLite never sees two writers fight for its lock.
 //!
+//! On SQLite the commit itself does not wait for the disk: a sync thread
+//! flushes the write-ahead log after each commit, for every batch committed
+//! meanwhile at once, and answers their jobs only then (`Durability`). The
+//! writer goes on with the next batch during the flush, where it used to
+//! wait for it inside the commit.
+//!
 //! Jobs of a kind that knows how to apply many at once (`Batched`, the
 //! report intake) are handed over together after the other jobs, so that a
 //! batch of them costs a constant number of statements instead of a dozen
@@ -27,6 +33,59 @@ use super::{Backend, DbConn, DbError, Pool};
 
 /// What to answer once the batch's commit is known.
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// What makes a committed batch durable before its jobs are answered.
+#[derive(Clone)]
+pub enum Durability {
+    /// The commit itself (PostgreSQL; SQLite with `synchronous = FULL`).
+    Commit,
+    /// SQLite with `synchronous = NORMAL`: the write-ahead log at this path
+    /// is flushed (`fdatasync`) on the sync thread after the commit. The
+    /// log is appended in commit order, so one flush covers every batch
+    /// committed before it began; the jobs of a batch are answered only
+    /// after such a flush.
+    SyncLog(std::path::PathBuf),
+    /// A flush of the caller's own (tests: hold or fail it).
+    Custom(std::sync::Arc<dyn Fn() -> std::io::Result<()> + Send + Sync>),
+}
+
+impl Durability {
+    fn flush(&self) -> std::io::Result<()> {
+        match self {
+            Durability::Commit => Ok(()),
+            // Opened for each flush: SQLite may delete the log (the last
+            // connection closing, after a checkpoint that synced the
+            // database) and start a new file, which a kept descriptor would
+            // not see. A missing log holds nothing unsynced.
+            Durability::SyncLog(path) => match std::fs::File::open(path) {
+                Ok(f) => f.sync_data(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            },
+            Durability::Custom(f) => f(),
+        }
+    }
+}
+
+/// The sync thread: answers the committed batches handed to it once a
+/// flush begun after their commit has succeeded, all batches queued
+/// meanwhile with one flush; a failed flush answers them "unavailable"
+/// (committed or not, they were never acknowledged; a retry with the same
+/// Idempotency-Key finds the report if it is there).
+fn syncer(rx: std::sync::mpsc::Receiver<Vec<Reply>>, durability: Durability) {
+    while let Ok(mut answers) = rx.recv() {
+        while let Ok(more) = rx.try_recv() {
+            answers.extend(more);
+        }
+        let flushed = durability.flush().map_err(|e| {
+            tracing::error!(error = %e, "the write-ahead log could not be flushed");
+            format!("flush of the write-ahead log failed: {e}")
+        });
+        for answer in answers {
+            answer(flushed.clone());
+        }
+    }
+}
 
 /// A job of a `Batched` kind: the item with its reply channel, and the
 /// function that applies all of that kind's items of a batch.
@@ -101,7 +160,8 @@ pub struct Writer {
 }
 
 /// What the writer's batches cost, for `/metrics`: how long each took from
-/// its first job to its answers (the commit included) and how many jobs it
+/// its first job to its commit (on SQLite the sync thread's flush follows,
+/// beside the next batch) and how many jobs it
 /// carried. A slow batch delays every report queued behind it, so this is
 /// where a latency tail under load shows first.
 #[derive(Clone)]
@@ -141,14 +201,22 @@ impl Writer {
     /// own (`db::connect_writer`), with the checkpoint thread on SQLite
     /// (`db::connect_checkpoints`).
     pub fn open(backend: &Backend, timeout: Duration, max_batch: usize) -> anyhow::Result<Writer> {
-        let checkpoints = match backend {
-            Backend::Sqlite(_) => Some(super::connect_checkpoints(backend, timeout)?),
-            Backend::Postgres(_) => None,
+        let (checkpoints, durability) = match backend {
+            Backend::Sqlite(path) => {
+                let mut log = path.clone().into_os_string();
+                log.push("-wal");
+                (
+                    Some(super::connect_checkpoints(backend, timeout)?),
+                    Durability::SyncLog(log.into()),
+                )
+            }
+            Backend::Postgres(_) => (None, Durability::Commit),
         };
-        Ok(Writer::start(
+        Ok(Writer::start_with(
             super::connect_writer(backend, timeout)?,
             max_batch,
             checkpoints,
+            durability,
         ))
     }
 
@@ -156,7 +224,30 @@ impl Writer {
     /// `checkpoints` when given (SQLite). Both stop when every `Writer`
     /// clone is dropped, after the writer finishes what is queued.
     pub fn start(pool: Pool, max_batch: usize, checkpoints: Option<Pool>) -> Writer {
+        Writer::start_with(pool, max_batch, checkpoints, Durability::Commit)
+    }
+
+    /// `start`, with the sync thread when `durability` asks for a flush
+    /// after the commit.
+    pub fn start_with(
+        pool: Pool,
+        max_batch: usize,
+        checkpoints: Option<Pool>,
+        durability: Durability,
+    ) -> Writer {
         let (tx, rx) = mpsc::unbounded_channel::<Job>();
+        // The sync thread stops once the writer has handed it its last batch.
+        let synced = match durability {
+            Durability::Commit => None,
+            durability => {
+                let (sync_tx, sync_rx) = std::sync::mpsc::channel::<Vec<Reply>>();
+                std::thread::Builder::new()
+                    .name("erratum-sync".into())
+                    .spawn(move || syncer(sync_rx, durability))
+                    .expect("cannot spawn the sync thread");
+                Some(sync_tx)
+            }
+        };
         let metrics = WriterMetrics::new();
         // The checkpointer stops when the writer does (its sender dropped).
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
@@ -171,7 +262,7 @@ impl Writer {
             .spawn({
                 let metrics = metrics.clone();
                 move || {
-                    writer_loop(pool, rx, max_batch.max(1), metrics);
+                    writer_loop(pool, rx, max_batch.max(1), metrics, synced);
                     drop(stop_tx);
                 }
             })
@@ -271,6 +362,7 @@ fn writer_loop(
     mut rx: mpsc::UnboundedReceiver<Job>,
     max_batch: usize,
     metrics: WriterMetrics,
+    synced: Option<std::sync::mpsc::Sender<Vec<Reply>>>,
 ) {
     // The connection of the last batch, while it is fresh and sound.
     let mut warm: Option<(super::PooledConn, std::time::Instant)> = None;
@@ -341,8 +433,20 @@ fn writer_loop(
                 // A failed batch hands its connection back to the pool,
                 // which closes it if it is broken; the next one is pinged.
                 let sound = commit.is_ok();
-                for answer in answers {
-                    answer(commit.clone());
+                match (&synced, sound) {
+                    // Answered by the sync thread once the log is on disk.
+                    (Some(sync), true) => {
+                        if let Err(unsent) = sync.send(answers) {
+                            for answer in unsent.0 {
+                                answer(Err("the sync thread stopped".into()));
+                            }
+                        }
+                    }
+                    _ => {
+                        for answer in answers {
+                            answer(commit.clone());
+                        }
+                    }
                 }
                 metrics.seconds.observe(started.elapsed().as_secs_f64());
                 if sound {
@@ -453,6 +557,101 @@ mod tests {
         }
         assert!(size() > before, "the checkpoint thread copied the log back");
         assert_eq!(count(&pool), 20000);
+    }
+
+    /// A writer whose flush waits until the test lets it go (`release`).
+    fn gated() -> (
+        tempfile::TempDir,
+        Writer,
+        Pool,
+        std::sync::mpsc::Sender<std::io::Result<()>>,
+    ) {
+        let (dir, _, pool) = setup();
+        let (release, gate) = std::sync::mpsc::channel::<std::io::Result<()>>();
+        let gate = std::sync::Mutex::new(gate);
+        let flush = move || gate.lock().unwrap().recv().unwrap_or(Ok(()));
+        let writer = Writer::start_with(
+            pool.clone(),
+            64,
+            None,
+            Durability::Custom(std::sync::Arc::new(flush)),
+        );
+        (dir, writer, pool, release)
+    }
+
+    fn insert(writer: &Writer, v: i32) -> tokio::task::JoinHandle<Result<usize, DbError>> {
+        let writer = writer.clone();
+        tokio::spawn(async move {
+            writer
+                .run(move |c| {
+                    diesel::sql_query("INSERT INTO t (v) VALUES (?)")
+                        .bind::<diesel::sql_types::Integer, _>(v)
+                        .execute(c)
+                        .map_err(DbError::from)
+                })
+                .await
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_is_answered_only_after_the_flush_that_follows_its_commit() {
+        let (_dir, writer, pool, release) = gated();
+        let job = insert(&writer, 1);
+        // Committed (another connection sees it), yet unanswered.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while count(&pool) == 0 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(count(&pool), 1, "the batch committed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!job.is_finished(), "no answer before the flush");
+        // The writer is not held by the flush: the next batch commits.
+        let second = insert(&writer, 2);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while count(&pool) < 2 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(count(&pool), 2, "the next batch committed during the flush");
+        release.send(Ok(())).unwrap();
+        assert_eq!(job.await.unwrap().unwrap(), 1);
+        release.send(Ok(())).unwrap();
+        assert_eq!(second.await.unwrap().unwrap(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_flush_answers_unavailable() {
+        let (_dir, writer, _pool, release) = gated();
+        release
+            .send(Err(std::io::Error::other("disk gone")))
+            .unwrap();
+        let answer = insert(&writer, 1).await.unwrap();
+        assert!(matches!(answer.unwrap_err(), DbError::Unavailable(_)));
+    }
+
+    #[test]
+    fn sqlite_writer_commits_without_waiting_and_flushes_its_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let backend = crate::db::Backend::Sqlite(path.clone());
+        let pool = crate::db::connect_writer(&backend, Duration::from_secs(5)).unwrap();
+        #[derive(QueryableByName)]
+        struct S {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            synchronous: i32,
+        }
+        let s: S = diesel::sql_query("PRAGMA synchronous")
+            .get_result(&mut *pool.get().unwrap())
+            .unwrap();
+        assert_eq!(s.synchronous, 1, "NORMAL: the sync thread flushes");
+        // The flush finds the log beside the database, or none at all.
+        let log = Durability::SyncLog(dir.path().join("w.db-wal"));
+        log.flush().unwrap();
+        pool.get()
+            .unwrap()
+            .batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER)")
+            .unwrap();
+        assert!(dir.path().join("w.db-wal").exists());
+        log.flush().unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
