@@ -27,6 +27,34 @@ fn acceptable(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// A new request id: a time-ordered UUID (version 7) whose random part is
+/// drawn once per process and counted up from there, so ids stay unique
+/// within the process and, with 80 random bits, across instances.
+/// `Uuid::now_v7` asked the kernel for fresh random bytes on every request:
+/// 3% of what refusing a flood's request cost. Nothing secret hangs on it.
+fn new_request_id() -> String {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEED: OnceLock<[u8; 10]> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let seed = SEED.get_or_init(|| {
+        let mut seed = [0u8; 10];
+        seed.copy_from_slice(&uuid::Uuid::new_v4().as_bytes()[..10]);
+        seed
+    });
+    let mut random = *seed;
+    let mut tail = [0u8; 8];
+    tail.copy_from_slice(&random[2..]);
+    let counted = u64::from_be_bytes(tail).wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed));
+    random[2..].copy_from_slice(&counted.to_be_bytes());
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    uuid::Builder::from_unix_timestamp_millis(millis, &random)
+        .into_uuid()
+        .to_string()
+}
+
 /// Give each request an id, echo it in `X-Request-Id`, and log one line per
 /// request. Only the route pattern is logged, never the path: paths carry
 /// status tokens, and query strings may carry addresses.
@@ -40,7 +68,7 @@ pub async fn request_id_and_log(
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable(v))
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().to_string();
     let span = tracing::info_span!("request", request_id = %id, method = %method);
@@ -269,6 +297,23 @@ mod tests {
     use actix_web::{App, HttpResponse, test, web};
 
     use super::*;
+
+    // `test` here is actix's macro: the standard attribute by its full path.
+    #[::core::prelude::v1::test]
+    fn request_ids_are_distinct_time_ordered_uuids() {
+        let ids: Vec<uuid::Uuid> = (0..1000)
+            .map(|_| uuid::Uuid::parse_str(&new_request_id()).unwrap())
+            .collect();
+        assert!(ids.iter().all(|u| u.get_version_num() == 7));
+        let distinct: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let (secs, _) = ids[999].get_timestamp().unwrap().to_unix();
+        assert!(now.abs_diff(secs) <= 1, "stamped with the time");
+    }
 
     /// The log lines written while the guard lives, as text.
     #[derive(Clone, Default)]
