@@ -478,7 +478,8 @@ mod tests {
         n: i64,
     }
 
-    fn setup() -> (tempfile::TempDir, Writer, Pool) {
+    /// A migrated database with a table `t` of unique values.
+    fn database() -> (tempfile::TempDir, Pool) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
         let (pool, _) = crate::db::connect(&url, 3, Duration::from_secs(5)).unwrap();
@@ -489,11 +490,25 @@ mod tests {
             .unwrap()
             .batch_execute("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)")
             .unwrap();
-        (
-            dir,
-            Writer::start(pool.clone(), 64, Some(pool.clone())),
-            pool,
-        )
+        (dir, pool)
+    }
+
+    fn setup() -> (tempfile::TempDir, Writer, Pool) {
+        let (dir, pool) = database();
+        let writer = Writer::start(pool.clone(), 64, Some(pool.clone()));
+        (dir, writer, pool)
+    }
+
+    /// Insert `v` into `t` through the writer.
+    async fn insert(writer: Writer, v: i32) -> Result<usize, DbError> {
+        writer
+            .run(move |c| {
+                diesel::sql_query("INSERT INTO t (v) VALUES (?)")
+                    .bind::<diesel::sql_types::Integer, _>(v)
+                    .execute(c)
+                    .map_err(DbError::from)
+            })
+            .await
     }
 
     fn count(pool: &Pool) -> i64 {
@@ -507,20 +522,7 @@ mod tests {
     async fn a_failing_job_does_not_spoil_its_batch() {
         let (_dir, writer, pool) = setup();
         // 200 concurrent inserts, every tenth a duplicate of 0 (a unique violation).
-        let jobs = (0..200).map(|i| {
-            let writer = writer.clone();
-            async move {
-                let v = if i % 10 == 5 { 0 } else { i };
-                writer
-                    .run(move |c| {
-                        diesel::sql_query("INSERT INTO t (v) VALUES (?)")
-                            .bind::<diesel::sql_types::Integer, _>(v)
-                            .execute(c)
-                            .map_err(DbError::from)
-                    })
-                    .await
-            }
-        });
+        let jobs = (0..200).map(|i| insert(writer.clone(), if i % 10 == 5 { 0 } else { i }));
         let results = futures_util::future::join_all(jobs).await;
         let ok = results.iter().filter(|r| r.is_ok()).count();
         assert_eq!(ok, 180);
@@ -566,7 +568,7 @@ mod tests {
         Pool,
         std::sync::mpsc::Sender<std::io::Result<()>>,
     ) {
-        let (dir, _, pool) = setup();
+        let (dir, pool) = database();
         let (release, gate) = std::sync::mpsc::channel::<std::io::Result<()>>();
         let gate = std::sync::Mutex::new(gate);
         let flush = move || gate.lock().unwrap().recv().unwrap_or(Ok(()));
@@ -579,24 +581,14 @@ mod tests {
         (dir, writer, pool, release)
     }
 
-    fn insert(writer: &Writer, v: i32) -> tokio::task::JoinHandle<Result<usize, DbError>> {
-        let writer = writer.clone();
-        tokio::spawn(async move {
-            writer
-                .run(move |c| {
-                    diesel::sql_query("INSERT INTO t (v) VALUES (?)")
-                        .bind::<diesel::sql_types::Integer, _>(v)
-                        .execute(c)
-                        .map_err(DbError::from)
-                })
-                .await
-        })
+    fn spawn_insert(writer: &Writer, v: i32) -> tokio::task::JoinHandle<Result<usize, DbError>> {
+        tokio::spawn(insert(writer.clone(), v))
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_job_is_answered_only_after_the_flush_that_follows_its_commit() {
         let (_dir, writer, pool, release) = gated();
-        let job = insert(&writer, 1);
+        let job = spawn_insert(&writer, 1);
         // Committed (another connection sees it), yet unanswered.
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while count(&pool) == 0 && std::time::Instant::now() < deadline {
@@ -606,7 +598,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(!job.is_finished(), "no answer before the flush");
         // The writer is not held by the flush: the next batch commits.
-        let second = insert(&writer, 2);
+        let second = spawn_insert(&writer, 2);
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while count(&pool) < 2 && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -624,7 +616,7 @@ mod tests {
         release
             .send(Err(std::io::Error::other("disk gone")))
             .unwrap();
-        let answer = insert(&writer, 1).await.unwrap();
+        let answer = spawn_insert(&writer, 1).await.unwrap();
         assert!(matches!(answer.unwrap_err(), DbError::Unavailable(_)));
     }
 
@@ -661,13 +653,7 @@ mod tests {
             .run(|_c| -> Result<(), DbError> { panic!("bug") })
             .await;
         assert!(matches!(boom.unwrap_err(), DbError::Unavailable(_)));
-        let ok = writer
-            .run(|c| {
-                diesel::sql_query("INSERT INTO t (v) VALUES (1)")
-                    .execute(c)
-                    .map_err(DbError::from)
-            })
-            .await;
+        let ok = insert(writer.clone(), 1).await;
         assert!(ok.is_ok());
         assert_eq!(count(&pool), 1);
     }
