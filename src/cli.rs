@@ -318,9 +318,9 @@ async fn import(
         let (pool, _) = crate::db::connect(&db_url, 1, std::time::Duration::from_secs(10))?;
         let mut conn = pool.get()?;
         crate::db::migrate(&mut conn)?;
-        use diesel::Connection;
-        let ingested = conn
-            .transaction::<_, crate::error::Problem, _>(|c| {
+        // The server may be writing: take the write lock first.
+        let ingested =
+            crate::db::dialect::write_transaction::<_, crate::error::Problem, _>(&mut conn, |c| {
                 crate::app::articles::ingest_in(c, &article)
             })
             .map_err(|p| anyhow::anyhow!("{}", p.detail))?;

@@ -7,7 +7,6 @@
 use std::io::{BufRead, IsTerminal};
 
 use clap::Subcommand;
-use diesel::Connection;
 
 use crate::config::Settings;
 use crate::db::DbConn;
@@ -72,9 +71,11 @@ pub async fn run(settings: Settings, command: EditorCommand) -> anyhow::Result<(
     let url = settings.database.url.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = crate::db::open_migrated(&url)?;
-        let out = conn
-            .transaction::<_, Problem, _>(|c| execute(c, command, password_hash))
-            .map_err(crate::cli::shell_error)?;
+        // The server may be writing: take the write lock first.
+        let out = crate::db::dialect::write_transaction::<_, Problem, _>(&mut conn, |c| {
+            execute(c, command, password_hash)
+        })
+        .map_err(crate::cli::shell_error)?;
         print!("{out}");
         Ok(())
     })

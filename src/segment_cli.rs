@@ -112,9 +112,10 @@ pub async fn resplit(
         };
         let mut lines = Vec::new();
         let mut failures = 0;
-        use diesel::Connection;
         for id in ids {
-            match conn.transaction(|c| crate::app::resplit::resplit_in(c, &id)) {
+            match crate::db::dialect::write_transaction(&mut conn, |c| {
+                crate::app::resplit::resplit_in(c, &id)
+            }) {
                 Ok(r) => lines.extend(describe(&r)),
                 Err(p) => {
                     failures += 1;

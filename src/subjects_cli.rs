@@ -2,7 +2,6 @@
 //! requests from the server's shell (the same functions as the admin API).
 
 use clap::Subcommand;
-use diesel::Connection;
 
 use crate::app::subjects::{self, SubjectEmail};
 use crate::config::Settings;
@@ -36,9 +35,11 @@ pub async fn run(settings: Settings, command: SubjectCommand) -> anyhow::Result<
     let url = settings.database.url.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let mut conn = crate::db::open_migrated(&url)?;
-        let out = conn
-            .transaction::<_, Problem, _>(|c| execute(c, command))
-            .map_err(crate::cli::shell_error)?;
+        // The server may be writing: take the write lock first.
+        let out = crate::db::dialect::write_transaction::<_, Problem, _>(&mut conn, |c| {
+            execute(c, command)
+        })
+        .map_err(crate::cli::shell_error)?;
         print!("{out}");
         Ok(())
     })

@@ -31,6 +31,22 @@ pub fn begin_write(conn: &mut DbConn) -> QueryResult<()> {
     }
 }
 
+/// A write transaction run outside the writer (the shell's commands, which
+/// share the database with a running server): `f` runs inside
+/// `begin_write`, so on SQLite it waits for the server's writer instead of
+/// reading first and then failing with "database is locked" when the
+/// server commits between its read and its first write.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<Error>,
+{
+    conn.transaction(|c| {
+        begin_write(c)?;
+        f(c)
+    })
+}
+
 /// Make the transaction just begun one snapshot for all its reads, as
 /// SQLite's read transaction already is: PostgreSQL's default (`READ
 /// COMMITTED`) takes a new one per statement. The first statement of the
@@ -198,5 +214,63 @@ pub fn lease_due_outbox(
             .bind::<BigInt, _>(oldest)
             .execute(c)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use diesel::connection::SimpleConnection;
+
+    use super::*;
+
+    /// A migrated SQLite database with a table `t`, and two connections to it
+    /// (as a shell command and a running server would hold).
+    fn two_connections() -> (tempfile::TempDir, super::super::Pool) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("d.db").display());
+        let (pool, _) = super::super::connect(&url, 2, Duration::from_secs(5)).unwrap();
+        let mut c = pool.get().unwrap();
+        super::super::migrate(&mut c).unwrap();
+        c.batch_execute("CREATE TABLE t (v INTEGER NOT NULL)")
+            .unwrap();
+        (dir, pool)
+    }
+
+    /// `shell` reads, lets `server` write, then writes itself, through
+    /// `run`; what the shell's write returned.
+    fn interleave(
+        run: fn(&mut DbConn, &mut dyn FnMut(&mut DbConn) -> QueryResult<()>) -> QueryResult<()>,
+    ) -> QueryResult<()> {
+        let (_dir, pool) = two_connections();
+        let (read_tx, read_rx) = mpsc::channel();
+        let mut server = pool.get().unwrap();
+        let writer = std::thread::spawn(move || {
+            read_rx.recv().unwrap();
+            server.batch_execute("INSERT INTO t (v) VALUES (1)")
+        });
+        let mut shell = pool.get().unwrap();
+        let result = run(&mut shell, &mut |c| {
+            c.batch_execute("SELECT count(*) FROM t")?;
+            read_tx.send(()).unwrap();
+            // Time for the server's insert to commit if nothing holds it back.
+            std::thread::sleep(Duration::from_millis(200));
+            c.batch_execute("INSERT INTO t (v) VALUES (2)")
+        });
+        writer.join().unwrap().unwrap();
+        result
+    }
+
+    #[test]
+    fn a_shell_write_waits_for_the_server_instead_of_failing() {
+        // The hazard: a plain (deferred) transaction that read before the
+        // server committed cannot take the write lock afterwards.
+        let plain = interleave(|c, f| c.transaction(|c| f(c)));
+        let err = plain.expect_err("a deferred transaction loses its snapshot");
+        assert!(super::super::is_unavailable(&err), "{err}");
+        // With the lock taken first, the server's insert waits instead.
+        interleave(|c, f| write_transaction(c, |c| f(c))).unwrap();
     }
 }
