@@ -239,11 +239,12 @@ mod tests {
         (dir, pool)
     }
 
+    /// How the shell runs its work: a plain transaction, or `write_transaction`.
+    type Run = fn(&mut DbConn, &mut dyn FnMut(&mut DbConn) -> QueryResult<()>) -> QueryResult<()>;
+
     /// `shell` reads, lets `server` write, then writes itself, through
     /// `run`; what the shell's write returned.
-    fn interleave(
-        run: fn(&mut DbConn, &mut dyn FnMut(&mut DbConn) -> QueryResult<()>) -> QueryResult<()>,
-    ) -> QueryResult<()> {
+    fn interleave(run: Run) -> QueryResult<()> {
         let (_dir, pool) = two_connections();
         let (read_tx, read_rx) = mpsc::channel();
         let mut server = pool.get().unwrap();
