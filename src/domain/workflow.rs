@@ -42,6 +42,12 @@ pub enum Status {
 
 impl Status {
     pub const OPEN: [Status; 3] = [Status::New, Status::Triaged, Status::InReview];
+    pub const ALL: [Status; 4] = [
+        Status::New,
+        Status::Triaged,
+        Status::InReview,
+        Status::Resolved,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -53,14 +59,7 @@ impl Status {
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        [
-            Status::New,
-            Status::Triaged,
-            Status::InReview,
-            Status::Resolved,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
     }
 }
 

@@ -55,7 +55,7 @@ async fn ids_of(s: &Session, query: &str) -> Vec<String> {
 async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
     let app = staff::spawn(b).await;
     let s = login(&app, &add(&app, Role::Viewer, &[]).await).await;
-    article(&app, "busy", Some("international"), 60).await;
+    article(&app, "busy", Some("international"), 100).await;
     // 24 cases of mild categories, with 1 to 3 reports each.
     for i in 0..24 {
         case_on(&app, "busy", i, if i % 2 == 0 { "typo" } else { "other" }).await;
@@ -73,7 +73,22 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
     }
     let mut cases: Vec<String>;
     let mut next_sentence = 24;
-    for sort in ["priority", "reports", "oldest", "newest"] {
+    // Each sort twice: with every case reported just now (all of them
+    // within `db::queue`'s margin before the snapshot, so every page
+    // re-keys them all from their reports), and with the earlier cases
+    // made to look reported long ago (read from the stored keys, merged
+    // with the few re-keyed after their new reports).
+    for (sort, aged) in [
+        ("priority", false),
+        ("priority", true),
+        ("reports", false),
+        ("reports", true),
+        ("oldest", true),
+        ("newest", false),
+    ] {
+        if aged {
+            age_cases(&app).await;
+        }
         // The queue as it stands when the first page is read.
         let (status, first) = s
             .get("/api/v1/queue?sort=oldest&limit=100&article=busy")
@@ -130,7 +145,7 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
                     report_as(&app, "busy", i, "factual_error", &reader, "Faux !").await;
                 }
             }
-            if next_sentence < 60 {
+            if next_sentence < 100 {
                 case_on(&app, "busy", next_sentence, "factual_error").await;
                 next_sentence += 1;
             }
@@ -156,6 +171,26 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
             .collect();
         assert!(now.len() > before.len() && now.is_superset(&before));
     }
+}
+
+/// Make every case look last reported two hours ago, as the queue's list
+/// of the cases changed since a snapshot sees it. Only that column moves:
+/// the stored keys and the reports' own times (which re-keying reads) stay.
+async fn age_cases(app: &TestApp) {
+    let url = app.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use erratum::db::schema::cases;
+        let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
+        let mut conn = pool.get().unwrap();
+        let t = erratum::db::now() - chrono::Duration::hours(2);
+        diesel::update(cases::table)
+            .set(cases::last_reported_at.eq(t))
+            .execute(&mut *conn)
+            .unwrap();
+    })
+    .await
+    .unwrap();
 }
 
 async fn filters_select_the_right_cases(b: Backend) {
