@@ -83,6 +83,11 @@ struct Cursor {
     /// The last item's sort key and id.
     k: i64,
     i: String,
+    /// When the first page was read (microseconds since the epoch); absent
+    /// from cursors made before stop 34, which find the cases changed
+    /// since from the reports instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<i64>,
 }
 
 impl Cursor {
@@ -445,10 +450,14 @@ fn page_in_snapshot(
     };
     // Priorities are those stored, as of the last re-score (`scored_at`).
     let scored = cases::scored_at(conn)?;
-    let (watermark, at) = match &cursor {
+    let (watermark, at, snapshot) = match &cursor {
         Some(c) => (
             c.w.clone(),
             from_micros(c.t).ok_or_else(|| invalid_cursor("is damaged"))?,
+            match c.s {
+                Some(s) => Some(from_micros(s).ok_or_else(|| invalid_cursor("is damaged"))?),
+                None => None,
+            },
         ),
         None => {
             let newest: Option<String> = reports::table
@@ -460,7 +469,7 @@ fn page_in_snapshot(
                 (Sort::Priority, Some(t)) => t,
                 _ => super::now(),
             };
-            (newest.unwrap_or_default(), at)
+            (newest.unwrap_or_default(), at, Some(super::now()))
         }
     };
     let after = cursor.as_ref().map(|c| (c.k, c.i.clone()));
@@ -476,11 +485,14 @@ fn page_in_snapshot(
             // row's own unless reports came since the snapshot (a first
             // page: none), so a case with thousands of reports is not
             // recounted on every page.
-            (rows, more, changed_since(conn, &watermark)?)
+            (rows, more, changed_since(conn, &watermark, snapshot)?)
         }
         Sort::Priority | Sort::Reports => {
             let fast = sort == Sort::Reports || scored == Some(at);
-            match fast.then(|| changed_since(conn, &watermark)).transpose()? {
+            match fast
+                .then(|| changed_since(conn, &watermark, snapshot))
+                .transpose()?
+            {
                 Some(Some(changed)) => {
                     let (rows, more) = by_stored_key(
                         conn, filter, me, sort, &watermark, &changed, &after, limit, at, due_hours,
@@ -506,6 +518,7 @@ fn page_in_snapshot(
                 t: micros(at),
                 k: *k,
                 i: c.id.clone(),
+                s: snapshot.map(micros),
             }
             .encode(),
         ),
@@ -536,49 +549,37 @@ fn page_in_snapshot(
     })
 }
 
-/// How long before the watermark report was stamped a report committed
-/// after the snapshot may have been stamped: every report is stamped by the
-/// writer that commits it, but with several instances on one PostgreSQL
-/// another instance's batch may be stamped before the snapshot and commit
-/// after it, and their clocks differ a little.
+/// How long before a snapshot a report committed after it may have been
+/// stamped: every report is stamped by the writer that commits it, as its
+/// batch begins, but with several instances on one PostgreSQL another
+/// instance's batch may begin before the snapshot and commit after it, and
+/// their clocks differ a little.
 const CHANGED_MARGIN_SECS: i64 = 60;
 
 /// The cases with a report newer than the watermark (whose counts moved
-/// since the snapshot), or `None` when there are too many to re-key.
+/// since the snapshot taken at `snapshot`), or `None` when there are too
+/// many to re-key.
 ///
 /// Read from the cases' `(status, last_reported_at)` index: the cases
-/// reported since a little before the watermark report was stamped. That
-/// is a few more cases than changed (re-keying or recounting one that did
-/// not change gives its stored key and counts back), but their number is
-/// bounded by the cases, not by the reports. The list only grows from one
-/// page to the next (a case's last report time only moves forward), so a
-/// case keyed from its reports on one page is keyed so on every later page.
-/// Reading the reports newer than the watermark instead (until stop 34)
-/// made a cursor into a hot case read every report filed since, and past
-/// 2,000 of them the `priority` and `reports` sorts fell back to the exact
-/// way: 3 s a page at 1,000,000 reports.
-fn changed_since(conn: &mut DbConn, watermark: &str) -> QueryResult<Option<Vec<String>>> {
-    // Before any report (both backends store it; `NaiveDateTime::MIN` is
-    // outside PostgreSQL's range).
-    let epoch = chrono::DateTime::UNIX_EPOCH.naive_utc();
-    let stamped: Option<NaiveDateTime> = if watermark.is_empty() {
-        // No report before the snapshot: every case is newer.
-        Some(epoch)
-    } else {
-        reports::table
-            .find(watermark)
-            .select(reports::created_at)
-            .first(conn)
-            .optional()?
-    };
-    let Some(stamped) = stamped else {
-        // The watermark report was erased since: from the reports' key.
+/// reported since a minute before the snapshot. That is a few more cases
+/// than changed (re-keying or recounting one that did not change gives its
+/// stored key and counts back), but their number is bounded by the cases,
+/// not by the reports. The list only grows from one page to the next (a
+/// case's last report time only moves forward), so a case keyed from its
+/// reports on one page is keyed so on every later page. Reading the reports
+/// newer than the watermark instead (until stop 34, and still for older
+/// cursors) made a cursor into a hot case read every report filed since,
+/// and past 2,000 of them the `priority` and `reports` sorts fell back to
+/// the exact way: 3 s a page at 1,000,000 reports.
+fn changed_since(
+    conn: &mut DbConn,
+    watermark: &str,
+    snapshot: Option<NaiveDateTime>,
+) -> QueryResult<Option<Vec<String>>> {
+    let Some(snapshot) = snapshot else {
         return changed_by_reports(conn, watermark);
     };
-    let since = stamped
-        .checked_sub_signed(chrono::Duration::seconds(CHANGED_MARGIN_SECS))
-        .unwrap_or(epoch)
-        .max(epoch);
+    let since = snapshot - chrono::Duration::seconds(CHANGED_MARGIN_SECS);
     let mut ids: Vec<String> = Vec::new();
     // One index range per status (a status changes without a report, so
     // every status counts).
@@ -884,12 +885,17 @@ mod tests {
             t: 1,
             k: -5,
             i: "id".into(),
+            s: Some(7),
         };
         let back = Cursor::decode(&c.encode()).unwrap();
         assert_eq!(
-            (back.q, back.k, back.i),
-            ("abc".to_string(), -5, "id".to_string())
+            (back.q, back.k, back.i, back.s),
+            ("abc".to_string(), -5, "id".to_string(), Some(7))
         );
+        // A cursor made before the snapshot time was kept still pages.
+        let old =
+            data_encoding::BASE64URL_NOPAD.encode(br#"{"q":"abc","w":"w","t":1,"k":-5,"i":"id"}"#);
+        assert_eq!(Cursor::decode(&old).unwrap().s, None);
         assert!(Cursor::decode("not a cursor!").is_none());
         assert!(Cursor::decode("e30").is_none(), "{{}} lacks fields");
     }
