@@ -488,19 +488,41 @@ fn page_in_snapshot(
             (rows, more, changed_since(conn, &watermark, snapshot)?)
         }
         Sort::Priority | Sort::Reports => {
-            let fast = sort == Sort::Reports || scored == Some(at);
-            match fast
-                .then(|| changed_since(conn, &watermark, snapshot))
-                .transpose()?
-            {
-                Some(Some(changed)) => {
-                    let (rows, more) = by_stored_key(
-                        conn, filter, me, sort, &watermark, &changed, &after, limit, at, due_hours,
-                        words,
-                    )?;
-                    (rows, more, Some(changed))
-                }
-                _ => {
+            // The stored keys are the snapshot's unless a re-score ran
+            // since the first page: then the cases it may have moved (first
+            // reported within `RESCORE_WINDOW` of the snapshot's scores) are
+            // keyed again as of the snapshot; every other score stood still.
+            let moved_since = match (sort, scored) {
+                (Sort::Reports, _) => Some(None),
+                (Sort::Priority, Some(t)) if t == at => Some(None),
+                (Sort::Priority, Some(_)) => Some(Some(at - cases::RESCORE_WINDOW)),
+                (Sort::Priority, None) | (Sort::Oldest | Sort::Newest, _) => None,
+            };
+            let changed = match moved_since {
+                Some(_) => changed_since(conn, &watermark, snapshot)?,
+                None => None,
+            };
+            let stored = match (changed, moved_since) {
+                (Some(changed), Some(moved_since)) => by_stored_key(
+                    conn,
+                    filter,
+                    me,
+                    sort,
+                    &watermark,
+                    &changed,
+                    moved_since,
+                    &after,
+                    limit,
+                    at,
+                    due_hours,
+                    words,
+                )?
+                .map(|(rows, more)| (rows, more, changed)),
+                _ => None,
+            };
+            match stored {
+                Some((rows, more, changed)) => (rows, more, Some(changed)),
+                None => {
                     let (rows, more) = exact(
                         conn, filter, me, sort, &watermark, &after, limit, at, due_hours, words,
                     )?;
@@ -698,12 +720,13 @@ fn by_stored_key(
     sort: Sort,
     watermark: &str,
     changed: &[String],
+    moved_since: Option<NaiveDateTime>,
     after: &Option<(i64, String)>,
     limit: i64,
     at: NaiveDateTime,
     due_hours: &DueHours,
     words: Option<&Words>,
-) -> Result<(Keyed, bool), QueueError> {
+) -> Result<Option<(Keyed, bool)>, QueueError> {
     let column = match sort {
         Sort::Reports => "cases.report_count",
         _ => "cases.priority_tenths",
@@ -717,6 +740,9 @@ fn by_stored_key(
         let mut q = filtered(&f, me, None, words);
         for chunk in changed.chunks(CHUNK) {
             q = q.filter(cases_t::id.ne_all(chunk.to_vec()));
+        }
+        if let Some(t) = moved_since {
+            q = q.filter(cases_t::first_reported_at.lt(t));
         }
         if let Some((k, id)) = after {
             let k = i32::try_from(*k).map_err(|_| invalid_cursor("is damaged"))?;
@@ -747,11 +773,70 @@ fn by_stored_key(
         let keyed = snapshot_keys(conn, rekeyed, sort, watermark, at, due_hours)?;
         all.extend(keyed.into_iter().filter(|(k, c)| before(after, *k, &c.id)));
     }
+    if let Some(t) = moved_since {
+        let Some(moved) = moved_keys(conn, filter, me, changed, t, at, words)? else {
+            return Ok(None);
+        };
+        all.extend(moved.into_iter().filter(|(k, c)| before(after, *k, &c.id)));
+    }
     order_desc(&mut all);
     let more = all.len() as i64 > limit;
     all.truncate(limit as usize);
-    Ok((all, more))
+    Ok(Some((all, more)))
 }
+
+/// The priorities at `at` of the cases a re-score since `at` may have moved
+/// (first reported from `since` on) and that got no report since the
+/// snapshot (not in `changed`, which are keyed from their reports): the
+/// score the re-score at `at` stored, from the case row as it still is. At
+/// most `MAX_MOVED` of them; beyond, the caller's page is computed the
+/// exact way.
+fn moved_keys(
+    conn: &mut DbConn,
+    filter: &Filter,
+    me: &str,
+    changed: &[String],
+    since: NaiveDateTime,
+    at: NaiveDateTime,
+    words: Option<&Words>,
+) -> QueryResult<Option<Keyed>> {
+    let mut rows: Vec<CaseRow> = Vec::new();
+    for status in &filter.statuses {
+        let f = Filter {
+            statuses: vec![*status],
+            ..filter.clone()
+        };
+        rows.extend(
+            filtered(&f, me, None, words)
+                .filter(cases_t::first_reported_at.ge(since))
+                .select(CaseRow::as_select())
+                .limit(MAX_MOVED + 1)
+                .load::<CaseRow>(conn)?,
+        );
+        if rows.len() as i64 > MAX_MOVED {
+            return Ok(None);
+        }
+    }
+    rows.retain(|c| changed.binary_search(&c.id).is_err());
+    let published = published_at(conn, &rows)?;
+    Ok(Some(
+        rows.into_iter()
+            .map(|c| {
+                let key = cases::priority_tenths(
+                    &c,
+                    &Stats::live(&c),
+                    published.get(&c.article_id).copied().flatten(),
+                    at,
+                );
+                (key, c)
+            })
+            .collect(),
+    ))
+}
+
+/// At most this many cases a re-score may have moved since a page's
+/// snapshot are keyed again for it; beyond, the exact way.
+const MAX_MOVED: i64 = 20_000;
 
 /// The keys of `rows` as of the snapshot: counts up to the watermark,
 /// priorities at `at`.

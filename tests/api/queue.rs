@@ -73,18 +73,22 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
     }
     let mut cases: Vec<String>;
     let mut next_sentence = 24;
-    // Each sort twice: with every case reported just now (all of them
-    // within `db::queue`'s margin before the snapshot, so every page
-    // re-keys them all from their reports), and with the earlier cases
-    // made to look reported long ago (read from the stored keys, merged
-    // with the few re-keyed after their new reports).
-    for (sort, aged) in [
-        ("priority", false),
-        ("priority", true),
-        ("reports", false),
-        ("reports", true),
-        ("oldest", true),
-        ("newest", false),
+    // Each sort with every case reported just now (all of them within
+    // `db::queue`'s margin before the snapshot, so every page re-keys them
+    // all from their reports), and with the earlier cases made to look
+    // reported long ago (read from the stored keys, merged with the few
+    // re-keyed after their new reports). `priority` also with the stored
+    // scores moved on between pages, as the worker's re-score does.
+    let mut rescores = 0;
+    for (sort, aged, rescored) in [
+        ("priority", false, false),
+        ("priority", true, false),
+        ("priority", true, true),
+        ("priority", false, true),
+        ("reports", false, false),
+        ("reports", true, false),
+        ("oldest", true, false),
+        ("newest", false, false),
     ] {
         if aged {
             age_cases(&app).await;
@@ -149,6 +153,10 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
                 case_on(&app, "busy", next_sentence, "factual_error").await;
                 next_sentence += 1;
             }
+            if rescored {
+                rescores += 1;
+                rescore(&app, rescores).await;
+            }
             cursor = page["next_cursor"].as_str().map(str::to_string);
             if cursor.is_none() {
                 break;
@@ -188,6 +196,26 @@ async fn age_cases(app: &TestApp) {
             .set(cases::last_reported_at.eq(t))
             .execute(&mut *conn)
             .unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+/// Move the stored priorities to `hours` from now, as the worker's periodic
+/// re-score moves them to its time: the cases' urgency grows and their
+/// freshness fades.
+async fn rescore(app: &TestApp, hours: i64) {
+    let url = app.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        use erratum::db::cases::{RESCORE_WINDOW, rescore_recent};
+        let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
+        let mut conn = pool.get().unwrap();
+        let at = erratum::db::now() + chrono::Duration::hours(hours);
+        let moved = erratum::db::dialect::write_transaction(&mut conn, |c| {
+            rescore_recent(c, at, RESCORE_WINDOW, false)
+        })
+        .unwrap();
+        assert!(moved > 0, "the re-score moves some scores");
     })
     .await
     .unwrap();
