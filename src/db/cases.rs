@@ -105,6 +105,43 @@ impl Stats {
     }
 }
 
+/// What a case's stored score is computed from, without the rest of its
+/// row: the queue keys thousands of these again when a re-score ran since
+/// a page's snapshot (`db::queue`).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = cases)]
+pub struct ScoreRow {
+    pub id: String,
+    pub article_id: String,
+    pub categories: String,
+    pub reporter_count: i32,
+    pub first_reported_at: NaiveDateTime,
+    pub due_at: NaiveDateTime,
+    pub priority_override: Option<i32>,
+    pub known_correction_id: Option<String>,
+    pub trusted_reader: bool,
+}
+
+impl ScoreRow {
+    /// The score the re-score at `at` stores for this row
+    /// (`priority_tenths` with the row's own counts).
+    pub fn tenths(&self, published_at: Option<NaiveDateTime>, at: NaiveDateTime) -> i64 {
+        let raw: BTreeMap<String, i64> = serde_json::from_str(&self.categories).unwrap_or_default();
+        let categories: Vec<Category> = raw.keys().filter_map(|k| Category::parse(k)).collect();
+        priority::score_tenths(&priority::Inputs {
+            categories: &categories,
+            reporters: self.reporter_count.into(),
+            article_published_at: published_at,
+            first_reported_at: self.first_reported_at,
+            due_at: self.due_at,
+            priority_override: self.priority_override,
+            already_corrected: self.known_correction_id.is_some(),
+            trusted: self.trusted_reader,
+            now: at,
+        })
+    }
+}
+
 /// The priority score (tenths) of a case with these counts, at `at`.
 pub fn priority_tenths(
     c: &CaseRow,

@@ -774,10 +774,10 @@ fn by_stored_key(
         all.extend(keyed.into_iter().filter(|(k, c)| before(after, *k, &c.id)));
     }
     if let Some(t) = moved_since {
-        let Some(moved) = moved_keys(conn, filter, me, changed, t, at, words)? else {
+        let Some(moved) = moved_keys(conn, filter, me, changed, t, at, after, limit, words)? else {
             return Ok(None);
         };
-        all.extend(moved.into_iter().filter(|(k, c)| before(after, *k, &c.id)));
+        all.extend(moved);
     }
     order_desc(&mut all);
     let more = all.len() as i64 > limit;
@@ -785,12 +785,14 @@ fn by_stored_key(
     Ok(Some((all, more)))
 }
 
-/// The priorities at `at` of the cases a re-score since `at` may have moved
-/// (first reported from `since` on) and that got no report since the
-/// snapshot (not in `changed`, which are keyed from their reports): the
-/// score the re-score at `at` stored, from the case row as it still is. At
-/// most `MAX_MOVED` of them; beyond, the caller's page is computed the
-/// exact way.
+/// The cases a re-score since `at` may have moved (first reported from
+/// `since` on) that got no report since the snapshot (not in `changed`,
+/// which are keyed from their reports), keyed with the score the re-score
+/// at `at` stored, from the row as it still is: the first `limit + 1` of
+/// them after the cursor. Only the score's inputs are read for all of
+/// them; whole rows for the few kept. At most `MAX_MOVED` of them;
+/// beyond (`None`), the caller's page is computed the exact way.
+#[allow(clippy::too_many_arguments)]
 fn moved_keys(
     conn: &mut DbConn,
     filter: &Filter,
@@ -798,9 +800,11 @@ fn moved_keys(
     changed: &[String],
     since: NaiveDateTime,
     at: NaiveDateTime,
+    after: &Option<(i64, String)>,
+    limit: i64,
     words: Option<&Words>,
 ) -> QueryResult<Option<Keyed>> {
-    let mut rows: Vec<CaseRow> = Vec::new();
+    let mut rows: Vec<cases::ScoreRow> = Vec::new();
     for status in &filter.statuses {
         let f = Filter {
             statuses: vec![*status],
@@ -809,27 +813,38 @@ fn moved_keys(
         rows.extend(
             filtered(&f, me, None, words)
                 .filter(cases_t::first_reported_at.ge(since))
-                .select(CaseRow::as_select())
+                .select(cases::ScoreRow::as_select())
                 .limit(MAX_MOVED + 1)
-                .load::<CaseRow>(conn)?,
+                .load::<cases::ScoreRow>(conn)?,
         );
         if rows.len() as i64 > MAX_MOVED {
             return Ok(None);
         }
     }
     rows.retain(|c| changed.binary_search(&c.id).is_err());
-    let published = published_at(conn, &rows)?;
+    let published = published_of(conn, rows.iter().map(|r| r.article_id.as_str()))?;
+    let mut keyed: Vec<(i64, String)> = rows
+        .iter()
+        .map(|r| {
+            let p = published.get(&r.article_id).copied().flatten();
+            (r.tenths(p, at), r.id.clone())
+        })
+        .filter(|(k, id)| before(after, *k, id))
+        .collect();
+    keyed.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+    keyed.truncate(limit as usize + 1);
+    let ids: Vec<String> = keyed.iter().map(|(_, id)| id.clone()).collect();
+    let mut found: HashMap<String, CaseRow> = cases_t::table
+        .filter(cases_t::id.eq_any(&ids))
+        .select(CaseRow::as_select())
+        .load::<CaseRow>(conn)?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
     Ok(Some(
-        rows.into_iter()
-            .map(|c| {
-                let key = cases::priority_tenths(
-                    &c,
-                    &Stats::live(&c),
-                    published.get(&c.article_id).copied().flatten(),
-                    at,
-                );
-                (key, c)
-            })
+        keyed
+            .into_iter()
+            .filter_map(|(k, id)| found.remove(&id).map(|c| (k, c)))
             .collect(),
     ))
 }
@@ -900,7 +915,15 @@ fn published_at(
     conn: &mut DbConn,
     rows: &[CaseRow],
 ) -> QueryResult<HashMap<String, Option<NaiveDateTime>>> {
-    let mut ids: Vec<&str> = rows.iter().map(|c| c.article_id.as_str()).collect();
+    published_of(conn, rows.iter().map(|c| c.article_id.as_str()))
+}
+
+/// The publication time of each of these articles.
+fn published_of<'a>(
+    conn: &mut DbConn,
+    article_ids: impl Iterator<Item = &'a str>,
+) -> QueryResult<HashMap<String, Option<NaiveDateTime>>> {
+    let mut ids: Vec<&str> = article_ids.collect();
     ids.sort_unstable();
     ids.dedup();
     let mut out = HashMap::with_capacity(ids.len());
