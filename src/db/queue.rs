@@ -582,24 +582,28 @@ const CHANGED_MARGIN_SECS: i64 = 60;
 /// since the snapshot taken at `snapshot`), or `None` when there are too
 /// many to re-key.
 ///
-/// Read from the cases' `(status, last_reported_at)` index: the cases
+/// Up to 2,000 reports newer than the watermark, exactly their cases (read
+/// from the reports' key). Beyond, until stop 34 the `priority` and
+/// `reports` sorts fell back to the exact way (3 s a page at 1,000,000
+/// reports, for any cursor followed after a burst of reports). Now they are
+/// read from the cases' `(status, last_reported_at)` index: the cases
 /// reported since a minute before the snapshot. That is a few more cases
 /// than changed (re-keying or recounting one that did not change gives its
 /// stored key and counts back), but their number is bounded by the cases,
-/// not by the reports. The list only grows from one page to the next (a
-/// case's last report time only moves forward), so a case keyed from its
-/// reports on one page is keyed so on every later page. Reading the reports
-/// newer than the watermark instead (until stop 34, and still for older
-/// cursors) made a cursor into a hot case read every report filed since,
-/// and past 2,000 of them the `priority` and `reports` sorts fell back to
-/// the exact way: 3 s a page at 1,000,000 reports.
+/// not by the reports. Both lists only grow from one page to the next, and
+/// once past 2,000 reports a cursor stays past them, so a case keyed from
+/// its reports on one page is keyed so on every later page.
 fn changed_since(
     conn: &mut DbConn,
     watermark: &str,
     snapshot: Option<NaiveDateTime>,
 ) -> QueryResult<Option<Vec<String>>> {
-    let Some(snapshot) = snapshot else {
-        return changed_by_reports(conn, watermark);
+    // Few reports since the snapshot (a first page: none): exactly their
+    // cases. A hot case re-keyed from its reports costs as many rows as it
+    // has, so it is re-keyed only when it did change.
+    let exact = changed_by_reports(conn, watermark)?;
+    let (None, Some(snapshot)) = (&exact, snapshot) else {
+        return Ok(exact);
     };
     let since = snapshot - chrono::Duration::seconds(CHANGED_MARGIN_SECS);
     let mut ids: Vec<String> = Vec::new();

@@ -11,6 +11,7 @@ use crate::staff::{self, Session, add, article, case_on, login};
 
 backend_tests!(
     pages_neither_skip_nor_repeat_while_reports_arrive,
+    pages_hold_after_a_burst_of_reports,
     filters_select_the_right_cases,
     sorts_order_the_queue,
     items_carry_what_triage_needs,
@@ -179,6 +180,144 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
             .collect();
         assert!(now.len() > before.len() && now.is_superset(&before));
     }
+}
+
+/// Past 2,000 reports since a first page, the cases changed since its
+/// snapshot are read from the cases reported since a minute before it
+/// (`db::queue::changed_since`): the pages still hold.
+async fn pages_hold_after_a_burst_of_reports(b: Backend) {
+    let app = staff::spawn(b).await;
+    let s = login(&app, &add(&app, Role::Viewer, &[]).await).await;
+    article(&app, "burst", None, 20).await;
+    for i in 0..12 {
+        case_on(&app, "burst", i, if i % 2 == 0 { "typo" } else { "other" }).await;
+    }
+    // The cases aged: only those reported after the first page are listed.
+    age_cases(&app).await;
+    for sort in ["priority", "reports"] {
+        let (_, first) = s
+            .get("/api/v1/queue?sort=oldest&limit=100&article=burst")
+            .await;
+        let counts: HashMap<String, i64> = first["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["id"].as_str().unwrap().to_string(),
+                    i["report_count"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        let mut seen: Vec<String> = Vec::new();
+        let mut keys: Vec<f64> = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut burst = false;
+        loop {
+            let mut q = format!("sort={sort}&limit=3&article=burst");
+            if let Some(c) = &cursor {
+                q.push_str(&format!("&cursor={c}"));
+            }
+            let (status, page) = s.get(&format!("/api/v1/queue?{q}")).await;
+            assert_eq!(status, 200, "{page}");
+            for item in page["items"].as_array().unwrap() {
+                let id = item["id"].as_str().unwrap().to_string();
+                assert_eq!(
+                    item["report_count"].as_i64(),
+                    counts.get(&id).copied(),
+                    "{sort}: {id}"
+                );
+                keys.push(match sort {
+                    "priority" => item["priority"].as_f64().unwrap(),
+                    _ => item["report_count"].as_f64().unwrap(),
+                });
+                seen.push(id);
+            }
+            if !burst {
+                burst = true;
+                // An unseen case jumps above the others: readers report a
+                // factual error on it…
+                let unseen: Vec<&String> = counts.keys().filter(|c| !seen.contains(c)).collect();
+                let (_, case) = s.get(&format!("/api/v1/cases/{}", unseen[0])).await;
+                let i = case["sentence"]["text"]
+                    .as_str()
+                    .and_then(|t| t.split_whitespace().find(|w| w.starts_with('k')))
+                    .and_then(|w| {
+                        w.trim_start_matches('k')
+                            .trim_end_matches(['x', '.'])
+                            .parse()
+                            .ok()
+                    })
+                    .unwrap_or(0);
+                for r in 0..4 {
+                    report_as(
+                        &app,
+                        "burst",
+                        i,
+                        "factual_error",
+                        &format!("b{sort}{r}@example.org"),
+                        "Faux !",
+                    )
+                    .await;
+                }
+                // …and another case gets 2,001 more reports.
+                copy_reports(&app, unseen[1], 2001).await;
+            }
+            cursor = page["next_cursor"].as_str().map(str::to_string);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        let unique: HashSet<String> = seen.iter().cloned().collect();
+        assert_eq!(unique.len(), seen.len(), "{sort}: a case was repeated");
+        let before: HashSet<String> = counts.keys().cloned().collect();
+        assert_eq!(unique, before, "{sort}: exactly the first page's cases");
+        assert!(keys.windows(2).all(|w| w[0] >= w[1]), "{sort}: {keys:?}");
+    }
+}
+
+/// `n` copies of one of `case_id`'s reports, filed now (as a burst of
+/// readers would, without going through HTTP `n` times).
+async fn copy_reports(app: &TestApp, case_id: &str, n: usize) {
+    let (url, case_id) = (app.database_url.clone(), case_id.to_string());
+    tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use diesel::sql_types::{Text, Timestamp};
+        use erratum::db::schema::cases;
+        let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
+        let mut conn = pool.get().unwrap();
+        let now = erratum::db::now();
+        erratum::db::dialect::write_transaction(&mut conn, |c| {
+            let cols = "case_id, article_id, revision, sentence_id, span_sentence_ids, \
+                        quote_exact, quote_prefix, quote_suffix, category, comment, \
+                        suggested_correction, sources, reporter_email, notify, reporter_key, \
+                        client_hash, comment_hash, is_spam, blocked, desk";
+            let sql = format!(
+                "INSERT INTO reports (id, reference, status_token_hash, created_at, {cols}) \
+                 SELECT $1, $2, $3, $4, {cols} FROM reports WHERE case_id = $5 LIMIT 1"
+            );
+            for _ in 0..n {
+                let id = uuid::Uuid::now_v7().to_string();
+                diesel::sql_query(&sql)
+                    .bind::<Text, _>(&id)
+                    .bind::<Text, _>(format!("BURST-{id}"))
+                    .bind::<Text, _>(format!("burst-{id}"))
+                    .bind::<Timestamp, _>(now)
+                    .bind::<Text, _>(&case_id)
+                    .execute(c)?;
+            }
+            // The counters move with the reports, as intake moves them.
+            diesel::update(cases::table.find(&case_id))
+                .set((
+                    cases::last_reported_at.eq(now),
+                    cases::report_count.eq(cases::report_count + n as i32),
+                ))
+                .execute(c)
+        })
+        .unwrap();
+    })
+    .await
+    .unwrap();
 }
 
 /// Make every case look last reported two hours ago, as the queue's list
