@@ -72,7 +72,6 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
             .await;
         }
     }
-    let mut cases: Vec<String>;
     let mut next_sentence = 24;
     // Each sort with every case reported just now (all of them within
     // `db::queue`'s margin before the snapshot, so every page re-keys them
@@ -94,59 +93,16 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
         if aged {
             age_cases(&app).await;
         }
-        // The queue as it stands when the first page is read.
-        let (status, first) = s
-            .get("/api/v1/queue?sort=oldest&limit=100&article=busy")
-            .await;
-        assert_eq!(status, 200, "{first}");
-        let items = first["items"].as_array().unwrap();
-        cases = items
-            .iter()
-            .map(|i| i["id"].as_str().unwrap().to_string())
-            .collect();
-        // Each case's report count as the snapshot has it.
-        let counts: std::collections::HashMap<String, i64> = items
-            .iter()
-            .map(|i| {
-                let id = i["id"].as_str().unwrap().to_string();
-                (id, i["report_count"].as_i64().unwrap())
-            })
-            .collect();
-        let before: HashSet<String> = cases.iter().cloned().collect();
-        let mut seen: Vec<String> = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut keys: Vec<f64> = Vec::new();
+        let mut walk = Walk::start(&s, sort, "busy", 5).await;
         loop {
-            let mut q = format!("sort={sort}&limit=5&article=busy");
-            if let Some(c) = &cursor {
-                q.push_str(&format!("&cursor={c}"));
-            }
-            let (status, page) = s.get(&format!("/api/v1/queue?{q}")).await;
-            assert_eq!(status, 200, "{page}");
-            for item in page["items"].as_array().unwrap() {
-                let id = item["id"].as_str().unwrap();
-                // Counts are those of the snapshot too, though the cases
-                // not yet seen got reports since (they are recounted).
-                assert_eq!(
-                    item["report_count"].as_i64(),
-                    counts.get(id).copied(),
-                    "{sort}: {id}'s count as of the first page"
-                );
-                seen.push(id.to_string());
-                keys.push(match sort {
-                    "priority" => item["priority"].as_f64().unwrap(),
-                    "reports" => item["report_count"].as_f64().unwrap(),
-                    _ => 0.0,
-                });
-            }
+            let more = walk.next(&s).await;
             // Between pages, the cases not yet seen get many new reports from
             // new readers in the most severe category (their priority and
             // count jump above everything seen so far), and new cases open.
-            let unseen: Vec<&String> = cases.iter().filter(|c| !seen.contains(c)).collect();
-            for c in unseen.iter().take(3) {
-                let i = cases.iter().position(|x| x == *c).unwrap();
+            for c in walk.unseen().into_iter().take(3) {
+                let i = walk.cases.iter().position(|x| *x == c).unwrap();
                 for r in 0..4 {
-                    let reader = format!("late-{sort}-{i}-{r}-{}@example.org", seen.len());
+                    let reader = format!("late-{sort}-{i}-{r}-{}@example.org", walk.seen.len());
                     report_as(&app, "busy", i, "factual_error", &reader, "Faux !").await;
                 }
             }
@@ -158,27 +114,122 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
                 rescores += 1;
                 rescore(&app, rescores).await;
             }
-            cursor = page["next_cursor"].as_str().map(str::to_string);
-            if cursor.is_none() {
+            if !more {
                 break;
             }
         }
-        let unique: HashSet<String> = seen.iter().cloned().collect();
-        assert_eq!(unique.len(), seen.len(), "{sort}: a case was repeated");
-        assert_eq!(
-            unique, before,
-            "{sort}: exactly the cases of the first page's snapshot"
-        );
-        assert!(
-            keys.windows(2).all(|w| w[0] >= w[1]),
-            "{sort}: keys are in order across pages: {keys:?}"
-        );
+        let before = walk.finish();
         // The cases opened meanwhile are on the next first page.
         let now: HashSet<String> = ids_of(&s, "sort=oldest&limit=100&article=busy")
             .await
             .into_iter()
             .collect();
         assert!(now.len() > before.len() && now.is_superset(&before));
+    }
+}
+
+/// One sort's pages followed through the cursor, each item checked against
+/// the snapshot of the first page: the article's cases (`sort=oldest`, up
+/// to 100) and their report counts as it stood.
+struct Walk {
+    sort: &'static str,
+    query: String,
+    /// The snapshot's cases, oldest first.
+    cases: Vec<String>,
+    counts: HashMap<String, i64>,
+    seen: Vec<String>,
+    keys: Vec<f64>,
+    cursor: Option<String>,
+}
+
+impl Walk {
+    async fn start(s: &Session, sort: &'static str, article: &str, limit: usize) -> Walk {
+        // The queue as it stands when the first page is read.
+        let (status, first) = s
+            .get(&format!(
+                "/api/v1/queue?sort=oldest&limit=100&article={article}"
+            ))
+            .await;
+        assert_eq!(status, 200, "{first}");
+        let items = first["items"].as_array().unwrap();
+        let cases = items
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect();
+        // Each case's report count as the snapshot has it.
+        let counts = items
+            .iter()
+            .map(|i| {
+                let id = i["id"].as_str().unwrap().to_string();
+                (id, i["report_count"].as_i64().unwrap())
+            })
+            .collect();
+        Walk {
+            sort,
+            query: format!("sort={sort}&limit={limit}&article={article}"),
+            cases,
+            counts,
+            seen: Vec::new(),
+            keys: Vec::new(),
+            cursor: None,
+        }
+    }
+
+    /// Read the next page and check it; whether another page follows.
+    async fn next(&mut self, s: &Session) -> bool {
+        let sort = self.sort;
+        let mut q = self.query.clone();
+        if let Some(c) = &self.cursor {
+            q.push_str(&format!("&cursor={c}"));
+        }
+        let (status, page) = s.get(&format!("/api/v1/queue?{q}")).await;
+        assert_eq!(status, 200, "{page}");
+        for item in page["items"].as_array().unwrap() {
+            let id = item["id"].as_str().unwrap();
+            // Counts are those of the snapshot too, though the cases
+            // not yet seen got reports since (they are recounted).
+            assert_eq!(
+                item["report_count"].as_i64(),
+                self.counts.get(id).copied(),
+                "{sort}: {id}'s count as of the first page"
+            );
+            self.seen.push(id.to_string());
+            self.keys.push(match sort {
+                "priority" => item["priority"].as_f64().unwrap(),
+                "reports" => item["report_count"].as_f64().unwrap(),
+                _ => 0.0,
+            });
+        }
+        self.cursor = page["next_cursor"].as_str().map(str::to_string);
+        self.cursor.is_some()
+    }
+
+    /// The snapshot's cases not seen yet, oldest first.
+    fn unseen(&self) -> Vec<String> {
+        self.cases
+            .iter()
+            .filter(|c| !self.seen.contains(c))
+            .cloned()
+            .collect()
+    }
+
+    /// Every case of the snapshot seen once, keys in order; the snapshot's
+    /// cases.
+    fn finish(self) -> HashSet<String> {
+        let sort = self.sort;
+        let unique: HashSet<String> = self.seen.iter().cloned().collect();
+        assert_eq!(unique.len(), self.seen.len(), "{sort}: a case was repeated");
+        let before: HashSet<String> = self.cases.into_iter().collect();
+        assert_eq!(
+            unique, before,
+            "{sort}: exactly the cases of the first page's snapshot"
+        );
+        let keys = self.keys;
+        assert!(
+            keys.windows(2).all(|w| w[0] >= w[1]),
+            "{sort}: keys are in order across pages: {keys:?}"
+        );
+        before
     }
 }
 
@@ -189,90 +240,29 @@ async fn pages_hold_after_a_burst_of_reports(b: Backend) {
     let app = staff::spawn(b).await;
     let s = login(&app, &add(&app, Role::Viewer, &[]).await).await;
     article(&app, "burst", None, 20).await;
+    let mut ids = Vec::new();
     for i in 0..12 {
-        case_on(&app, "burst", i, if i % 2 == 0 { "typo" } else { "other" }).await;
+        ids.push(case_on(&app, "burst", i, if i % 2 == 0 { "typo" } else { "other" }).await);
     }
     // The cases aged: only those reported after the first page are listed.
     age_cases(&app).await;
     for sort in ["priority", "reports"] {
-        let (_, first) = s
-            .get("/api/v1/queue?sort=oldest&limit=100&article=burst")
-            .await;
-        let counts: HashMap<String, i64> = first["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| {
-                (
-                    i["id"].as_str().unwrap().to_string(),
-                    i["report_count"].as_i64().unwrap(),
-                )
-            })
-            .collect();
-        let mut seen: Vec<String> = Vec::new();
-        let mut keys: Vec<f64> = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut burst = false;
-        loop {
-            let mut q = format!("sort={sort}&limit=3&article=burst");
-            if let Some(c) = &cursor {
-                q.push_str(&format!("&cursor={c}"));
-            }
-            let (status, page) = s.get(&format!("/api/v1/queue?{q}")).await;
-            assert_eq!(status, 200, "{page}");
-            for item in page["items"].as_array().unwrap() {
-                let id = item["id"].as_str().unwrap().to_string();
-                assert_eq!(
-                    item["report_count"].as_i64(),
-                    counts.get(&id).copied(),
-                    "{sort}: {id}"
-                );
-                keys.push(match sort {
-                    "priority" => item["priority"].as_f64().unwrap(),
-                    _ => item["report_count"].as_f64().unwrap(),
-                });
-                seen.push(id);
-            }
-            if !burst {
-                burst = true;
-                // An unseen case jumps above the others: readers report a
-                // factual error on it…
-                let unseen: Vec<&String> = counts.keys().filter(|c| !seen.contains(c)).collect();
-                let (_, case) = s.get(&format!("/api/v1/cases/{}", unseen[0])).await;
-                let i = case["sentence"]["text"]
-                    .as_str()
-                    .and_then(|t| t.split_whitespace().find(|w| w.starts_with('k')))
-                    .and_then(|w| {
-                        w.trim_start_matches('k')
-                            .trim_end_matches(['x', '.'])
-                            .parse()
-                            .ok()
-                    })
-                    .unwrap_or(0);
-                for r in 0..4 {
-                    report_as(
-                        &app,
-                        "burst",
-                        i,
-                        "factual_error",
-                        &format!("b{sort}{r}@example.org"),
-                        "Faux !",
-                    )
-                    .await;
-                }
-                // …and another case gets 2,001 more reports.
-                copy_reports(&app, unseen[1], 2001).await;
-            }
-            cursor = page["next_cursor"].as_str().map(str::to_string);
-            if cursor.is_none() {
-                break;
-            }
+        let mut walk = Walk::start(&s, sort, "burst", 3).await;
+        let mut more = walk.next(&s).await;
+        // An unseen case jumps above the others: readers report a factual
+        // error on it…
+        let unseen = walk.unseen();
+        let i = ids.iter().position(|c| *c == unseen[0]).unwrap();
+        for r in 0..4 {
+            let reader = format!("b{sort}{r}@example.org");
+            report_as(&app, "burst", i, "factual_error", &reader, "Faux !").await;
         }
-        let unique: HashSet<String> = seen.iter().cloned().collect();
-        assert_eq!(unique.len(), seen.len(), "{sort}: a case was repeated");
-        let before: HashSet<String> = counts.keys().cloned().collect();
-        assert_eq!(unique, before, "{sort}: exactly the first page's cases");
-        assert!(keys.windows(2).all(|w| w[0] >= w[1]), "{sort}: {keys:?}");
+        // …and another case gets 2,001 more reports.
+        copy_reports(&app, &unseen[1], 2001).await;
+        while more {
+            more = walk.next(&s).await;
+        }
+        walk.finish();
     }
 }
 
