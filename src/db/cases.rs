@@ -66,11 +66,16 @@ impl CaseRow {
 
     /// The categories reported, with their counts.
     pub fn category_counts(&self) -> BTreeMap<Category, i64> {
-        let raw: BTreeMap<String, i64> = serde_json::from_str(&self.categories).unwrap_or_default();
-        raw.into_iter()
-            .filter_map(|(k, v)| Category::parse(&k).map(|c| (c, v)))
-            .collect()
+        category_counts(&self.categories)
     }
+}
+
+/// A case row's `categories` column: reports per category, as JSON.
+fn category_counts(column: &str) -> BTreeMap<Category, i64> {
+    let raw: BTreeMap<String, i64> = serde_json::from_str(column).unwrap_or_default();
+    raw.into_iter()
+        .filter_map(|(k, v)| Category::parse(&k).map(|c| (c, v)))
+        .collect()
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CaseRow>> {
@@ -126,8 +131,7 @@ impl ScoreRow {
     /// The score the re-score at `at` stores for this row
     /// (`priority_tenths` with the row's own counts).
     pub fn tenths(&self, published_at: Option<NaiveDateTime>, at: NaiveDateTime) -> i64 {
-        let raw: BTreeMap<String, i64> = serde_json::from_str(&self.categories).unwrap_or_default();
-        let categories: Vec<Category> = raw.keys().filter_map(|k| Category::parse(k)).collect();
+        let categories: Vec<Category> = category_counts(&self.categories).into_keys().collect();
         priority::score_tenths(&priority::Inputs {
             categories: &categories,
             reporters: self.reporter_count.into(),
