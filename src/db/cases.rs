@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::case_memory::{self, AlreadyCorrected, CaseLink};
 use super::dialect::{is_unique_violation, lock_case};
 use super::reports::ArticleRef;
-use super::schema::{articles, cases, editors};
+use super::schema::{articles, cases, editors, queue_score_moves as m};
 use super::{DbConn, DbResult};
 use crate::domain::actor::Actor;
 use crate::domain::priority;
@@ -613,25 +613,109 @@ pub fn rescore_recent(
         query = query.filter(cases::first_reported_at.ge(prev - window));
     }
     let rows: Vec<(CaseRow, Option<NaiveDateTime>)> = query.load(conn)?;
-    let mut changed = 0;
+    // Each moved case with the score it had until now.
+    let mut moved: Vec<(String, i32)> = Vec::new();
     for (c, published) in rows {
         let p = priority_tenths(&c, &Stats::live(&c), published, at) as i32;
         if p != c.priority_tenths {
             diesel::update(cases::table.find(&c.id))
                 .set(cases::priority_tenths.eq(p))
                 .execute(conn)?;
-            changed += 1;
+            moved.push((c.id, c.priority_tenths));
         }
     }
+    let moves_since = match (previous, full) {
+        (Some(prev), false) => {
+            log_moves(conn, at, &moved)?;
+            let kept_from = at - MOVES_KEPT;
+            diesel::delete(m::table.filter(m::scored_at.le(kept_from))).execute(conn)?;
+            let since: Option<NaiveDateTime> = q::table
+                .find(1)
+                .select(q::moves_since)
+                .first::<Option<NaiveDateTime>>(conn)?;
+            // Before the first logged re-score, the log covers those after
+            // the previous one.
+            since.unwrap_or(prev).max(kept_from)
+        }
+        // Everything may have moved: no earlier snapshot can use the log.
+        _ => at,
+    };
     let updated = diesel::update(q::table.find(1))
-        .set(q::scored_at.eq(at))
+        .set((q::scored_at.eq(at), q::moves_since.eq(moves_since)))
         .execute(conn)?;
     if updated == 0 {
         diesel::insert_into(q::table)
-            .values((q::id.eq(1), q::scored_at.eq(at)))
+            .values((
+                q::id.eq(1),
+                q::scored_at.eq(at),
+                q::moves_since.eq(moves_since),
+            ))
             .execute(conn)?;
     }
-    Ok(changed)
+    Ok(moved.len())
+}
+
+/// How long the re-scores' moves are kept (`queue_score_moves`). A queue
+/// cursor followed later than this after its first page keys every case a
+/// re-score may have moved again itself (`db::queue`).
+pub const MOVES_KEPT: chrono::Duration = chrono::Duration::hours(3);
+
+/// Record what the re-score at `at` moved: each case's score until then.
+/// Another instance's re-score at the very same instant logged the same.
+fn log_moves(conn: &mut DbConn, at: NaiveDateTime, moved: &[(String, i32)]) -> QueryResult<()> {
+    use super::rows::{Value, execute, tuples};
+    for chunk in moved.chunks(super::rows::CHUNK) {
+        let sql = format!(
+            "INSERT INTO queue_score_moves (scored_at, case_id, tenths) VALUES {} \
+             ON CONFLICT DO NOTHING",
+            tuples(chunk.len(), 3)
+        );
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
+        for (id, tenths) in chunk {
+            values.extend([at.into(), id.as_str().into(), (*tenths).into()]);
+        }
+        execute(conn, &sql, values)?;
+    }
+    Ok(())
+}
+
+/// The stored score each case had at `at`, for the cases a re-score moved
+/// since: the score before the first re-score after `at` that moved it.
+/// `None` when the log does not cover every re-score after `at` (it is
+/// kept for `MOVES_KEPT`, and starts over with a full re-score), or when
+/// more than `max` cases moved. Sorted by case id.
+pub fn moved_since(
+    conn: &mut DbConn,
+    at: NaiveDateTime,
+    max: usize,
+) -> QueryResult<Option<Vec<(String, i32)>>> {
+    use super::schema::queue_scores as q;
+    let since: Option<Option<NaiveDateTime>> = q::table
+        .find(1)
+        .select(q::moves_since)
+        .first(conn)
+        .optional()?;
+    match since.flatten() {
+        Some(since) if since <= at => {}
+        _ => return Ok(None),
+    }
+    // In the key's order, earliest re-score first: the first entry of a
+    // case is its score at `at`.
+    let rows: Vec<(String, i32)> = m::table
+        .filter(m::scored_at.gt(at))
+        .order((m::scored_at.asc(), m::case_id.asc()))
+        .select((m::case_id, m::tenths))
+        .load(conn)?;
+    let mut first: HashMap<String, i32> = HashMap::with_capacity(rows.len());
+    for (id, tenths) in rows {
+        first.entry(id).or_insert(tenths);
+        if first.len() > max {
+            return Ok(None);
+        }
+    }
+    let mut out: Vec<(String, i32)> = first.into_iter().collect();
+    out.sort_unstable();
+    Ok(Some(out))
 }
 
 /// Set `escalated_at` unless it is set: true for the one writer (of any

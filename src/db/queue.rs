@@ -23,6 +23,7 @@ use diesel::sql_types::{Bool, Integer, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::DbConn;
+use super::any_of::any_of;
 use super::capped_count::{Capped, CountOf};
 use super::cases::{self, CaseRow, Stats};
 use super::queue_words::QueueItem;
@@ -511,10 +512,18 @@ fn page_in_snapshot(
             // since the first page: then the cases it may have moved (first
             // reported within `RESCORE_WINDOW` of the snapshot's scores) are
             // keyed again as of the snapshot; every other score stood still.
+            // The re-scores' log gives the cases they moved since, with
+            // their scores as of the snapshot; past its reach, the cases a
+            // re-score may have moved are keyed again.
             let moved_since = match (sort, scored) {
-                (Sort::Reports, _) => Some(None),
-                (Sort::Priority, Some(t)) if t == at => Some(None),
-                (Sort::Priority, Some(_)) => Some(Some(at - cases::RESCORE_WINDOW)),
+                (Sort::Reports, _) => Some(Moved::Nothing),
+                (Sort::Priority, Some(t)) if t == at => Some(Moved::Nothing),
+                (Sort::Priority, Some(_)) => {
+                    Some(match cases::moved_since(conn, at, MAX_LOGGED)? {
+                        Some(log) => Moved::Logged(log),
+                        None => Moved::Window(at - cases::RESCORE_WINDOW),
+                    })
+                }
                 (Sort::Priority, None) | (Sort::Oldest | Sort::Newest, _) => None,
             };
             let changed = match moved_since {
@@ -522,20 +531,9 @@ fn page_in_snapshot(
                 None => None,
             };
             let stored = match (changed, moved_since) {
-                (Some(changed), Some(moved_since)) => by_stored_key(
-                    conn,
-                    filter,
-                    me,
-                    sort,
-                    &watermark,
-                    until,
-                    &changed,
-                    moved_since,
-                    &after,
-                    limit,
-                    at,
-                    due_hours,
-                    words,
+                (Some(changed), Some(moved)) => by_stored_key(
+                    conn, filter, me, sort, &watermark, until, &changed, &moved, &after, limit, at,
+                    due_hours, words,
                 )?
                 .map(|(rows, more)| (rows, more, changed)),
                 _ => None,
@@ -736,10 +734,27 @@ fn before(after: &Option<(i64, String)>, key: i64, id: &str) -> bool {
     }
 }
 
+/// The cases whose stored score a re-score moved since a page's snapshot,
+/// as `by_stored_key` takes them.
+enum Moved {
+    /// None moved (the sort is `reports`, or no re-score ran since).
+    Nothing,
+    /// These, with their scores as of the snapshot (`cases::moved_since`),
+    /// sorted by id.
+    Logged(Vec<(String, i32)>),
+    /// Any case first reported from then on may have moved.
+    Window(NaiveDateTime),
+}
+
+/// More moved cases than this in the re-scores' log, and a page keys every
+/// case a re-score may have moved instead (`moved_keys`).
+const MAX_LOGGED: usize = 5_000;
+
 /// `priority`/`reports` from the stored keys: the cases unchanged since the
 /// snapshot are read in index order (their stored key is their snapshot
 /// key), the few changed since are re-keyed from their reports up to the
-/// watermark, and the two are merged.
+/// watermark, those a re-score moved since get their key as of the
+/// snapshot back, and the three are merged.
 #[allow(clippy::too_many_arguments)]
 fn by_stored_key(
     conn: &mut DbConn,
@@ -749,7 +764,7 @@ fn by_stored_key(
     watermark: &str,
     until: Option<NaiveDateTime>,
     changed: &[String],
-    moved_since: Option<NaiveDateTime>,
+    moved: &Moved,
     after: &Option<(i64, String)>,
     limit: i64,
     at: NaiveDateTime,
@@ -761,17 +776,22 @@ fn by_stored_key(
         _ => "cases.priority_tenths",
     };
     let mut all: Keyed = Vec::new();
+    // The stream of stored keys leaves out every case keyed otherwise.
+    let mut elsewhere: Vec<String> = changed.to_vec();
+    if let Moved::Logged(log) = moved {
+        elsewhere.extend(log.iter().map(|(id, _)| id.clone()));
+    }
     for status in &filter.statuses {
         let f = Filter {
             statuses: vec![*status],
             ..filter.clone()
         };
         let mut q = filtered(&f, me, None, words);
-        for chunk in changed.chunks(CHUNK) {
-            q = q.filter(cases_t::id.ne_all(chunk.to_vec()));
+        if !elsewhere.is_empty() {
+            q = q.filter(diesel::dsl::not(any_of(cases_t::id, &elsewhere)));
         }
-        if let Some(t) = moved_since {
-            q = q.filter(cases_t::first_reported_at.lt(t));
+        if let Moved::Window(t) = moved {
+            q = q.filter(cases_t::first_reported_at.lt(*t));
         }
         if let Some((k, id)) = after {
             let k = i32::try_from(*k).map_err(|_| invalid_cursor("is damaged"))?;
@@ -802,16 +822,73 @@ fn by_stored_key(
         let keyed = snapshot_keys(conn, rekeyed, sort, watermark, until, at, due_hours)?;
         all.extend(keyed.into_iter().filter(|(k, c)| before(after, *k, &c.id)));
     }
-    if let Some(t) = moved_since {
-        let Some(moved) = moved_keys(conn, filter, me, changed, t, at, after, limit, words)? else {
-            return Ok(None);
-        };
-        all.extend(moved);
+    match moved {
+        Moved::Nothing => {}
+        Moved::Logged(log) => {
+            all.extend(logged_keys(
+                conn, filter, me, changed, log, after, limit, words,
+            )?);
+        }
+        Moved::Window(t) => {
+            let Some(keyed) = moved_keys(conn, filter, me, changed, *t, at, after, limit, words)?
+            else {
+                return Ok(None);
+            };
+            all.extend(keyed);
+        }
     }
     order_desc(&mut all);
     let more = all.len() as i64 > limit;
     all.truncate(limit as usize);
     Ok(Some((all, more)))
+}
+
+/// The first `limit + 1` cases after the cursor, among those the
+/// re-scores' log says moved since the snapshot and that got no report
+/// since (not in `changed`, which are keyed from their reports), with
+/// their logged keys. Candidates are taken in key order and checked
+/// against the page's filters a few at a time, so a page reads about as
+/// many of them as it shows.
+#[allow(clippy::too_many_arguments)]
+fn logged_keys(
+    conn: &mut DbConn,
+    filter: &Filter,
+    me: &str,
+    changed: &[String],
+    log: &[(String, i32)],
+    after: &Option<(i64, String)>,
+    limit: i64,
+    words: Option<&Words>,
+) -> QueryResult<Keyed> {
+    let mut candidates: Vec<(i64, &str)> = log
+        .iter()
+        .filter(|(id, _)| changed.binary_search(id).is_err())
+        .map(|(id, k)| (i64::from(*k), id.as_str()))
+        .filter(|(k, id)| before(after, *k, id))
+        .collect();
+    candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(a.1)));
+    let want = limit as usize + 1;
+    let mut out: Keyed = Vec::new();
+    let step = (2 * want).max(64);
+    for chunk in candidates.chunks(step) {
+        let ids: Vec<String> = chunk.iter().map(|(_, id)| id.to_string()).collect();
+        let mut found: HashMap<String, CaseRow> = filtered(filter, me, None, words)
+            .filter(any_of(cases_t::id, &ids))
+            .select(CaseRow::as_select())
+            .load::<CaseRow>(conn)?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        for (k, id) in chunk {
+            if let Some(c) = found.remove(*id) {
+                out.push((*k, c));
+                if out.len() == want {
+                    return Ok(out);
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The cases a re-score since `at` may have moved (first reported from

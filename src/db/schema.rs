@@ -92,6 +92,15 @@ diesel::table! {
     queue_scores (id) {
         id -> Integer,
         scored_at -> Timestamp,
+        moves_since -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    queue_score_moves (scored_at, case_id) {
+        scored_at -> Timestamp,
+        case_id -> Text,
+        tenths -> Integer,
     }
 }
 
@@ -413,6 +422,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cases,
     reports,
     queue_scores,
+    queue_score_moves,
     search_docs,
     idempotency_keys,
     client_hash_keys,

@@ -12,6 +12,7 @@ use crate::staff::{self, Session, add, article, case_on, login};
 backend_tests!(
     pages_neither_skip_nor_repeat_while_reports_arrive,
     pages_hold_after_a_burst_of_reports,
+    rescores_log_what_they_moved,
     filters_select_the_right_cases,
     sorts_order_the_queue,
     items_carry_what_triage_needs,
@@ -78,22 +79,28 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
     // all from their reports), and with the earlier cases made to look
     // reported long ago (read from the stored keys, merged with the few
     // re-keyed after their new reports). `priority` also with the stored
-    // scores moved on between pages, as the worker's re-score does.
-    let mut rescores = 0;
+    // scores moved on between pages, as the worker's re-score does: by 20
+    // minutes a page, which the re-scores' log covers for the whole walk,
+    // and by two hours a page, past the log's reach from the third page on
+    // (then the cases a re-score may have moved are keyed again).
+    let mut scored_ahead = chrono::Duration::zero();
+    let minutes = chrono::Duration::minutes;
     for (sort, aged, rescored) in [
-        ("priority", false, false),
-        ("priority", true, false),
-        ("priority", true, true),
-        ("priority", false, true),
-        ("reports", false, false),
-        ("reports", true, false),
-        ("oldest", true, false),
-        ("newest", false, false),
+        ("priority", false, None),
+        ("priority", true, None),
+        ("priority", true, Some(minutes(20))),
+        ("priority", false, Some(minutes(20))),
+        ("priority", true, Some(minutes(120))),
+        ("priority", false, Some(minutes(120))),
+        ("reports", false, None),
+        ("reports", true, None),
+        ("oldest", true, None),
+        ("newest", false, None),
     ] {
         if aged {
             age_cases(&app).await;
         }
-        let mut walk = Walk::start(&s, sort, "busy", 5).await;
+        let mut walk = Walk::start(&s, sort, "busy", 8).await;
         loop {
             let more = walk.next(&s).await;
             // Between pages, the cases not yet seen get many new reports from
@@ -110,9 +117,9 @@ async fn pages_neither_skip_nor_repeat_while_reports_arrive(b: Backend) {
                 case_on(&app, "busy", next_sentence, "factual_error").await;
                 next_sentence += 1;
             }
-            if rescored {
-                rescores += 1;
-                rescore(&app, rescores).await;
+            if let Some(step) = rescored {
+                scored_ahead += step;
+                rescore(&app, scored_ahead).await;
             }
             if !more {
                 break;
@@ -330,21 +337,103 @@ async fn age_cases(app: &TestApp) {
     .unwrap();
 }
 
-/// Move the stored priorities to `hours` from now, as the worker's periodic
+/// Move the stored priorities to `ahead` of now, as the worker's periodic
 /// re-score moves them to its time: the cases' urgency grows and their
 /// freshness fades.
-async fn rescore(app: &TestApp, hours: i64) {
+async fn rescore(app: &TestApp, ahead: chrono::Duration) {
     let url = app.database_url.clone();
     tokio::task::spawn_blocking(move || {
         use erratum::db::cases::{RESCORE_WINDOW, rescore_recent};
         let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
         let mut conn = pool.get().unwrap();
-        let at = erratum::db::now() + chrono::Duration::hours(hours);
+        let at = erratum::db::now() + ahead;
         let moved = erratum::db::dialect::write_transaction(&mut conn, |c| {
             rescore_recent(c, at, RESCORE_WINDOW, false)
         })
         .unwrap();
         assert!(moved > 0, "the re-score moves some scores");
+    })
+    .await
+    .unwrap();
+}
+
+/// Every case's stored score, by id.
+fn stored_scores(conn: &mut erratum::db::DbConn) -> HashMap<String, i32> {
+    use diesel::prelude::*;
+    use erratum::db::schema::cases;
+    cases::table
+        .select((cases::id, cases::priority_tenths))
+        .load::<(String, i32)>(conn)
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+/// `db::cases::moved_since` gives, for every case a re-score moved since an
+/// instant, the score it was stored with at that instant, however many
+/// re-scores ran since; and nothing once the log no longer covers them all.
+async fn rescores_log_what_they_moved(b: Backend) {
+    let app = staff::spawn(b).await;
+    article(&app, "log", Some("international"), 12).await;
+    for i in 0..12 {
+        let category = ["factual_error", "typo", "other"][i % 3];
+        case_on(&app, "log", i, category).await;
+    }
+    let url = app.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        use erratum::db::cases::{MOVES_KEPT, RESCORE_WINDOW, moved_since, rescore_recent};
+        let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
+        let mut conn = pool.get().unwrap();
+        let t0 = erratum::db::now();
+        let run = |c: &mut erratum::db::DbConn, at, full| {
+            erratum::db::dialect::write_transaction(c, |c| {
+                rescore_recent(c, at, RESCORE_WINDOW, full)
+            })
+            .unwrap()
+        };
+        // The scores as of t0, then four re-scores 40 minutes apart.
+        run(&mut conn, t0, true);
+        let at_t0 = stored_scores(&mut conn);
+        assert_eq!(moved_since(&mut conn, t0, 1000).unwrap(), Some(Vec::new()));
+        let mut instants = vec![t0];
+        let mut scores = vec![at_t0.clone()];
+        for k in 1..=4 {
+            let at = t0 + chrono::Duration::minutes(40 * k);
+            run(&mut conn, at, false);
+            instants.push(at);
+            scores.push(stored_scores(&mut conn));
+        }
+        assert_ne!(scores[0], scores[4], "the re-scores move some scores");
+        // From each instant, the log gives back exactly the cases whose
+        // stored score differs now, each with its score of then.
+        for (at, then) in instants.iter().zip(&scores) {
+            let log = moved_since(&mut conn, *at, 1000).unwrap().expect("covered");
+            let now = &scores[4];
+            let moved: HashMap<String, i32> = log.into_iter().collect();
+            for (id, score) in then {
+                match moved.get(id) {
+                    Some(logged) => assert_eq!(logged, score, "{id} at {at}"),
+                    None => assert_eq!(now[id], *score, "{id} at {at} moved unlogged"),
+                }
+            }
+        }
+        // More moved cases than asked for: no answer.
+        let moved_from_t0 = moved_since(&mut conn, t0, 1000).unwrap().unwrap().len();
+        assert!(moved_from_t0 > 1);
+        assert_eq!(moved_since(&mut conn, t0, moved_from_t0 - 1).unwrap(), None);
+        // Kept for `MOVES_KEPT`: a re-score past it drops t0's first moves.
+        let late = t0 + MOVES_KEPT + chrono::Duration::minutes(41);
+        run(&mut conn, late, false);
+        assert_eq!(moved_since(&mut conn, t0, 1000).unwrap(), None);
+        assert!(moved_since(&mut conn, instants[2], 1000).unwrap().is_some());
+        // A full re-score may move anything: the log starts over.
+        let full = late + chrono::Duration::minutes(1);
+        run(&mut conn, full, true);
+        assert_eq!(moved_since(&mut conn, instants[4], 1000).unwrap(), None);
+        assert_eq!(
+            moved_since(&mut conn, full, 1000).unwrap(),
+            Some(Vec::new())
+        );
     })
     .await
     .unwrap();
