@@ -604,7 +604,19 @@ pub fn rescore_recent(
     full: bool,
 ) -> QueryResult<usize> {
     use super::schema::queue_scores as q;
+    // Each instance's worker re-scores on its own schedule. The row lock
+    // (PostgreSQL's; SQLite's writer holds the whole database) makes them
+    // take turns, and one that finds a later re-score stored leaves it, so
+    // the stored instant and the log of moves only go forward.
+    diesel::update(q::table.find(1))
+        .set(q::scored_at.eq(q::scored_at))
+        .execute(conn)?;
     let previous = scored_at(conn)?;
+    if let (Some(prev), false) = (previous, full)
+        && prev >= at
+    {
+        return Ok(0);
+    }
     let mut query = cases::table
         .inner_join(articles::table)
         .select((CaseRow::as_select(), articles::published_at))

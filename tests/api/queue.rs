@@ -404,6 +404,16 @@ async fn rescores_log_what_they_moved(b: Backend) {
             scores.push(stored_scores(&mut conn));
         }
         assert_ne!(scores[0], scores[4], "the re-scores move some scores");
+        // Another instance's re-score at an earlier instant, arriving late,
+        // leaves the later one's scores and log as they are.
+        let late_log = moved_since(&mut conn, t0, 1000).unwrap();
+        assert_eq!(run(&mut conn, instants[3], false), 0);
+        assert_eq!(stored_scores(&mut conn), scores[4]);
+        assert_eq!(
+            erratum::db::cases::scored_at(&mut conn).unwrap(),
+            Some(instants[4])
+        );
+        assert_eq!(moved_since(&mut conn, t0, 1000).unwrap(), late_log);
         // From each instant, the log gives back exactly the cases whose
         // stored score differs now, each with its score of then.
         for (at, then) in instants.iter().zip(&scores) {
