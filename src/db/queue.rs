@@ -509,12 +509,11 @@ fn page_in_snapshot(
         }
         Sort::Priority | Sort::Reports => {
             // The stored keys are the snapshot's unless a re-score ran
-            // since the first page: then the cases it may have moved (first
-            // reported within `RESCORE_WINDOW` of the snapshot's scores) are
-            // keyed again as of the snapshot; every other score stood still.
-            // The re-scores' log gives the cases they moved since, with
-            // their scores as of the snapshot; past its reach, the cases a
-            // re-score may have moved are keyed again.
+            // since the first page. Then the re-scores' log gives the cases
+            // they moved, with their scores as of the snapshot; past the
+            // log's reach, every case a re-score may have moved (first
+            // reported within `RESCORE_WINDOW` of the snapshot's scores) is
+            // keyed again. Every other score stood still.
             let moved_since = match (sort, scored) {
                 (Sort::Reports, _) => Some(Moved::Nothing),
                 (Sort::Priority, Some(t)) if t == at => Some(Moved::Nothing),
