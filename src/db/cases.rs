@@ -562,8 +562,25 @@ pub fn store_counts(
 /// The instant every stored `priority_tenths` is computed at, when a
 /// re-score ran (`rescore_recent`).
 pub fn scored_at(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    Ok(scoring(conn)?.map(|s| s.scored_at))
+}
+
+/// The queue's one `queue_scores` row, when a re-score ran.
+#[derive(Debug, Clone, Copy, Queryable)]
+pub struct Scoring {
+    /// The instant every stored `priority_tenths` is computed at.
+    pub scored_at: NaiveDateTime,
+    /// From this instant on, the log of moves holds every re-score.
+    pub moves_since: Option<NaiveDateTime>,
+}
+
+pub fn scoring(conn: &mut DbConn) -> QueryResult<Option<Scoring>> {
     use super::schema::queue_scores as q;
-    q::table.find(1).select(q::scored_at).first(conn).optional()
+    q::table
+        .find(1)
+        .select((q::scored_at, q::moves_since))
+        .first(conn)
+        .optional()
 }
 
 /// Store the priority of one case as of the current `scored_at` (now when
@@ -611,7 +628,8 @@ pub fn rescore_recent(
     diesel::update(q::table.find(1))
         .set(q::scored_at.eq(q::scored_at))
         .execute(conn)?;
-    let previous = scored_at(conn)?;
+    let stored = scoring(conn)?;
+    let previous = stored.map(|s| s.scored_at);
     if let (Some(prev), false) = (previous, full)
         && prev >= at
     {
@@ -641,13 +659,12 @@ pub fn rescore_recent(
             log_moves(conn, at, &moved)?;
             let kept_from = at - MOVES_KEPT;
             diesel::delete(m::table.filter(m::scored_at.le(kept_from))).execute(conn)?;
-            let since: Option<NaiveDateTime> = q::table
-                .find(1)
-                .select(q::moves_since)
-                .first::<Option<NaiveDateTime>>(conn)?;
             // Before the first logged re-score, the log covers those after
             // the previous one.
-            since.unwrap_or(prev).max(kept_from)
+            stored
+                .and_then(|s| s.moves_since)
+                .unwrap_or(prev)
+                .max(kept_from)
         }
         // Everything may have moved: no earlier snapshot can use the log.
         _ => at,
@@ -695,19 +712,15 @@ fn log_moves(conn: &mut DbConn, at: NaiveDateTime, moved: &[(String, i32)]) -> Q
 /// since: the score before the first re-score after `at` that moved it.
 /// `None` when the log does not cover every re-score after `at` (it is
 /// kept for `MOVES_KEPT`, and starts over with a full re-score), or when
-/// more than `max` cases moved. Sorted by case id.
+/// more than `max` cases moved. Sorted by case id. `scoring` is the
+/// caller's read of the `queue_scores` row, in the same transaction.
 pub fn moved_since(
     conn: &mut DbConn,
+    scoring: &Scoring,
     at: NaiveDateTime,
     max: usize,
 ) -> QueryResult<Option<Vec<(String, i32)>>> {
-    use super::schema::queue_scores as q;
-    let since: Option<Option<NaiveDateTime>> = q::table
-        .find(1)
-        .select(q::moves_since)
-        .first(conn)
-        .optional()?;
-    match since.flatten() {
+    match scoring.moves_since {
         Some(since) if since <= at => {}
         _ => return Ok(None),
     }

@@ -467,7 +467,8 @@ fn page_in_snapshot(
         }
     };
     // Priorities are those stored, as of the last re-score (`scored_at`).
-    let scored = cases::scored_at(conn)?;
+    let scoring = cases::scoring(conn)?;
+    let scored = scoring.map(|s| s.scored_at);
     let (watermark, at, snapshot) = match &cursor {
         Some(c) => (
             c.w.clone(),
@@ -514,11 +515,11 @@ fn page_in_snapshot(
             // log's reach, every case a re-score may have moved (first
             // reported within `RESCORE_WINDOW` of the snapshot's scores) is
             // keyed again. Every other score stood still.
-            let moved_since = match (sort, scored) {
+            let moved_since = match (sort, scoring) {
                 (Sort::Reports, _) => Some(Moved::Nothing),
-                (Sort::Priority, Some(t)) if t == at => Some(Moved::Nothing),
-                (Sort::Priority, Some(_)) => {
-                    Some(match cases::moved_since(conn, at, MAX_LOGGED)? {
+                (Sort::Priority, Some(s)) if s.scored_at == at => Some(Moved::Nothing),
+                (Sort::Priority, Some(s)) => {
+                    Some(match cases::moved_since(conn, &s, at, MAX_LOGGED)? {
                         Some(log) => Moved::Logged(log),
                         None => Moved::Window(at - cases::RESCORE_WINDOW),
                     })

@@ -369,6 +369,17 @@ fn stored_scores(conn: &mut erratum::db::DbConn) -> HashMap<String, i32> {
         .collect()
 }
 
+/// `db::cases::moved_since` from the stored scoring row.
+fn log_from(
+    conn: &mut erratum::db::DbConn,
+    at: chrono::NaiveDateTime,
+    max: usize,
+) -> diesel::QueryResult<Option<Vec<(String, i32)>>> {
+    use erratum::db::cases::{moved_since, scoring};
+    let s = scoring(conn)?.expect("a re-score ran");
+    moved_since(conn, &s, at, max)
+}
+
 /// `db::cases::moved_since` gives, for every case a re-score moved since an
 /// instant, the score it was stored with at that instant, however many
 /// re-scores ran since; and nothing once the log no longer covers them all.
@@ -381,7 +392,7 @@ async fn rescores_log_what_they_moved(b: Backend) {
     }
     let url = app.database_url.clone();
     tokio::task::spawn_blocking(move || {
-        use erratum::db::cases::{MOVES_KEPT, RESCORE_WINDOW, moved_since, rescore_recent};
+        use erratum::db::cases::{MOVES_KEPT, RESCORE_WINDOW, rescore_recent};
         let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
         let mut conn = pool.get().unwrap();
         let t0 = erratum::db::now();
@@ -394,7 +405,7 @@ async fn rescores_log_what_they_moved(b: Backend) {
         // The scores as of t0, then four re-scores 40 minutes apart.
         run(&mut conn, t0, true);
         let at_t0 = stored_scores(&mut conn);
-        assert_eq!(moved_since(&mut conn, t0, 1000).unwrap(), Some(Vec::new()));
+        assert_eq!(log_from(&mut conn, t0, 1000).unwrap(), Some(Vec::new()));
         let mut instants = vec![t0];
         let mut scores = vec![at_t0.clone()];
         for k in 1..=4 {
@@ -406,18 +417,18 @@ async fn rescores_log_what_they_moved(b: Backend) {
         assert_ne!(scores[0], scores[4], "the re-scores move some scores");
         // Another instance's re-score at an earlier instant, arriving late,
         // leaves the later one's scores and log as they are.
-        let late_log = moved_since(&mut conn, t0, 1000).unwrap();
+        let late_log = log_from(&mut conn, t0, 1000).unwrap();
         assert_eq!(run(&mut conn, instants[3], false), 0);
         assert_eq!(stored_scores(&mut conn), scores[4]);
         assert_eq!(
             erratum::db::cases::scored_at(&mut conn).unwrap(),
             Some(instants[4])
         );
-        assert_eq!(moved_since(&mut conn, t0, 1000).unwrap(), late_log);
+        assert_eq!(log_from(&mut conn, t0, 1000).unwrap(), late_log);
         // From each instant, the log gives back exactly the cases whose
         // stored score differs now, each with its score of then.
         for (at, then) in instants.iter().zip(&scores) {
-            let log = moved_since(&mut conn, *at, 1000).unwrap().expect("covered");
+            let log = log_from(&mut conn, *at, 1000).unwrap().expect("covered");
             let now = &scores[4];
             let moved: HashMap<String, i32> = log.into_iter().collect();
             for (id, score) in then {
@@ -428,22 +439,19 @@ async fn rescores_log_what_they_moved(b: Backend) {
             }
         }
         // More moved cases than asked for: no answer.
-        let moved_from_t0 = moved_since(&mut conn, t0, 1000).unwrap().unwrap().len();
+        let moved_from_t0 = log_from(&mut conn, t0, 1000).unwrap().unwrap().len();
         assert!(moved_from_t0 > 1);
-        assert_eq!(moved_since(&mut conn, t0, moved_from_t0 - 1).unwrap(), None);
+        assert_eq!(log_from(&mut conn, t0, moved_from_t0 - 1).unwrap(), None);
         // Kept for `MOVES_KEPT`: a re-score past it drops t0's first moves.
         let late = t0 + MOVES_KEPT + chrono::Duration::minutes(41);
         run(&mut conn, late, false);
-        assert_eq!(moved_since(&mut conn, t0, 1000).unwrap(), None);
-        assert!(moved_since(&mut conn, instants[2], 1000).unwrap().is_some());
+        assert_eq!(log_from(&mut conn, t0, 1000).unwrap(), None);
+        assert!(log_from(&mut conn, instants[2], 1000).unwrap().is_some());
         // A full re-score may move anything: the log starts over.
         let full = late + chrono::Duration::minutes(1);
         run(&mut conn, full, true);
-        assert_eq!(moved_since(&mut conn, instants[4], 1000).unwrap(), None);
-        assert_eq!(
-            moved_since(&mut conn, full, 1000).unwrap(),
-            Some(Vec::new())
-        );
+        assert_eq!(log_from(&mut conn, instants[4], 1000).unwrap(), None);
+        assert_eq!(log_from(&mut conn, full, 1000).unwrap(), Some(Vec::new()));
     })
     .await
     .unwrap();
