@@ -32,6 +32,7 @@ pub mod rows;
 pub mod schema;
 pub mod search_index;
 pub mod secrets;
+pub mod stable_plans;
 pub mod stats;
 pub mod status_links;
 pub mod subjects;
@@ -247,6 +248,7 @@ pub fn with_connect_timeout(url: &str, secs: u64) -> String {
 pub fn connect(url: &str, max_size: u32, timeout: Duration) -> anyhow::Result<(Pool, Backend)> {
     let backend = Backend::from_url(url).map_err(|e| anyhow::anyhow!("database.url: {e}"))?;
     budget::install_sqlite_stop();
+    stable_plans::install();
     if let Backend::Sqlite(path) = &backend {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
