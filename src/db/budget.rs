@@ -6,7 +6,7 @@
 //! How each backend is stopped:
 //! - SQLite: diesel 2.3 gives no access to the raw connection, so every
 //!   connection the process opens gets a progress handler through
-//!   `sqlite3_auto_extension`. It runs every `PROGRESS_OPS` virtual-machine
+//!   `sqlite3_auto_extension` (`db::install_sqlite_hooks`). It runs every `PROGRESS_OPS` virtual-machine
 //!   steps and interrupts the statement (`SQLITE_INTERRUPT`) when the read
 //!   running on this thread was stopped or is past its deadline. Reads
 //!   outside `run` have no stop on their thread and are never interrupted.
@@ -19,7 +19,7 @@
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -181,21 +181,9 @@ where
 /// millisecond of work).
 const PROGRESS_OPS: i32 = 10_000;
 
-/// Install the progress handler on every SQLite connection opened from now
-/// on (once per process; call before opening any).
-pub fn install_sqlite_stop() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: `register` has the signature SQLite calls entry points
-        // with, and only sets a handler on the connection it is given.
-        let rc = unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(register)) };
-        if rc != libsqlite3_sys::SQLITE_OK {
-            tracing::warn!(rc, "SQLite reads cannot be stopped early");
-        }
-    });
-}
-
-unsafe extern "C" fn register(
+/// Sets the progress handler on a SQLite connection being opened (an
+/// entry of `db::install_sqlite_hooks`).
+pub(super) unsafe extern "C" fn on_open(
     db: *mut libsqlite3_sys::sqlite3,
     _err: *mut *mut std::os::raw::c_char,
     _api: *const libsqlite3_sys::sqlite3_api_routines,

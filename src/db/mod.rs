@@ -244,11 +244,42 @@ pub fn with_connect_timeout(url: &str, secs: u64) -> String {
     format!("{url}{sep}connect_timeout={secs}")
 }
 
+/// What SQLite calls on each connection it opens (an auto extension).
+type OnOpen = unsafe extern "C" fn(
+    *mut libsqlite3_sys::sqlite3,
+    *mut *mut std::os::raw::c_char,
+    *const libsqlite3_sys::sqlite3_api_routines,
+) -> std::os::raw::c_int;
+
+/// Set up every SQLite connection the process opens from now on: the stop
+/// of budgeted reads (`budget`) and plans made once (`stable_plans`).
+/// diesel gives no access to the raw connection, so both are SQLite auto
+/// extensions, registered once per process before any connection opens.
+pub fn install_sqlite_hooks() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let hooks: [(OnOpen, &str); 2] = [
+            (budget::on_open, "SQLite reads cannot be stopped early"),
+            (
+                stable_plans::on_open,
+                "SQLite statements will be planned again on each run",
+            ),
+        ];
+        for (on_open, lost) in hooks {
+            // SAFETY: each entry has the signature SQLite calls entry
+            // points with, and only changes the connection it is given.
+            let rc = unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(on_open)) };
+            if rc != libsqlite3_sys::SQLITE_OK {
+                tracing::warn!(rc, "{lost}");
+            }
+        }
+    });
+}
+
 /// Open the pool, creating the SQLite folder and switching it to WAL first.
 pub fn connect(url: &str, max_size: u32, timeout: Duration) -> anyhow::Result<(Pool, Backend)> {
     let backend = Backend::from_url(url).map_err(|e| anyhow::anyhow!("database.url: {e}"))?;
-    budget::install_sqlite_stop();
-    stable_plans::install();
+    install_sqlite_hooks();
     if let Backend::Sqlite(path) = &backend {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {

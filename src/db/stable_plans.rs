@@ -17,25 +17,12 @@
 //!
 //! diesel gives no access to the raw connection, so the setting is made on
 //! every SQLite connection the process opens through
-//! `sqlite3_auto_extension`, as `budget` sets its progress handler.
+//! `sqlite3_auto_extension` (`db::install_sqlite_hooks`), beside `budget`'s
+//! progress handler.
 
-use std::sync::Once;
-
-/// Give every SQLite connection opened from now on the guarantee (once per
-/// process; call before opening any).
-pub fn install() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: `enable` has the signature SQLite calls entry points with
-        // and only changes a setting of the connection it is given.
-        let rc = unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(enable)) };
-        if rc != libsqlite3_sys::SQLITE_OK {
-            tracing::warn!(rc, "SQLite statements will be planned again on each run");
-        }
-    });
-}
-
-unsafe extern "C" fn enable(
+/// Gives a SQLite connection being opened the guarantee (an entry of
+/// `db::install_sqlite_hooks`).
+pub(super) unsafe extern "C" fn on_open(
     db: *mut libsqlite3_sys::sqlite3,
     _err: *mut *mut std::os::raw::c_char,
     _api: *const libsqlite3_sys::sqlite3_api_routines,
@@ -106,7 +93,7 @@ mod tests {
 
     #[test]
     fn a_kept_statement_is_not_planned_again_for_new_values() {
-        super::install();
+        crate::db::install_sqlite_hooks();
         assert_eq!(reprepares(true), 0);
         // The same connection without the guarantee: planned again on
         // every run, which is what `install` is for.
