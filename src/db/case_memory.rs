@@ -13,7 +13,7 @@ use super::any_of::any_of;
 use serde::Serialize;
 
 use super::DbConn;
-use super::cases::{CaseRow, rescore};
+use super::cases::{CaseRow, rescore, rescore_moved};
 use super::schema::{articles, cases, corrections, reports, sentences};
 use crate::domain::article::Language;
 use crate::domain::report::me_too_comment;
@@ -291,7 +291,7 @@ pub fn correction_published(
         diesel::update(cases::table.find(&id))
             .set(cases::known_correction_id.eq(correction_id))
             .execute(conn)?;
-        rescore(conn, &id)?;
+        rescore_moved(conn, &id)?;
     }
     Ok(())
 }

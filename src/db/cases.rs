@@ -572,36 +572,93 @@ pub struct Scoring {
     pub scored_at: NaiveDateTime,
     /// From this instant on, the log of moves holds every re-score.
     pub moves_since: Option<NaiveDateTime>,
+    /// The newest entry a write logged (`rescore_moved`), when any.
+    pub written_at: Option<NaiveDateTime>,
 }
 
 pub fn scoring(conn: &mut DbConn) -> QueryResult<Option<Scoring>> {
     use super::schema::queue_scores as q;
     q::table
         .find(1)
-        .select((q::scored_at, q::moves_since))
+        .select((q::scored_at, q::moves_since, q::written_at))
         .first(conn)
         .optional()
 }
 
+/// Lock the `queue_scores` row (PostgreSQL's row lock; SQLite's writer
+/// holds the whole database), then read it. Re-scores and the writes that
+/// log a move take turns on it, so the instants they stamp on the log are
+/// in the order they commit.
+fn scoring_locked(conn: &mut DbConn) -> QueryResult<Option<Scoring>> {
+    use super::schema::queue_scores as q;
+    diesel::update(q::table.find(1))
+        .set(q::scored_at.eq(q::scored_at))
+        .execute(conn)?;
+    scoring(conn)
+}
+
 /// Store the priority of one case as of the current `scored_at` (now when
-/// no re-score ran yet): called by every write that changes what the score
-/// depends on.
+/// no re-score ran yet), after a report on it changed what the score
+/// depends on. A queue page re-keys the cases reported since its snapshot
+/// from their reports, so this move needs no log entry.
 pub fn rescore(conn: &mut DbConn, case_id: &str) -> QueryResult<()> {
     let at = scored_at(conn)?.unwrap_or_else(super::now);
-    let Some(c) = find(conn, case_id)? else {
+    store_score(conn, case_id, at).map(|_| ())
+}
+
+/// `rescore` for a write that is not a report (a priority set by hand, a
+/// reader trusted or blocked, a correction published on the sentence): a
+/// move of the stored score is logged as a re-score's moves are, with the
+/// score until then, so that a queue cursor whose first page came before
+/// still finds the case's key as of its snapshot (`moved_since`).
+pub fn rescore_moved(conn: &mut DbConn, case_id: &str) -> QueryResult<()> {
+    use super::schema::queue_scores as q;
+    // Without a re-score yet, pages are keyed the exact way: no log.
+    let Some(scoring) = scoring_locked(conn)? else {
+        return rescore(conn, case_id);
+    };
+    let Some(before) = store_score(conn, case_id, scoring.scored_at)? else {
         return Ok(());
+    };
+    // After every instant stamped so far (clocks of other instances, or a
+    // step of this one's), so the log's order is the order of commits.
+    let tick = chrono::Duration::microseconds(1);
+    let t = [Some(scoring.scored_at), scoring.written_at]
+        .into_iter()
+        .flatten()
+        .map(|s| s + tick)
+        .fold(super::now(), NaiveDateTime::max);
+    diesel::insert_into(m::table)
+        .values((
+            m::scored_at.eq(t),
+            m::case_id.eq(case_id),
+            m::tenths.eq(before),
+            m::by_write.eq(true),
+        ))
+        .execute(conn)?;
+    diesel::update(q::table.find(1))
+        .set(q::written_at.eq(t))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Store the case's score at `at`; its score until then when it moved.
+fn store_score(conn: &mut DbConn, case_id: &str, at: NaiveDateTime) -> QueryResult<Option<i32>> {
+    let Some(c) = find(conn, case_id)? else {
+        return Ok(None);
     };
     let published: Option<NaiveDateTime> = articles::table
         .find(&c.article_id)
         .select(articles::published_at)
         .first(conn)?;
     let p = priority_tenths(&c, &Stats::live(&c), published, at) as i32;
-    if p != c.priority_tenths {
-        diesel::update(cases::table.find(case_id))
-            .set(cases::priority_tenths.eq(p))
-            .execute(conn)?;
+    if p == c.priority_tenths {
+        return Ok(None);
     }
-    Ok(())
+    diesel::update(cases::table.find(case_id))
+        .set(cases::priority_tenths.eq(p))
+        .execute(conn)?;
+    Ok(Some(c.priority_tenths))
 }
 
 /// How far back from the previous re-score a case's score can still move:
@@ -630,6 +687,12 @@ pub fn rescore_recent(
         .execute(conn)?;
     let stored = scoring(conn)?;
     let previous = stored.map(|s| s.scored_at);
+    // After the newest entry a write logged (stamped by a clock that may
+    // be ahead of the caller's), so the log's order is the commits' order.
+    let at = match stored.and_then(|s| s.written_at) {
+        Some(w) if w >= at => w + chrono::Duration::microseconds(1),
+        _ => at,
+    };
     if let (Some(prev), false) = (previous, full)
         && prev >= at
     {
@@ -708,31 +771,42 @@ fn log_moves(conn: &mut DbConn, at: NaiveDateTime, moved: &[(String, i32)]) -> Q
     Ok(())
 }
 
-/// The stored score each case had at `at`, for the cases a re-score moved
-/// since: the score before the first re-score after `at` that moved it.
-/// `None` when the log does not cover every re-score after `at` (it is
-/// kept for `MOVES_KEPT`, and starts over with a full re-score), or when
-/// more than `max` cases moved. Sorted by case id. `scoring` is the
-/// caller's read of the `queue_scores` row, in the same transaction.
+/// The stored score each case had at a page's snapshot, for the cases
+/// moved since: the score before the first move after it, by a re-score
+/// after `at` (the snapshot's re-score) or by a write the snapshot did not
+/// see (logged after `written_seen`, the newest write's entry it saw;
+/// `None`: it saw none). `None` when the log does not cover every re-score
+/// after `at` (it is kept for `MOVES_KEPT`, and starts over with a full
+/// re-score), or when more than `max` cases moved. Sorted by case id.
+/// `scoring` is the caller's read of the `queue_scores` row, in the same
+/// transaction.
 pub fn moved_since(
     conn: &mut DbConn,
     scoring: &Scoring,
     at: NaiveDateTime,
+    written_seen: Option<NaiveDateTime>,
     max: usize,
 ) -> QueryResult<Option<Vec<(String, i32)>>> {
     match scoring.moves_since {
         Some(since) if since <= at => {}
         _ => return Ok(None),
     }
-    // In the key's order, earliest re-score first: the first entry of a
-    // case is its score at `at`.
-    let rows: Vec<(String, i32)> = m::table
-        .filter(m::scored_at.gt(at))
+    // Entries are stamped in the order they commit (`rescore_moved`), so a
+    // case's earliest entry after the snapshot holds its key as of then.
+    let from = written_seen.map_or(at, |w| w.min(at));
+    let rows: Vec<(String, i32, NaiveDateTime, bool)> = m::table
+        .filter(m::scored_at.gt(from))
         .order((m::scored_at.asc(), m::case_id.asc()))
-        .select((m::case_id, m::tenths))
+        .select((m::case_id, m::tenths, m::scored_at, m::by_write))
         .load(conn)?;
-    let mut first: HashMap<String, i32> = HashMap::with_capacity(rows.len());
-    for (id, tenths) in rows {
+    let rows = rows
+        .into_iter()
+        .filter(|(_, _, t, by_write)| match by_write {
+            true => written_seen.is_none_or(|w| *t > w),
+            false => *t > at,
+        });
+    let mut first: HashMap<String, i32> = HashMap::new();
+    for (id, tenths, _, _) in rows {
         first.entry(id).or_insert(tenths);
         if first.len() > max {
             return Ok(None);
@@ -856,7 +930,7 @@ pub fn set_priority(
     diesel::update(cases::table.find(case_id))
         .set((cases::priority_override.eq(priority), touch!(next, t)))
         .execute(conn)?;
-    rescore(conn, case_id)
+    rescore_moved(conn, case_id)
 }
 
 /// Close the case with its decision; a new report on its sentence then

@@ -89,6 +89,11 @@ struct Cursor {
     /// since from the reports instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     s: Option<i64>,
+    /// The newest entry a write had logged in the moves' log when the
+    /// first page was read (microseconds; 0: none). Absent from cursors
+    /// made before, which count the writes' entries after `t`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    m: Option<i64>,
 }
 
 impl Cursor {
@@ -469,15 +474,18 @@ fn page_in_snapshot(
     // Priorities are those stored, as of the last re-score (`scored_at`).
     let scoring = cases::scoring(conn)?;
     let scored = scoring.map(|s| s.scored_at);
-    let (watermark, at, snapshot) = match &cursor {
-        Some(c) => (
-            c.w.clone(),
-            from_micros(c.t).ok_or_else(|| invalid_cursor("is damaged"))?,
-            match c.s {
-                Some(s) => Some(from_micros(s).ok_or_else(|| invalid_cursor("is damaged"))?),
-                None => None,
-            },
-        ),
+    let (watermark, at, snapshot, written_seen) = match &cursor {
+        Some(c) => {
+            let at = from_micros(c.t).ok_or_else(|| invalid_cursor("is damaged"))?;
+            let at_micros = |m: i64| from_micros(m).ok_or_else(|| invalid_cursor("is damaged"));
+            let snapshot = c.s.map(at_micros).transpose()?;
+            let written_seen = match c.m {
+                Some(0) => None,
+                Some(m) => Some(at_micros(m)?),
+                None => Some(at),
+            };
+            (c.w.clone(), at, snapshot, written_seen)
+        }
         None => {
             let newest: Option<String> = reports::table
                 .select(reports::id)
@@ -488,7 +496,8 @@ fn page_in_snapshot(
                 (Sort::Priority, Some(t)) => t,
                 _ => super::now(),
             };
-            (newest.unwrap_or_default(), at, Some(super::now()))
+            let written = scoring.and_then(|s| s.written_at);
+            (newest.unwrap_or_default(), at, Some(super::now()), written)
         }
     };
     // No report up to the watermark was stamped after this.
@@ -514,16 +523,20 @@ fn page_in_snapshot(
             // they moved, with their scores as of the snapshot; past the
             // log's reach, every case a re-score may have moved (first
             // reported within `RESCORE_WINDOW` of the snapshot's scores) is
-            // keyed again. Every other score stood still.
+            // keyed again. The log also holds the moves of writes other
+            // than reports (a priority set by hand), and gives them back
+            // the same way. Every other score stood still.
             let moved_since = match (sort, scoring) {
                 (Sort::Reports, _) => Some(Moved::Nothing),
-                (Sort::Priority, Some(s)) if s.scored_at == at => Some(Moved::Nothing),
-                (Sort::Priority, Some(s)) => {
-                    Some(match cases::moved_since(conn, &s, at, MAX_LOGGED)? {
+                (Sort::Priority, Some(s)) if s.scored_at == at && s.written_at <= written_seen => {
+                    Some(Moved::Nothing)
+                }
+                (Sort::Priority, Some(s)) => Some(
+                    match cases::moved_since(conn, &s, at, written_seen, MAX_LOGGED)? {
                         Some(log) => Moved::Logged(log),
                         None => Moved::Window(at - cases::RESCORE_WINDOW),
-                    })
-                }
+                    },
+                ),
                 (Sort::Priority, None) | (Sort::Oldest | Sort::Newest, _) => None,
             };
             let changed = match moved_since {
@@ -560,6 +573,7 @@ fn page_in_snapshot(
                 k: *k,
                 i: c.id.clone(),
                 s: snapshot.map(micros),
+                m: Some(written_seen.map_or(0, micros)),
             }
             .encode(),
         ),
@@ -1152,11 +1166,12 @@ mod tests {
             k: -5,
             i: "id".into(),
             s: Some(7),
+            m: Some(0),
         };
         let back = Cursor::decode(&c.encode()).unwrap();
         assert_eq!(
-            (back.q, back.k, back.i, back.s),
-            ("abc".to_string(), -5, "id".to_string(), Some(7))
+            (back.q, back.k, back.i, back.s, back.m),
+            ("abc".to_string(), -5, "id".to_string(), Some(7), Some(0))
         );
         // A cursor made before the snapshot time was kept still pages.
         let old =

@@ -189,7 +189,7 @@ pub fn refresh_trust(conn: &mut DbConn, reader_key: &str) -> QueryResult<usize> 
             .values()
             .any(|s| *s == Standing::Trusted);
         if set_case_trusted(conn, &case_id, trusted)? {
-            super::cases::rescore(conn, &case_id)?;
+            super::cases::rescore_moved(conn, &case_id)?;
             changed += 1;
         }
     }

@@ -93,6 +93,7 @@ diesel::table! {
         id -> Integer,
         scored_at -> Timestamp,
         moves_since -> Nullable<Timestamp>,
+        written_at -> Nullable<Timestamp>,
     }
 }
 
@@ -101,6 +102,7 @@ diesel::table! {
         scored_at -> Timestamp,
         case_id -> Text,
         tenths -> Integer,
+        by_write -> Bool,
     }
 }
 

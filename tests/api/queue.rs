@@ -12,6 +12,7 @@ use crate::staff::{self, Session, add, article, case_on, login};
 backend_tests!(
     pages_neither_skip_nor_repeat_while_reports_arrive,
     pages_hold_after_a_burst_of_reports,
+    pages_hold_when_priorities_are_set_by_hand,
     rescores_log_what_they_moved,
     filters_select_the_right_cases,
     sorts_order_the_queue,
@@ -273,6 +274,63 @@ async fn pages_hold_after_a_burst_of_reports(b: Backend) {
     }
 }
 
+/// A stored score also moves without a report: an editor sets or clears
+/// a case's priority by hand (the same holds for a reader trusted or
+/// blocked, and a correction published on the sentence). Pages that
+/// followed the first hold all the same: a case set high after the first
+/// page was read is not skipped, one set low is not shown twice, and one
+/// set before the first page keeps the key that page showed it with.
+async fn pages_hold_when_priorities_are_set_by_hand(b: Backend) {
+    let app = staff::spawn(b).await;
+    let s = login(&app, &add(&app, Role::Viewer, &[]).await).await;
+    let editor = login(&app, &add(&app, Role::Editor, &[]).await).await;
+    article(&app, "hand", None, 16).await;
+    let mut ids = Vec::new();
+    for i in 0..16 {
+        let category = ["factual_error", "typo", "other", "missing_context"][i % 4];
+        ids.push(case_on(&app, "hand", i, category).await);
+    }
+    age_cases(&app).await;
+    let priority = |p: Option<i32>| Some(json!({ "priority": p }));
+    for (round, mut rescored) in [(0, false), (1, true)] {
+        // A stored score the worker re-scored: the log of moves is in use.
+        rescore(&app, chrono::Duration::minutes(20 * (round + 1))).await;
+        // Set before the first page: its key on every page is the one set.
+        let (status, body) = editor
+            .act(&ids[round as usize], "priority", priority(Some(99)))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let mut walk = Walk::start(&s, "priority", "hand", 4).await;
+        let mut more = walk.next(&s).await;
+        // The first page's highest case falls to nothing and the first
+        // unseen one rises to the top; another unseen one goes back to its
+        // computed score.
+        let (status, body) = editor
+            .act(&walk.seen[1], "priority", priority(Some(0)))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let unseen = walk.unseen();
+        let (status, body) = editor
+            .act(&unseen[0], "priority", priority(Some(100)))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, body) = editor.act(&unseen[1], "priority", priority(Some(1))).await;
+        assert_eq!(status, 200, "{body}");
+        while more {
+            more = walk.next(&s).await;
+            if rescored {
+                rescore(&app, chrono::Duration::minutes(60)).await;
+                rescored = false;
+            }
+            if let Some(c) = walk.unseen().first() {
+                let (status, body) = editor.act(c, "priority", priority(None)).await;
+                assert_eq!(status, 200, "{body}");
+            }
+        }
+        walk.finish();
+    }
+}
+
 /// `n` copies of one of `case_id`'s reports, filed now (as a burst of
 /// readers would, without going through HTTP `n` times).
 async fn copy_reports(app: &TestApp, case_id: &str, n: usize) {
@@ -377,7 +435,7 @@ fn log_from(
 ) -> diesel::QueryResult<Option<Vec<(String, i32)>>> {
     use erratum::db::cases::{moved_since, scoring};
     let s = scoring(conn)?.expect("a re-score ran");
-    moved_since(conn, &s, at, max)
+    moved_since(conn, &s, at, None, max)
 }
 
 /// `db::cases::moved_since` gives, for every case a re-score moved since an
