@@ -275,11 +275,11 @@ async fn pages_hold_after_a_burst_of_reports(b: Backend) {
 }
 
 /// A stored score also moves without a report: an editor sets or clears
-/// a case's priority by hand (the same holds for a reader trusted or
-/// blocked, and a correction published on the sentence). Pages that
-/// followed the first hold all the same: a case set high after the first
-/// page was read is not skipped, one set low is not shown twice, and one
-/// set before the first page keeps the key that page showed it with.
+/// a case's priority by hand, or trusts a reader (the same holds for a
+/// correction published on the sentence). Pages that followed the first
+/// hold all the same: a case set high after the first page was read is not
+/// skipped, one set low is not shown twice, and one set before the first
+/// page keeps the key that page showed it with.
 async fn pages_hold_when_priorities_are_set_by_hand(b: Backend) {
     let app = staff::spawn(b).await;
     let s = login(&app, &add(&app, Role::Viewer, &[]).await).await;
@@ -329,6 +329,23 @@ async fn pages_hold_when_priorities_are_set_by_hand(b: Backend) {
         }
         walk.finish();
     }
+    // A reader trusted between pages: the cases not seen yet rise by the
+    // trusted reader's bonus, above the first page's last key.
+    let mut walk = Walk::start(&s, "priority", "hand", 4).await;
+    let mut more = walk.next(&s).await;
+    for c in walk.unseen() {
+        let (status, case) = editor.get(&format!("/api/v1/cases/{c}")).await;
+        assert_eq!(status, 200, "{case}");
+        let report = case["reports"][0]["id"].as_str().unwrap().to_string();
+        let standing = Some(json!({ "standing": "trusted" }));
+        let path = format!("/api/v1/reports/{report}/reader");
+        let (status, body) = editor.post(&path, standing.as_ref()).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    while more {
+        more = walk.next(&s).await;
+    }
+    walk.finish();
 }
 
 /// `n` copies of one of `case_id`'s reports, filed now (as a burst of
