@@ -615,19 +615,12 @@ pub fn rescore_moved(conn: &mut DbConn, case_id: &str) -> QueryResult<()> {
     use super::schema::queue_scores as q;
     // Without a re-score yet, pages are keyed the exact way: no log.
     let Some(scoring) = scoring_locked(conn)? else {
-        return rescore(conn, case_id);
+        return store_score(conn, case_id, super::now()).map(|_| ());
     };
     let Some(before) = store_score(conn, case_id, scoring.scored_at)? else {
         return Ok(());
     };
-    // After every instant stamped so far (clocks of other instances, or a
-    // step of this one's), so the log's order is the order of commits.
-    let tick = chrono::Duration::microseconds(1);
-    let t = [Some(scoring.scored_at), scoring.written_at]
-        .into_iter()
-        .flatten()
-        .map(|s| s + tick)
-        .fold(super::now(), NaiveDateTime::max);
+    let t = stamp_after(super::now(), [Some(scoring.scored_at), scoring.written_at]);
     diesel::insert_into(m::table)
         .values((
             m::scored_at.eq(t),
@@ -640,6 +633,22 @@ pub fn rescore_moved(conn: &mut DbConn, case_id: &str) -> QueryResult<()> {
         .set(q::written_at.eq(t))
         .execute(conn)?;
     Ok(())
+}
+
+/// `at`, or just after the latest of `stamps` when that is not earlier:
+/// an entry of the moves' log is stamped after every instant stored
+/// before it (by the clock of another instance, or a step of this one's),
+/// so that the log's order is the order of commits.
+fn stamp_after<const N: usize>(
+    at: NaiveDateTime,
+    stamps: [Option<NaiveDateTime>; N],
+) -> NaiveDateTime {
+    let tick = chrono::Duration::microseconds(1);
+    stamps
+        .into_iter()
+        .flatten()
+        .map(|s| s + tick)
+        .fold(at, NaiveDateTime::max)
 }
 
 /// Store the case's score at `at`; its score until then when it moved.
@@ -679,20 +688,14 @@ pub fn rescore_recent(
 ) -> QueryResult<usize> {
     use super::schema::queue_scores as q;
     // Each instance's worker re-scores on its own schedule. The row lock
-    // (PostgreSQL's; SQLite's writer holds the whole database) makes them
-    // take turns, and one that finds a later re-score stored leaves it, so
-    // the stored instant and the log of moves only go forward.
-    diesel::update(q::table.find(1))
-        .set(q::scored_at.eq(q::scored_at))
-        .execute(conn)?;
-    let stored = scoring(conn)?;
+    // makes them take turns, and one that finds a later re-score stored
+    // leaves it, so the stored instant and the log of moves only go
+    // forward.
+    let stored = scoring_locked(conn)?;
     let previous = stored.map(|s| s.scored_at);
     // After the newest entry a write logged (stamped by a clock that may
-    // be ahead of the caller's), so the log's order is the commits' order.
-    let at = match stored.and_then(|s| s.written_at) {
-        Some(w) if w >= at => w + chrono::Duration::microseconds(1),
-        _ => at,
-    };
+    // be ahead of the caller's).
+    let at = stamp_after(at, [stored.and_then(|s| s.written_at)]);
     if let (Some(prev), false) = (previous, full)
         && prev >= at
     {

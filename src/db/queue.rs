@@ -476,12 +476,12 @@ fn page_in_snapshot(
     let scored = scoring.map(|s| s.scored_at);
     let (watermark, at, snapshot, written_seen) = match &cursor {
         Some(c) => {
-            let at = from_micros(c.t).ok_or_else(|| invalid_cursor("is damaged"))?;
-            let at_micros = |m: i64| from_micros(m).ok_or_else(|| invalid_cursor("is damaged"));
-            let snapshot = c.s.map(at_micros).transpose()?;
+            let time = |m: i64| from_micros(m).ok_or_else(|| invalid_cursor("is damaged"));
+            let at = time(c.t)?;
+            let snapshot = c.s.map(time).transpose()?;
             let written_seen = match c.m {
                 Some(0) => None,
-                Some(m) => Some(at_micros(m)?),
+                Some(m) => Some(time(m)?),
                 None => Some(at),
             };
             (c.w.clone(), at, snapshot, written_seen)
