@@ -20,6 +20,7 @@ pub enum Value {
     Big(i64),
     Bool(bool),
     Ts(NaiveDateTime),
+    OptTs(Option<NaiveDateTime>),
 }
 
 impl From<&str> for Value {
@@ -61,6 +62,12 @@ impl From<bool> for Value {
 impl From<NaiveDateTime> for Value {
     fn from(t: NaiveDateTime) -> Value {
         Value::Ts(t)
+    }
+}
+
+impl From<Option<NaiveDateTime>> for Value {
+    fn from(t: Option<NaiveDateTime>) -> Value {
+        Value::OptTs(t)
     }
 }
 
@@ -111,6 +118,7 @@ where
     i64: diesel::serialize::ToSql<BigInt, DB>,
     bool: diesel::serialize::ToSql<Bool, DB>,
     NaiveDateTime: diesel::serialize::ToSql<Timestamp, DB>,
+    Option<NaiveDateTime>: diesel::serialize::ToSql<Nullable<Timestamp>, DB>,
 {
     fn walk_ast<'b>(
         &'b self,
@@ -133,6 +141,7 @@ where
                 Value::Big(i) => out.push_bind_param::<BigInt, _>(i)?,
                 Value::Bool(b) => out.push_bind_param::<Bool, _>(b)?,
                 Value::Ts(t) => out.push_bind_param::<Timestamp, _>(t)?,
+                Value::OptTs(t) => out.push_bind_param::<Nullable<Timestamp>, _>(t)?,
             }
             out.push_sql(part);
         }

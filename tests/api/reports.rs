@@ -1,3 +1,4 @@
+use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
@@ -14,6 +15,7 @@ backend_tests!(
     status_link_shows_only_this_report,
     english_article_gets_english_message,
     a_batch_of_reports_is_filed_as_one_after_another,
+    a_batch_over_several_cases_counts_each_case,
 );
 
 /// Count rows in reports and cases.
@@ -877,4 +879,83 @@ async fn a_batch_of_reports_is_filed_as_one_after_another(b: Backend) {
         return;
     }
     panic!("two windows ended during the test");
+}
+
+/// Reports arriving together on several sentences: the writer stores every
+/// touched case in one statement (`db::cases::store_counts`); each case's
+/// counts come out as its own reports say.
+async fn a_batch_over_several_cases_counts_each_case(b: Backend) {
+    let extra = "[intake.rate_limit]\nper_ip_per_day = 1000\nper_article_per_minute = 1000\n\
+                 per_sentence_per_hour = 1000\n";
+    let app = TestApp::spawn_with(b, extra).await;
+    let quotes = [
+        "le 3 octobre",
+        "Corée du Nord envoie",
+        "les sanctions de l'ONU",
+        "Lim Eul-chul",
+    ];
+    let categories = ["typo", "factual_error", "outdated"];
+    // Each case open before the batches arrive.
+    for q in quotes {
+        let body =
+            json!({"quote": {"exact": q}, "category": "typo", "comment": format!("Ouvre {q}.")});
+        assert_eq!(app.post_report(DEMO, &body).await.status(), 201);
+    }
+    let bodies: Vec<Value> = (0..40)
+        .map(|i| {
+            json!({
+                "quote": {"exact": quotes[(i * 7 + i / 5) % quotes.len()]},
+                "category": categories[i % categories.len()],
+                "comment": format!("Remarque {i} sur la phrase."),
+            })
+        })
+        .collect();
+    let answers =
+        futures::future::join_all(bodies.iter().map(|body| app.post_report(DEMO, body))).await;
+    for r in answers {
+        assert_eq!(r.status(), 201);
+    }
+    #[allow(clippy::type_complexity)]
+    let (cases, reports): (
+        Vec<(String, i32, String, NaiveDateTime)>,
+        Vec<(String, String, NaiveDateTime)>,
+    ) = app
+        .app_state
+        .read(|conn| {
+            use diesel::prelude::*;
+            use erratum::db::schema::{cases, reports};
+            Ok((
+                cases::table
+                    .select((
+                        cases::id,
+                        cases::report_count,
+                        cases::categories,
+                        cases::last_reported_at,
+                    ))
+                    .load(conn)?,
+                reports::table
+                    .select((reports::case_id, reports::category, reports::created_at))
+                    .load(conn)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(cases.len(), quotes.len());
+    assert_eq!(reports.len(), 44);
+    for (id, report_count, stored, last) in cases {
+        let mine: Vec<_> = reports.iter().filter(|(c, _, _)| *c == id).collect();
+        assert_eq!(report_count as usize, mine.len(), "case {id}");
+        let mut by_category: std::collections::BTreeMap<String, i64> = Default::default();
+        for (_, category, _) in &mine {
+            *by_category.entry(category.clone()).or_default() += 1;
+        }
+        let stored: std::collections::BTreeMap<String, i64> =
+            serde_json::from_str(&stored).unwrap();
+        assert_eq!(stored, by_category, "case {id}");
+        assert_eq!(
+            Some(last),
+            mine.iter().map(|(_, _, t)| *t).max(),
+            "case {id}"
+        );
+    }
 }

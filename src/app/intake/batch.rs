@@ -68,8 +68,10 @@ pub(super) fn apply(conn: &mut DbConn, jobs: &[ReportJob]) -> Vec<Answer> {
             answers[i] = Some(Ok(None));
         }
     }
-    let one_by_one = match diesel::Connection::transaction(conn, |c| file_together(c, jobs, &todo))
-    {
+    let one_by_one = match diesel::Connection::transaction(conn, |c| {
+        crate::db::stable_plans::generic_for_transaction(c)?;
+        file_together(c, jobs, &todo)
+    }) {
         Ok((filed, rest)) => {
             for (i, answer) in filed {
                 answers[i] = Some(answer);
@@ -381,16 +383,19 @@ fn file_together(
         .map(|(o, reference)| (o.row(&jobs[o.job], t), reference.clone()))
         .collect();
     store::insert_many(conn, &report_rows)?;
-    for id in &touched {
-        let Some((case, escalated_at)) = cases.values().find(|(c, _)| &c.id == id) else {
-            continue;
-        };
-        let published_at = jobs
-            .iter()
-            .find(|j| j.sub.article.id == case.article_id)
-            .and_then(|j| j.sub.article.published_at);
-        case_store::store_counts(conn, case, published_at, scored_at, *escalated_at)?;
-    }
+    let counted: Vec<case_store::Counted<'_>> = touched
+        .iter()
+        .filter_map(|id| cases.values().find(|(c, _)| &c.id == id))
+        .map(|(case, escalated_at)| case_store::Counted {
+            case,
+            published_at: jobs
+                .iter()
+                .find(|j| j.sub.article.id == case.article_id)
+                .and_then(|j| j.sub.article.published_at),
+            escalated_at: *escalated_at,
+        })
+        .collect();
+    case_store::store_counts(conn, &counted, scored_at)?;
     events::record_many(conn, &events_out, t)?;
     store::store_answers(conn, &kept_answers, t)?;
     Ok((out, rest))
