@@ -1,6 +1,7 @@
-//! The planner's statistics on PostgreSQL follow a young table's growth
+//! The planner on PostgreSQL: its statistics follow a young table's growth
 //! (`db::planner`): the service analyses a table that has doubled since it
-//! was last analysed, without waiting for autovacuum.
+//! was last analysed, without waiting for autovacuum; and the writer's
+//! batch of reports runs generic plans (`db::stable_plans`).
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,10 @@ use diesel::prelude::*;
 use crate::backend_tests;
 use crate::helpers::{Backend, TestApp};
 
-backend_tests!(a_grown_table_is_analysed_by_the_service);
+backend_tests!(
+    a_grown_table_is_analysed_by_the_service,
+    a_batch_of_reports_is_not_planned_again_for_each_batch
+);
 
 #[derive(QueryableByName)]
 struct Tuples {
@@ -74,4 +78,72 @@ async fn a_grown_table_is_analysed_by_the_service(b: Backend) {
         !analysed.contains(&"rate_windows".to_string()),
         "{analysed:?}"
     );
+}
+
+#[derive(QueryableByName, Debug)]
+struct Plans {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    statement: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    generic_plans: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    custom_plans: i64,
+}
+
+/// The batch's reads take arrays of varying length; PostgreSQL's default
+/// planned them again on every batch (custom plans). The writer's
+/// connection keeps the count of each kind per prepared statement.
+async fn a_batch_of_reports_is_not_planned_again_for_each_batch(b: Backend) {
+    let app = TestApp::spawn(b).await;
+    // The first report opens the case (filed alone); the next ones join it
+    // through the batch, one batch each, more than the five runs after
+    // which PostgreSQL weighs a generic plan against custom ones.
+    for _ in 0..8 {
+        let r = app
+            .post_report(crate::helpers::DEMO, &app.valid_report())
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    let plans = app
+        .app_state
+        .write(|conn| match conn {
+            erratum::db::DbConn::Pg(c) => Ok(diesel::sql_query(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements",
+            )
+            .load::<Plans>(c)?),
+            erratum::db::DbConn::Sqlite(_) => Ok(Vec::new()),
+        })
+        .await
+        .unwrap();
+    if b == Backend::Sqlite {
+        return; // SQLite's plans never depend on the values (stable_plans).
+    }
+    // The look-up of references already taken runs once per batch.
+    let taken: Vec<&Plans> = plans
+        .iter()
+        .filter(|p| p.statement.contains(r#""reports"."reference" = ANY"#))
+        .collect();
+    assert_eq!(taken.len(), 1, "{plans:#?}");
+    assert!(taken[0].generic_plans >= 7, "{:?}", taken[0]);
+    assert_eq!(taken[0].custom_plans, 0, "{:?}", taken[0]);
+    // The writer's other statements keep PostgreSQL's choice: the plan
+    // mode ended with the batch's transaction.
+    let shown = app
+        .app_state
+        .write(|conn| {
+            #[derive(QueryableByName)]
+            struct Mode {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                plan_cache_mode: String,
+            }
+            let erratum::db::DbConn::Pg(c) = conn else {
+                unreachable!()
+            };
+            Ok(diesel::sql_query("SHOW plan_cache_mode")
+                .get_result::<Mode>(c)?
+                .plan_cache_mode)
+        })
+        .await
+        .unwrap();
+    assert_eq!(shown, "auto");
 }
