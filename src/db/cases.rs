@@ -552,27 +552,29 @@ pub fn store_counts(
     counted: &[Counted<'_>],
     scored_at: NaiveDateTime,
 ) -> QueryResult<()> {
-    use super::rows::{CHUNK, Value, execute, tuples};
-    const COLS: usize = 10;
-    for chunk in counted.chunks(CHUNK) {
-        // A CTE's column list names the VALUES' columns on both backends
-        // (SQLite allows no alias list on VALUES itself); `UPDATE … FROM`
-        // is in both (SQLite since 3.33).
-        let sql = format!(
-            "WITH v (id, report_count, reporter_count, categories, last_reported_at, due_at, \
-             version, updated_at, priority_tenths, escalated_at) AS (VALUES {}) \
-             UPDATE cases SET report_count = v.report_count, reporter_count = v.reporter_count, \
-             categories = v.categories, last_reported_at = v.last_reported_at, \
-             due_at = v.due_at, version = v.version, updated_at = v.updated_at, \
-             priority_tenths = v.priority_tenths, escalated_at = v.escalated_at \
-             FROM v WHERE cases.id = v.id",
-            tuples(chunk.len(), COLS)
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLS);
-        for k in chunk {
+    // A CTE's column list names the VALUES' columns on both backends
+    // (SQLite allows no alias list on VALUES itself); `UPDATE … FROM` is in
+    // both (SQLite since 3.33).
+    super::rows::execute_chunked(
+        conn,
+        counted,
+        |tuples| {
+            format!(
+                "WITH v (id, report_count, reporter_count, categories, last_reported_at, \
+                 due_at, version, updated_at, priority_tenths, escalated_at) AS \
+                 (VALUES {tuples}) \
+                 UPDATE cases SET report_count = v.report_count, \
+                 reporter_count = v.reporter_count, categories = v.categories, \
+                 last_reported_at = v.last_reported_at, due_at = v.due_at, \
+                 version = v.version, updated_at = v.updated_at, \
+                 priority_tenths = v.priority_tenths, escalated_at = v.escalated_at \
+                 FROM v WHERE cases.id = v.id"
+            )
+        },
+        |k| {
             let c = k.case;
             let p = priority_tenths(c, &Stats::live(c), k.published_at, scored_at) as i32;
-            values.extend([
+            [
                 c.id.as_str().into(),
                 c.report_count.into(),
                 c.reporter_count.into(),
@@ -583,11 +585,9 @@ pub fn store_counts(
                 c.updated_at.into(),
                 p.into(),
                 k.escalated_at.into(),
-            ]);
-        }
-        execute(conn, &sql, values)?;
-    }
-    Ok(())
+            ]
+        },
+    )
 }
 
 /// The instant every stored `priority_tenths` is computed at, when a
@@ -789,20 +789,17 @@ pub const MOVES_KEPT: chrono::Duration = chrono::Duration::hours(3);
 /// Record what the re-score at `at` moved: each case's score until then.
 /// Another instance's re-score at the very same instant logged the same.
 fn log_moves(conn: &mut DbConn, at: NaiveDateTime, moved: &[(String, i32)]) -> QueryResult<()> {
-    use super::rows::{Value, execute, tuples};
-    for chunk in moved.chunks(super::rows::CHUNK) {
-        let sql = format!(
-            "INSERT INTO queue_score_moves (scored_at, case_id, tenths) VALUES {} \
-             ON CONFLICT DO NOTHING",
-            tuples(chunk.len(), 3)
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 3);
-        for (id, tenths) in chunk {
-            values.extend([at.into(), id.as_str().into(), (*tenths).into()]);
-        }
-        execute(conn, &sql, values)?;
-    }
-    Ok(())
+    super::rows::execute_chunked(
+        conn,
+        moved,
+        |tuples| {
+            format!(
+                "INSERT INTO queue_score_moves (scored_at, case_id, tenths) VALUES {tuples} \
+                 ON CONFLICT DO NOTHING"
+            )
+        },
+        |(id, tenths)| [at.into(), id.as_str().into(), (*tenths).into()],
+    )
 }
 
 /// The stored score each case had at a page's snapshot, for the cases

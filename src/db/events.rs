@@ -38,26 +38,31 @@ pub fn record(conn: &mut DbConn, event: &Event, t: NaiveDateTime) -> DbResult<()
 /// `record` for many events in one statement per `rows::CHUNK`, stored in
 /// the order given (the writer's batches).
 pub fn record_many(conn: &mut DbConn, list: &[Event], t: NaiveDateTime) -> DbResult<()> {
-    use super::rows::{Value, execute, tuples};
-    for chunk in list.chunks(super::rows::CHUNK) {
-        let sql = format!(
-            "INSERT INTO events (kind, case_id, article_id, payload, created_at) VALUES {}",
-            tuples(chunk.len(), 5)
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
-        for event in chunk {
-            let payload = serde_json::to_string(event)
-                .map_err(|e| DbError::Unavailable(format!("event not serialisable: {e}")))?;
-            values.extend([
+    let payloads = list
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<Result<Vec<String>, _>>()
+        .map_err(|e| DbError::Unavailable(format!("event not serialisable: {e}")))?;
+    let rows: Vec<(&Event, String)> = list.iter().zip(payloads).collect();
+    super::rows::execute_chunked(
+        conn,
+        &rows,
+        |tuples| {
+            format!(
+                "INSERT INTO events (kind, case_id, article_id, payload, created_at) \
+                 VALUES {tuples}"
+            )
+        },
+        |(event, payload)| {
+            [
                 event.kind().into(),
                 event.case_id().into(),
                 article_of(event).into(),
-                payload.into(),
+                payload.as_str().into(),
                 t.into(),
-            ]);
-        }
-        execute(conn, &sql, values)?;
-    }
+            ]
+        },
+    )?;
     Ok(())
 }
 

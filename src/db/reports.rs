@@ -123,19 +123,20 @@ pub fn references_taken(
 /// meanwhile) fails the statement: the caller's savepoint takes the batch
 /// back and files its reports one at a time, where `insert` draws again.
 pub fn insert_many(conn: &mut DbConn, rows: &[(NewReportRow, String)]) -> QueryResult<()> {
-    use super::rows::{Value, execute, tuples};
-    const COLS: usize = 24;
-    for chunk in rows.chunks(super::rows::CHUNK) {
-        let sql = format!(
-            "INSERT INTO reports (id, reference, case_id, article_id, revision, sentence_id, \
-             span_sentence_ids, quote_exact, quote_prefix, quote_suffix, category, comment, \
-             suggested_correction, sources, reporter_email, notify, reporter_key, client_hash, \
-             comment_hash, status_token_hash, is_spam, blocked, created_at, desk) VALUES {}",
-            tuples(chunk.len(), COLS)
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * COLS);
-        for (r, reference) in chunk {
-            values.extend([
+    super::rows::execute_chunked(
+        conn,
+        rows,
+        |tuples| {
+            format!(
+                "INSERT INTO reports (id, reference, case_id, article_id, revision, sentence_id, \
+                 span_sentence_ids, quote_exact, quote_prefix, quote_suffix, category, comment, \
+                 suggested_correction, sources, reporter_email, notify, reporter_key, \
+                 client_hash, comment_hash, status_token_hash, is_spam, blocked, created_at, \
+                 desk) VALUES {tuples}"
+            )
+        },
+        |(r, reference)| {
+            [
                 r.id.into(),
                 reference.as_str().into(),
                 r.case_id.into(),
@@ -160,11 +161,9 @@ pub fn insert_many(conn: &mut DbConn, rows: &[(NewReportRow, String)]) -> QueryR
                 r.blocked.into(),
                 r.created_at.into(),
                 r.desk.into(),
-            ]);
-        }
-        execute(conn, &sql, values)?;
-    }
-    Ok(())
+            ]
+        },
+    )
 }
 
 /// Which of `keys` already reported on which of `case_ids`: (case, key).
@@ -261,26 +260,25 @@ pub fn store_answers(
     answers: &[(String, StoredAnswer)],
     t: NaiveDateTime,
 ) -> QueryResult<()> {
-    use super::rows::{Value, execute, tuples};
-    for chunk in answers.chunks(super::rows::CHUNK) {
-        let sql = format!(
-            "INSERT INTO idempotency_keys (key_hash, request_hash, status_code, response_body, \
-             created_at) VALUES {}",
-            tuples(chunk.len(), 5)
-        );
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
-        for (key_hash, a) in chunk {
-            values.extend([
+    super::rows::execute_chunked(
+        conn,
+        answers,
+        |tuples| {
+            format!(
+                "INSERT INTO idempotency_keys (key_hash, request_hash, status_code, \
+                 response_body, created_at) VALUES {tuples}"
+            )
+        },
+        |(key_hash, a)| {
+            [
                 key_hash.as_str().into(),
                 a.request_hash.as_str().into(),
                 a.status_code.into(),
                 a.response_body.as_str().into(),
                 t.into(),
-            ]);
-        }
-        execute(conn, &sql, values)?;
-    }
-    Ok(())
+            ]
+        },
+    )
 }
 
 /// Whether the case already has a report from this reporter.

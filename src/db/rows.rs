@@ -81,6 +81,22 @@ pub fn tuples(rows: usize, cols: usize) -> String {
     vec![one; rows].join(", ")
 }
 
+/// A multi-row statement over `rows`, one run per `CHUNK` of them: `sql`
+/// gets the chunk's `(?, …), (?, …)` tuples, `row` each row's values, in
+/// the tuples' column order.
+pub fn execute_chunked<T, const COLS: usize>(
+    conn: &mut DbConn,
+    rows: &[T],
+    sql: impl Fn(&str) -> String,
+    row: impl Fn(&T) -> [Value; COLS],
+) -> QueryResult<()> {
+    for chunk in rows.chunks(CHUNK) {
+        let values: Vec<Value> = chunk.iter().flat_map(&row).collect();
+        execute(conn, &sql(&tuples(chunk.len(), COLS)), values)?;
+    }
+    Ok(())
+}
+
 /// `?, ?, ?`: `n` placeholders (an `IN (…)` list).
 pub fn list(n: usize) -> String {
     vec!["?"; n].join(", ")
@@ -242,6 +258,37 @@ mod tests {
             r.e.into(),
             r.f.into(),
         ]
+    }
+
+    #[test]
+    fn chunked_rows_are_all_written_in_order() {
+        let mut conn = DbConn::Sqlite(
+            diesel::sqlite::SqliteConnection::establish(":memory:").expect("in-memory SQLite"),
+        );
+        conn.batch_execute("CREATE TABLE t (a TEXT NOT NULL, c INTEGER NOT NULL)")
+            .unwrap();
+        let rows: Vec<Row> = (0..(CHUNK + 3) as i32).map(row).collect();
+        execute_chunked(
+            &mut conn,
+            &rows,
+            |tuples| format!("INSERT INTO t (a, c) VALUES {tuples}"),
+            |r| [r.a.as_str().into(), r.c.into()],
+        )
+        .unwrap();
+        #[derive(QueryableByName)]
+        struct Two {
+            #[diesel(sql_type = Text)]
+            a: String,
+            #[diesel(sql_type = Integer)]
+            c: i32,
+        }
+        let read: Vec<Two> = load(&mut conn, "SELECT a, c FROM t ORDER BY c", vec![]).unwrap();
+        assert_eq!(read.len(), rows.len());
+        assert!(
+            read.iter()
+                .zip(&rows)
+                .all(|(t, r)| t.a == r.a && t.c == r.c)
+        );
     }
 
     #[test]

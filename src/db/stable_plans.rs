@@ -34,7 +34,7 @@
 /// whose length changes from one batch to the next; PostgreSQL's default
 /// weighs a generic plan, costed for an array of ten, against plans made
 /// for the actual few values, and kept choosing the latter: each of the
-/// batch's five reads was planned again on every batch. In the statement
+/// batch's array reads was planned again on every batch. In the statement
 /// log of intake at eight connections, with reports spread over a dozen
 /// sentences, that planning took 1.3 ms of the server's 7.3 ms per batch;
 /// with generic plans it took 0.3 ms, and every read kept its index
