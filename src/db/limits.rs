@@ -82,3 +82,52 @@ pub const KEPT: chrono::Duration = chrono::Duration::hours(25);
 pub fn purge(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(rate_windows::table.filter(rate_windows::window_start.lt(before))).execute(conn)
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel_migrations::MigrationHarness;
+
+    use super::*;
+
+    const BY_KEY: &str = "20261214000100";
+
+    fn buckets(c: &mut diesel::SqliteConnection) -> Vec<String> {
+        rate_windows::table
+            .select(rate_windows::bucket)
+            .order(rate_windows::bucket)
+            .load(c)
+            .unwrap()
+    }
+
+    /// Windows under way when the bucket's order changed keep their
+    /// counts: the migration turns "<scope>:<key>" into "<key>:<scope>"
+    /// (a key may hold ':'), and back.
+    #[test]
+    fn the_bucket_migration_keeps_windows_under_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("l.db").display());
+        let mut conn = crate::db::open_migrated(&url).unwrap();
+        let DbConn::Sqlite(c) = &mut *conn else {
+            unreachable!()
+        };
+        c.batch_execute(
+            "INSERT INTO rate_windows (bucket, window_start, hits) VALUES \
+             ('c0ffee:report-ip-day', '2026-12-05 00:00:00', 3), \
+             ('a:b:login-account', '2026-12-05 10:00:00', 1)",
+        )
+        .unwrap();
+        loop {
+            let last = c
+                .revert_last_migration(crate::db::SQLITE_MIGRATIONS)
+                .unwrap();
+            if last.to_string() == BY_KEY {
+                break;
+            }
+        }
+        assert_eq!(buckets(c), ["login-account:a:b", "report-ip-day:c0ffee"]);
+        c.run_pending_migrations(crate::db::SQLITE_MIGRATIONS)
+            .unwrap();
+        assert_eq!(buckets(c), ["a:b:login-account", "c0ffee:report-ip-day"]);
+    }
+}

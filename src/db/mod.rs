@@ -65,7 +65,7 @@ pub enum DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub(crate) const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 #[derive(diesel::MultiConnection)]

@@ -862,7 +862,7 @@ async fn a_batch_of_reports_is_filed_as_one_after_another(b: Backend) {
                     kind("report_filed").get_result(conn)?,
                     kind("case_escalated").get_result(conn)?,
                     rate_windows::table
-                        .filter(rate_windows::bucket.like("report-ip-day:%"))
+                        .filter(rate_windows::bucket.like("%:report-ip-day"))
                         .select(diesel::dsl::sum(rate_windows::hits))
                         .first::<Option<i64>>(conn)?
                         .unwrap_or(0),

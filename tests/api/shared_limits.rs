@@ -57,7 +57,7 @@ async fn report_limits_hold_across_instances(b: Backend) {
                 use diesel::prelude::*;
                 use erratum::db::schema::rate_windows;
                 Ok(rate_windows::table
-                    .filter(rate_windows::bucket.like("report-ip-day:%"))
+                    .filter(rate_windows::bucket.like("%:report-ip-day"))
                     .select(diesel::dsl::sum(rate_windows::hits))
                     .first::<Option<i64>>(conn)?
                     .unwrap_or(0))
