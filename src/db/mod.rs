@@ -408,13 +408,21 @@ pub fn connect_checkpoints(backend: &Backend, timeout: Duration) -> anyhow::Resu
 const WRITE_CACHE_KIB: u32 = 8 * 1024;
 
 /// Pages of write-ahead log past which the writer's commit runs a
-/// checkpoint itself (SQLite's default is 1,000), so that the log starts
+/// checkpoint itself (SQLite's default, 1,000), so that the log starts
 /// over, which the checkpoint thread's passive checkpoints never achieve
-/// under steady writes (`writer::checkpointer`). At 20,000 pages the log
-/// grew to 80 MB before each start-over and the tail of intake's latency
-/// on the seeded SQLite copy was twice as long: p99 58–120 ms against
-/// 30–61 ms now, for 4–18% less throughput (stop 30, README).
-const WRITER_CHECKPOINT_PAGES: u32 = 4_000;
+/// under steady writes (`writer::checkpointer`).
+///
+/// That checkpoint copies what the thread has not yet, then syncs the
+/// database file, which writes back every page copied since the last sync:
+/// the longer the log, the longer the commit that does it, and every
+/// report queued behind it waits as long. At 20,000 pages intake's p99 on
+/// the seeded SQLite copy was 58–120 ms, at 4,000 30–61 ms (stop 30). At
+/// 4,000 on the 1M copy at 8 connections the log started over about 9
+/// times a second, each time holding the writer 20–40 ms: p99 25–26 ms.
+/// At 1,000 it was 12.5–12.7 ms (2,000: 16.7–17.6), and 7.7–7.9 ms
+/// against 11.5–11.9 on an empty database, for 12–16% less throughput
+/// (stop 39, README "The log's length and intake's tail").
+const WRITER_CHECKPOINT_PAGES: u32 = 1_000;
 
 /// Key of the PostgreSQL advisory lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x6572_7261_7475_6d01; // "eratum" + 1
