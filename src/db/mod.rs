@@ -419,7 +419,7 @@ const WRITE_CACHE_KIB: u32 = 8 * 1024;
 /// the seeded SQLite copy was 58–120 ms, at 4,000 30–61 ms (stop 30). At
 /// 4,000 on the 1M copy at 8 connections the log started over about 9
 /// times a second, each time holding the writer 20–40 ms: p99 25–26 ms.
-/// At 1,000 it was 12.1–16.6 ms over six runs (2,000: 16.7–17.6), and
+/// At 1,000 it was 12.5–16.6 ms over five runs (2,000: 16.7–17.6), and
 /// 6.7–7.9 ms against 11.5–12.3 on an empty database, for 2–16% less
 /// throughput (stop 39, README "What a batch writes to SQLite's log").
 const WRITER_CHECKPOINT_PAGES: u32 = 1_000;
