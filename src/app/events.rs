@@ -8,18 +8,25 @@ use crate::db::{DbConn, cases, now};
 use crate::domain::event::Event;
 use crate::error::Problem;
 
-/// Flag open cases past their due time at `at`, once per case, each with a
-/// `CaseOverdue` event. Safe to run from several workers at once. Returns
-/// how many cases were flagged.
-pub fn flag_overdue(conn: &mut DbConn, at: NaiveDateTime) -> Result<usize, Problem> {
+/// Flag up to `limit` open cases past their due time at `at`, the most
+/// overdue first, once per case, each with a `CaseOverdue` event. Safe to
+/// run from several workers at once. Returns how many cases were flagged,
+/// and whether more may be waiting (`limit` were found).
+pub fn flag_overdue(
+    conn: &mut DbConn,
+    at: NaiveDateTime,
+    limit: i64,
+) -> Result<(usize, bool), Problem> {
+    let found = cases::overdue_unflagged(conn, at, limit)?;
+    let more = found.len() as i64 >= limit;
     let mut flagged = 0;
-    for case_id in cases::overdue_unflagged(conn, at)? {
+    for case_id in found {
         if cases::mark_overdue(conn, &case_id, at)? {
             events::record(conn, &Event::CaseOverdue { case_id }, at)?;
             flagged += 1;
         }
     }
-    Ok(flagged)
+    Ok((flagged, more))
 }
 
 /// Apply up to `limit` events that `consumer` has not applied yet, in order,

@@ -564,14 +564,24 @@ fn case_overdue(
     Ok(())
 }
 
-/// Flag the cases past their due time at `now` (their emails follow from
-/// the events). Returns how many cases were flagged.
+/// Cases one overdue job flags at most, and jobs one scan runs at most
+/// (500 a scan, as before). One job of 500 held the writer 270 ms on the
+/// 1M SQLite copy every minute, and every report queued behind it waited
+/// as long (stop 39): most of it was the look-up's plan
+/// (`db::cases::overdue_unflagged`), the rest an update and an event per
+/// case, now a few dozen at a time between the reports' batches.
+pub const OVERDUE_PER_JOB: i64 = 50;
+pub const OVERDUE_JOBS: usize = 10;
+
+/// Flag up to `OVERDUE_PER_JOB` cases past their due time at `now` (their
+/// emails follow from the events). Returns how many cases were flagged,
+/// and whether more may be waiting.
 pub fn scan_overdue(
     conn: &mut DbConn,
     _cfg: &NotifyConfig,
     now: NaiveDateTime,
-) -> Result<usize, Problem> {
-    crate::app::events::flag_overdue(conn, now)
+) -> Result<(usize, bool), Problem> {
+    crate::app::events::flag_overdue(conn, now, OVERDUE_PER_JOB)
 }
 
 #[cfg(test)]

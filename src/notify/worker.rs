@@ -295,11 +295,19 @@ impl Mailer {
         // Digests collect what the events caused: apply the events first,
         // then those of the cases this scan finds overdue.
         self.consume_events().await?;
-        let cfg = self.config.clone();
-        let overdue = self
-            .writer
-            .run(move |conn| super::events::scan_overdue(conn, &cfg, at))
-            .await?;
+        // A bounded number per writer job, like the sweep below.
+        let mut overdue = 0;
+        for _ in 0..super::events::OVERDUE_JOBS {
+            let cfg = self.config.clone();
+            let (flagged, more) = self
+                .writer
+                .run(move |conn| super::events::scan_overdue(conn, &cfg, at))
+                .await?;
+            overdue += flagged;
+            if !more {
+                break;
+            }
+        }
         self.consume_events().await?;
         let cfg = self.config.clone();
         let retention = self.retention;
