@@ -135,9 +135,7 @@ mod tests {
 
     #[test]
     fn it_matches_what_in_matches_and_an_empty_list_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("a.db").display());
-        let mut conn = crate::db::open_migrated(&url).unwrap();
+        let (_dir, mut conn) = crate::db::scratch_sqlite();
         conn.batch_execute(
             "INSERT INTO idempotency_keys (key_hash, request_hash, status_code, response_body, \
              created_at) VALUES ('a', 'r', 201, '{}', '2026-01-01 00:00:00'), \

@@ -105,9 +105,7 @@ mod tests {
     /// (a key may hold ':'), and back.
     #[test]
     fn the_bucket_migration_keeps_windows_under_way() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("l.db").display());
-        let mut conn = crate::db::open_migrated(&url).unwrap();
+        let (_dir, mut conn) = crate::db::scratch_sqlite();
         let DbConn::Sqlite(c) = &mut *conn else {
             unreachable!()
         };

@@ -472,6 +472,16 @@ pub fn open_migrated(url: &str) -> anyhow::Result<PooledConn> {
     Ok(conn)
 }
 
+/// A migrated SQLite database in a temporary folder, for unit tests: the
+/// folder goes with the returned guard.
+#[cfg(test)]
+pub(crate) fn scratch_sqlite() -> (tempfile::TempDir, PooledConn) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let conn = open_migrated(&url).unwrap();
+    (dir, conn)
+}
+
 /// Names of the embedded migrations this database has not applied yet,
 /// applying none (`erratum migrate --check`). Diesel creates its own
 /// bookkeeping table when it is missing, which changes no data.
@@ -565,9 +575,7 @@ mod tests {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             soft_heap_limit: i64,
         }
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("m.db").display());
-        let mut conn = super::open_migrated(&url).unwrap();
+        let (_dir, mut conn) = super::scratch_sqlite();
         let super::DbConn::Sqlite(c) = &mut *conn else {
             unreachable!()
         };

@@ -221,9 +221,7 @@ mod tests {
     #[test]
     fn it_finds_the_newest_report_and_suggestion_by_index() {
         use diesel::connection::SimpleConnection;
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("q.db").display());
-        let mut conn = crate::db::open_migrated(&url).unwrap();
+        let (_dir, mut conn) = crate::db::scratch_sqlite();
         #[derive(QueryableByName)]
         struct Plan {
             #[diesel(sql_type = Text)]

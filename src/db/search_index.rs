@@ -93,13 +93,6 @@ mod tests {
 
     use super::*;
 
-    fn setup() -> (tempfile::TempDir, super::super::PooledConn) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("s.db").display());
-        let conn = crate::db::open_migrated(&url).unwrap();
-        (dir, conn)
-    }
-
     /// What the queue search finds (`matching`), in order.
     fn found(conn: &mut DbConn, words: &str) -> Vec<String> {
         let mut ids = matching(conn, words, 100).unwrap();
@@ -139,7 +132,7 @@ mod tests {
 
     #[test]
     fn the_pending_list_leads_its_join() {
-        let (_dir, mut conn) = setup();
+        let (_dir, mut conn) = crate::db::scratch_sqlite();
         let c = sqlite(&mut conn);
         // Many documents, none pending: the list must still be the outer loop.
         c.batch_execute(
@@ -162,7 +155,7 @@ mod tests {
 
     #[test]
     fn documents_are_found_before_and_after_they_are_indexed() {
-        let (_dir, mut conn) = setup();
+        let (_dir, mut conn) = crate::db::scratch_sqlite();
         let conn = &mut *conn;
         exec(
             conn,
@@ -185,7 +178,7 @@ mod tests {
 
     #[test]
     fn changes_and_deletions_keep_the_index_whole_whether_indexed_or_not() {
-        let (_dir, mut conn) = setup();
+        let (_dir, mut conn) = crate::db::scratch_sqlite();
         let conn = &mut *conn;
         exec(
             conn,

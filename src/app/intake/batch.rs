@@ -469,9 +469,7 @@ mod tests {
 
     #[test]
     fn fresh_references_skip_those_taken_and_repeated() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("r.db").display());
-        let mut conn = crate::db::open_migrated(&url).unwrap();
+        let (_dir, mut conn) = crate::db::scratch_sqlite();
         let DbConn::Sqlite(c) = &mut *conn else {
             unreachable!()
         };
