@@ -155,7 +155,7 @@ pub async fn seed(settings: Settings, n_articles: usize, n_reports: usize) -> an
             started.elapsed().as_secs_f64()
         );
         conn.transaction::<_, diesel::result::Error, _>(|c| {
-            crate::db::cases::rescore_recent(c, now(), Duration::days(45), true)
+            crate::db::cases::rescore_recent(c, now(), true)
         })?;
         // SQLite's search index, in one pass rather than by the server's
         // indexer a few thousand documents at a time.

@@ -55,9 +55,8 @@ impl Application {
                     .map_err(|p| anyhow::anyhow!("readers' keys: {p}"))?;
                 if db::cases::scored_at(&mut conn)?.is_none() {
                     use diesel::Connection;
-                    let scored = conn.transaction(|c| {
-                        db::cases::rescore_recent(c, db::now(), db::cases::RESCORE_WINDOW, true)
-                    });
+                    let scored =
+                        conn.transaction(|c| db::cases::rescore_recent(c, db::now(), true));
                     if let Err(e) = scored {
                         // Another instance scoring at the same time wins.
                         tracing::warn!(error = %e, "queue: first scoring failed");

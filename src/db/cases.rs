@@ -703,20 +703,27 @@ fn store_score(conn: &mut DbConn, case_id: &str, at: NaiveDateTime) -> QueryResu
 
 /// How far back from the previous re-score a case's score can still move:
 /// freshness is under 0.05 nine days after publication and urgency is full
-/// once due (due targets up to 36 days).
+/// once due (due targets up to 36 days). The queue keys again every case
+/// first reported within it when its log of moves falls short (`db::queue`):
+/// every case a re-score looks at (`rescore_recent`) is one of them.
 pub const RESCORE_WINDOW: chrono::Duration = chrono::Duration::days(45);
 
+/// How long after an article's publication the freshness of its cases can
+/// still move a stored score: 15 × 2^(−16) of a point, a fortieth of the
+/// queue's unit, is all that is left to fade after 16 days.
+pub const FRESHNESS_MOVES: chrono::Duration = chrono::Duration::days(16);
+
 /// Move the stored scores to `at`: every case when no re-score ran yet (or
-/// `full`), otherwise the cases first reported within `window` of the
-/// previous re-score, the only ones whose score can still move with time
-/// (freshness is under 0.05 after nine days, urgency is full once due).
+/// `full`), otherwise the cases whose score can still move with time
+/// since the previous re-score: those not yet due then (urgency grows
+/// until the due time), and those on an article published within
+/// `FRESHNESS_MOVES` of it (freshness fades). Each set is read through
+/// its index (`cases_due_idx`, `articles_published_idx`): the cases first
+/// reported within `RESCORE_WINDOW`, as the re-score read them before,
+/// were 12,000 of 200,000 at a million reports, and held the writer about
+/// 130 ms once a minute, where these are about 3,000.
 /// Returns how many scores changed.
-pub fn rescore_recent(
-    conn: &mut DbConn,
-    at: NaiveDateTime,
-    window: chrono::Duration,
-    full: bool,
-) -> QueryResult<usize> {
+pub fn rescore_recent(conn: &mut DbConn, at: NaiveDateTime, full: bool) -> QueryResult<usize> {
     use super::schema::queue_scores as q;
     // Each instance's worker re-scores on its own schedule. The row lock
     // makes them take turns, and one that finds a later re-score stored
@@ -732,23 +739,35 @@ pub fn rescore_recent(
     {
         return Ok(0);
     }
-    let mut query = cases::table
-        .inner_join(articles::table)
-        .select((CaseRow::as_select(), articles::published_at))
-        .into_boxed();
-    if let (Some(prev), false) = (previous, full) {
-        query = query.filter(cases::first_reported_at.ge(prev - window));
-    }
-    let rows: Vec<(CaseRow, Option<NaiveDateTime>)> = query.load(conn)?;
+    let scored = || {
+        cases::table.inner_join(articles::table).select((
+            ScoreRow::as_select(),
+            cases::priority_tenths,
+            articles::published_at,
+        ))
+    };
+    let rows: Vec<(ScoreRow, i32, Option<NaiveDateTime>)> = match (previous, full) {
+        (Some(prev), false) => {
+            let mut rows = scored().filter(cases::due_at.ge(prev)).load(conn)?;
+            rows.extend(
+                scored()
+                    .filter(articles::published_at.ge(prev - FRESHNESS_MOVES))
+                    .filter(cases::due_at.lt(prev))
+                    .load::<(ScoreRow, i32, Option<NaiveDateTime>)>(conn)?,
+            );
+            rows
+        }
+        _ => scored().load(conn)?,
+    };
     // Each moved case with the score it had until now.
     let mut moved: Vec<(String, i32)> = Vec::new();
-    for (c, published) in rows {
-        let p = priority_tenths(&c, &Stats::live(&c), published, at) as i32;
-        if p != c.priority_tenths {
+    for (c, stored, published) in rows {
+        let p = c.tenths(published, at) as i32;
+        if p != stored {
             diesel::update(cases::table.find(&c.id))
                 .set(cases::priority_tenths.eq(p))
                 .execute(conn)?;
-            moved.push((c.id, c.priority_tenths));
+            moved.push((c.id, stored));
         }
     }
     let moves_since = match (previous, full) {

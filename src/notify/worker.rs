@@ -48,6 +48,8 @@ pub struct MailMetrics {
     tries: prometheus::IntCounterVec,
     /// Rows per status, as the worker last counted them (all instances').
     outbox: prometheus::IntGaugeVec,
+    /// The periodic scan's writer jobs, by step (`Mailer::scan_job`).
+    scan_jobs: prometheus::HistogramVec,
 }
 
 impl MailMetrics {
@@ -65,12 +67,28 @@ impl MailMetrics {
             &["status"],
         )
         .expect("a valid metric");
-        MailMetrics { tries, outbox }
+        let scan_jobs = prometheus::HistogramVec::new(
+            prometheus::HistogramOpts::new(
+                "erratum_worker_scan_job_seconds",
+                "Time each writer job of the worker's periodic scan held the writer, by step",
+            )
+            .buckets(vec![
+                0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+            ]),
+            &["step"],
+        )
+        .expect("a valid metric");
+        MailMetrics {
+            tries,
+            outbox,
+            scan_jobs,
+        }
     }
 
     pub fn register(&self, registry: &prometheus::Registry) -> prometheus::Result<()> {
         registry.register(Box::new(self.tries.clone()))?;
-        registry.register(Box::new(self.outbox.clone()))
+        registry.register(Box::new(self.outbox.clone()))?;
+        registry.register(Box::new(self.scan_jobs.clone()))
     }
 }
 
@@ -84,9 +102,8 @@ pub struct Mailer {
     pub config: NotifyConfig,
     /// What the periodic scan forgets besides old emails.
     retention: RetentionSettings,
-    /// The retention sweep's look-up of leftovers (`db::retention::sweep`)
-    /// is done for this process.
-    leftovers_swept: std::sync::atomic::AtomicBool,
+    /// How far the retention sweep's walk through the resolved cases got.
+    sweep_mark: std::sync::Mutex<SweepMark>,
     from: Mailbox,
     public_url: String,
     /// `[ui] time_zone`: the zone of editors' emails unless they chose one.
@@ -99,6 +116,27 @@ pub struct Mailer {
     reset_secret: OnceCell<String>,
     status_secret: OnceCell<String>,
 }
+
+/// Where the retention sweep goes on from (`db::retention::Walk`). Each
+/// minute's sweep looks only at the cases resolved since the previous one
+/// reached its cut-off; the whole history is walked again at start and
+/// once a day (`WHOLE_WALK_EVERY`), a few cases per writer job.
+#[derive(Debug, Default)]
+struct SweepMark {
+    /// Cases resolved before this were swept.
+    through: Option<chrono::NaiveDateTime>,
+    /// A walk of the whole history is under way: it also looks for
+    /// leftovers (`Walk::leftovers`).
+    whole: bool,
+    /// When the latest walk of the whole history began.
+    began: Option<chrono::NaiveDateTime>,
+}
+
+/// How often the sweep walks the whole history again rather than the
+/// cases resolved since its last cut-off: for a report that came to a case
+/// after its resolution (a merge into it, a re-split), which the walk had
+/// passed already.
+const WHOLE_WALK_EVERY: chrono::Duration = chrono::Duration::days(1);
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +193,7 @@ impl Mailer {
             settings: settings.clone(),
             config: NotifyConfig::from_settings(settings),
             retention,
-            leftovers_swept: Default::default(),
+            sweep_mark: Default::default(),
             from,
             public_url,
             time_zone,
@@ -300,8 +338,9 @@ impl Mailer {
         for _ in 0..super::events::OVERDUE_JOBS {
             let cfg = self.config.clone();
             let (flagged, more) = self
-                .writer
-                .run(move |conn| super::events::scan_overdue(conn, &cfg, at))
+                .scan_job("overdue", move |conn| {
+                    super::events::scan_overdue(conn, &cfg, at)
+                })
                 .await?;
             overdue += flagged;
             if !more {
@@ -312,8 +351,7 @@ impl Mailer {
         let cfg = self.config.clone();
         let retention = self.retention;
         let digests = self
-            .writer
-            .run(move |conn| -> Result<usize, Problem> {
+            .scan_job("digests", move |conn| {
                 let digests = super::digest::build_due(conn, &cfg, at)?;
                 outbox::purge(conn, at - chrono::Duration::days(cfg.retention_days))?;
                 crate::db::limits::purge(conn, at - crate::db::limits::KEPT)?;
@@ -322,41 +360,49 @@ impl Mailer {
             .await?;
         // Readers' addresses, a bounded number per writer job so that
         // reports filed meanwhile wait for one short job at most.
-        use std::sync::atomic::Ordering;
+        let leftovers = {
+            let mut mark = self.sweep_mark.lock().expect("sweep mark");
+            if mark
+                .began
+                .is_none_or(|b| at - b >= WHOLE_WALK_EVERY || b > at)
+            {
+                *mark = SweepMark {
+                    through: None,
+                    whole: true,
+                    began: Some(at),
+                };
+            }
+            mark.whole
+        };
         loop {
-            let leftovers = !self.leftovers_swept.load(Ordering::Relaxed);
+            let from = self.sweep_mark.lock().expect("sweep mark").through;
+            let walk = crate::db::retention::Walk { from, leftovers };
             let swept = self
-                .writer
-                .run(move |conn| -> Result<_, Problem> {
-                    use crate::db::retention::{SWEEP_REPORTS, sweep};
-                    Ok(sweep(conn, at, &retention, leftovers, SWEEP_REPORTS)?)
+                .scan_job("sweep", move |conn| {
+                    use crate::db::retention::{SweepLimits, sweep};
+                    Ok(sweep(conn, at, &retention, walk, SweepLimits::default())?)
                 })
                 .await?;
+            let mut mark = self.sweep_mark.lock().expect("sweep mark");
+            mark.through = swept.through;
             if !swept.more {
-                self.leftovers_swept.store(true, Ordering::Relaxed);
+                mark.whole = false;
                 break;
             }
         }
         // The queue's stored priorities move to `at`; SQLite's planner
         // statistics are refreshed where stale. Each is one short write.
-        self.writer
-            .run(move |conn| -> Result<(), Problem> {
-                crate::db::cases::rescore_recent(
-                    conn,
-                    at,
-                    crate::db::cases::RESCORE_WINDOW,
-                    false,
-                )?;
-                Ok(())
-            })
-            .await?;
+        self.scan_job("rescore", move |conn| {
+            crate::db::cases::rescore_recent(conn, at, false)?;
+            Ok(())
+        })
+        .await?;
         // The days that are over, counted once for the dashboard
         // (`db::stats::rollup`), a few per writer job: the first scan of a
         // long history takes many short jobs, not one long one.
         loop {
             let rolled = self
-                .writer
-                .run(move |conn| -> Result<_, Problem> {
+                .scan_job("rollup", move |conn| {
                     use crate::db::stats::rollup::{ROLL_DAYS, roll_up};
                     Ok(roll_up(conn, at, ROLL_DAYS)?)
                 })
@@ -365,10 +411,29 @@ impl Mailer {
                 break;
             }
         }
-        self.writer
-            .run(|conn| -> Result<(), Problem> { Ok(crate::db::optimize(conn)?) })
+        self.scan_job("optimize", |conn| Ok(crate::db::optimize(conn)?))
             .await?;
         Ok((overdue, digests))
+    }
+
+    /// One writer job of the scan, its time in the writer observed under
+    /// `step` (`erratum_worker_scan_job_seconds`): every report queued
+    /// meanwhile waited as long, so this is where a housekeeping step that
+    /// outgrew its index shows.
+    async fn scan_job<T, F>(&self, step: &'static str, f: F) -> Result<T, Problem>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut crate::db::DbConn) -> Result<T, Problem> + Send + 'static,
+    {
+        let seconds = self.metrics.scan_jobs.with_label_values(&[step]);
+        self.writer
+            .run(move |conn| {
+                let began = std::time::Instant::now();
+                let out = f(conn);
+                seconds.observe(began.elapsed().as_secs_f64());
+                out
+            })
+            .await
     }
 
     /// Send every row due now, claiming until none is left. Rows that fail

@@ -14,6 +14,7 @@ backend_tests!(
     pages_hold_after_a_burst_of_reports,
     pages_hold_when_priorities_are_set_by_hand,
     rescores_log_what_they_moved,
+    a_minute_rescore_leaves_what_a_full_one_would,
     filters_select_the_right_cases,
     sorts_order_the_queue,
     items_carry_what_triage_needs,
@@ -418,14 +419,13 @@ async fn age_cases(app: &TestApp) {
 async fn rescore(app: &TestApp, ahead: chrono::Duration) {
     let url = app.database_url.clone();
     tokio::task::spawn_blocking(move || {
-        use erratum::db::cases::{RESCORE_WINDOW, rescore_recent};
+        use erratum::db::cases::rescore_recent;
         let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
         let mut conn = pool.get().unwrap();
         let at = erratum::db::now() + ahead;
-        let moved = erratum::db::dialect::write_transaction(&mut conn, |c| {
-            rescore_recent(c, at, RESCORE_WINDOW, false)
-        })
-        .unwrap();
+        let moved =
+            erratum::db::dialect::write_transaction(&mut conn, |c| rescore_recent(c, at, false))
+                .unwrap();
         assert!(moved > 0, "the re-score moves some scores");
     })
     .await
@@ -467,15 +467,12 @@ async fn rescores_log_what_they_moved(b: Backend) {
     }
     let url = app.database_url.clone();
     tokio::task::spawn_blocking(move || {
-        use erratum::db::cases::{MOVES_KEPT, RESCORE_WINDOW, rescore_recent};
+        use erratum::db::cases::{MOVES_KEPT, rescore_recent};
         let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
         let mut conn = pool.get().unwrap();
         let t0 = erratum::db::now();
         let run = |c: &mut erratum::db::DbConn, at, full| {
-            erratum::db::dialect::write_transaction(c, |c| {
-                rescore_recent(c, at, RESCORE_WINDOW, full)
-            })
-            .unwrap()
+            erratum::db::dialect::write_transaction(c, |c| rescore_recent(c, at, full)).unwrap()
         };
         // The scores as of t0, then four re-scores 40 minutes apart.
         run(&mut conn, t0, true);
@@ -527,6 +524,82 @@ async fn rescores_log_what_they_moved(b: Backend) {
         run(&mut conn, full, true);
         assert_eq!(log_from(&mut conn, instants[4], 1000).unwrap(), None);
         assert_eq!(log_from(&mut conn, full, 1000).unwrap(), Some(Vec::new()));
+    })
+    .await
+    .unwrap();
+}
+
+/// The worker's re-score reads only the cases whose score can still move
+/// (not yet due at the previous one, or on an article published lately):
+/// after it, a full re-score at the same instant moves nothing, whatever
+/// time passed, for articles fresh, a week old, two months old or
+/// undated, and cases due long ago, lately or not yet.
+async fn a_minute_rescore_leaves_what_a_full_one_would(b: Backend) {
+    let app = staff::spawn(b).await;
+    let ages = [
+        ("fresh", Some(1)),
+        ("week", Some(10)),
+        ("old", Some(60)),
+        ("undated", None),
+    ];
+    for (name, _) in ages {
+        article(&app, name, Some("international"), 6).await;
+    }
+    for (name, _) in ages {
+        for i in 0..6 {
+            case_on(&app, name, i, ["factual_error", "typo", "outdated"][i % 3]).await;
+        }
+    }
+    let url = app.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use erratum::db::cases::rescore_recent;
+        use erratum::db::schema::{articles, cases};
+        let (pool, _) = erratum::db::connect(&url, 1, std::time::Duration::from_secs(10)).unwrap();
+        let mut conn = pool.get().unwrap();
+        let t0 = erratum::db::now();
+        let days = chrono::Duration::days;
+        for (name, age) in ages {
+            diesel::update(articles::table.filter(articles::external_id.eq(name)))
+                .set(articles::published_at.eq(age.map(|d| t0 - days(d))))
+                .execute(&mut *conn)
+                .unwrap();
+        }
+        // A third of the cases reported days ago and due since, a third
+        // due within days.
+        let ids: Vec<String> = cases::table
+            .select(cases::id)
+            .order(cases::id)
+            .load(&mut *conn)
+            .unwrap();
+        for (k, id) in ids.iter().enumerate() {
+            let (first, due) = match k % 3 {
+                0 => (t0 - days(20), t0 - days(2)),
+                1 => (t0 - chrono::Duration::hours(3), t0 + days(2)),
+                _ => continue,
+            };
+            diesel::update(cases::table.find(id))
+                .set((cases::first_reported_at.eq(first), cases::due_at.eq(due)))
+                .execute(&mut *conn)
+                .unwrap();
+        }
+        let run = |c: &mut erratum::db::DbConn, at, full| {
+            erratum::db::dialect::write_transaction(c, |c| rescore_recent(c, at, full)).unwrap()
+        };
+        run(&mut conn, t0, true);
+        let mut moved = 0;
+        for at in [
+            t0 + chrono::Duration::minutes(1),
+            t0 + chrono::Duration::hours(5),
+            t0 + days(1),
+            t0 + days(3),
+            t0 + days(9),
+            t0 + days(20),
+        ] {
+            moved += run(&mut conn, at, false);
+            assert_eq!(run(&mut conn, at, true), 0, "a score left behind at {at}");
+        }
+        assert!(moved > 0, "the re-scores move some scores");
     })
     .await
     .unwrap();

@@ -3,7 +3,8 @@
 
 use chrono::Duration;
 use diesel::prelude::*;
-use erratum::db::schema::{idempotency_keys, reports};
+use erratum::db::retention::{SweepLimits, Swept, Walk};
+use erratum::db::schema::{cases, idempotency_keys, reports};
 use erratum::domain::editor::Role;
 use serde_json::{Value, json};
 
@@ -14,6 +15,7 @@ use crate::staff::{self, QUOTES, add, login};
 backend_tests!(
     addresses_and_idempotency_keys_are_forgotten_in_time,
     a_backlog_is_swept_a_bounded_number_at_a_time,
+    the_sweep_walks_the_resolved_cases_a_few_at_a_time,
 );
 
 /// Every report's (case id, address, notify).
@@ -153,8 +155,16 @@ async fn a_backlog_is_swept_a_bounded_number_at_a_time(b: Backend) {
         async move {
             writer
                 .run(move |conn| -> Result<_, erratum::db::DbError> {
+                    let walk = Walk {
+                        from: None,
+                        leftovers: true,
+                    };
+                    let limits = SweepLimits {
+                        reports: limit,
+                        cases: 1000,
+                    };
                     Ok(erratum::db::retention::sweep(
-                        conn, later, &retention, true, limit,
+                        conn, later, &retention, walk, limits,
                     )?)
                 })
                 .await
@@ -180,4 +190,111 @@ async fn a_backlog_is_swept_a_bounded_number_at_a_time(b: Backend) {
         .await
         .unwrap();
     assert!(keys.iter().all(|k| k.starts_with("erased:")), "{keys:?}");
+}
+
+/// Each sweep looks at `cases` resolved cases at most, in resolution order,
+/// and the next goes on from its `through`: a minute's sweep reads the
+/// cases resolved since the last cut-off, not the whole history. Cases
+/// resolved at one instant stay in one sweep, however many.
+async fn the_sweep_walks_the_resolved_cases_a_few_at_a_time(b: Backend) {
+    let app = staff::spawn_with(b, "[retention]\nreporter_email_days = 30\n").await;
+    let admin = add(&app, Role::Admin, &[]).await;
+    let s = login(&app, &admin).await;
+    for (i, quote) in QUOTES.iter().take(3).enumerate() {
+        let case = staff::report(&app, quote, "typo", Some(&format!("r{i}@example.org"))).await;
+        let (status, _) = s
+            .act(&case, "resolve", Some(json!({"resolution": "no_change"})))
+            .await;
+        assert_eq!(status, 200);
+    }
+    let now = erratum::db::now();
+    let later = now + Duration::days(31);
+    let retention = app.app_state.settings.retention;
+    let sweep = |at: chrono::NaiveDateTime, from: Option<chrono::NaiveDateTime>| {
+        let writer = app.app_state.writer.clone();
+        async move {
+            writer
+                .run(move |conn| -> Result<Swept, erratum::db::DbError> {
+                    let walk = Walk {
+                        from,
+                        leftovers: false,
+                    };
+                    let limits = SweepLimits {
+                        reports: 1000,
+                        cases: 1,
+                    };
+                    Ok(erratum::db::retention::sweep(
+                        conn, at, &retention, walk, limits,
+                    )?)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    // Walks the whole history from `from`; each sweep's erasures, and where
+    // the walk ended.
+    let walk = |at: chrono::NaiveDateTime, mut from: Option<chrono::NaiveDateTime>| {
+        let sweep = &sweep;
+        async move {
+            let mut erased = Vec::new();
+            for _ in 0..10 {
+                let swept = sweep(at, from).await;
+                erased.push(swept.reporter_emails);
+                from = swept.through;
+                if !swept.more {
+                    return (erased, from);
+                }
+            }
+            panic!("the walk did not end: {erased:?}");
+        }
+    };
+    let kept = |rows: Vec<(String, Option<String>, bool)>| {
+        rows.iter().filter(|(_, e, _)| e.is_some()).count()
+    };
+    let cutoff = later - Duration::days(30);
+
+    // One case a sweep, in three sweeps at least, up to the cut-off.
+    let (erased, through) = walk(later, None).await;
+    assert_eq!(erased.iter().sum::<usize>(), 3, "{erased:?}");
+    assert!(erased.iter().all(|n| *n <= 1), "{erased:?}");
+    assert_eq!(through, Some(cutoff));
+    assert_eq!(kept(addresses(&app).await), 0);
+
+    // An address that came to a case the walk had passed (by a merge, say)
+    // is found by a walk of the whole history, not by one from `through`.
+    let give_back = || {
+        app.app_state
+            .writer
+            .run(|conn| -> Result<usize, erratum::db::DbError> {
+                Ok(diesel::update(reports::table)
+                    .set(reports::reporter_email.eq("back@example.org"))
+                    .execute(conn)?)
+            })
+    };
+    assert_eq!(give_back().await.unwrap(), 3);
+    let (erased, _) = walk(later, through).await;
+    assert_eq!(erased.iter().sum::<usize>(), 0, "{erased:?}");
+    let (erased, _) = walk(later, None).await;
+    assert_eq!(erased.iter().sum::<usize>(), 3, "{erased:?}");
+
+    // Three cases resolved at one instant: one sweep takes all three.
+    give_back().await.unwrap();
+    let at_once = now - Duration::hours(1);
+    app.app_state
+        .writer
+        .run(move |conn| -> Result<usize, erratum::db::DbError> {
+            Ok(
+                diesel::update(cases::table.filter(cases::resolved_at.is_not_null()))
+                    .set(cases::resolved_at.eq(at_once))
+                    .execute(conn)?,
+            )
+        })
+        .await
+        .unwrap();
+    let (erased, through) = walk(later, None).await;
+    assert!(erased.contains(&3), "{erased:?}");
+    assert_eq!(through, Some(cutoff));
+    // A sweep from the cut-off, a minute later, finds nothing left.
+    let (erased, _) = walk(later + Duration::minutes(1), through).await;
+    assert_eq!(erased, vec![0]);
 }

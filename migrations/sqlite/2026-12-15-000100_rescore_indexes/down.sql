@@ -1,0 +1,2 @@
+DROP INDEX articles_published_idx;
+DROP INDEX cases_due_idx;
