@@ -12,7 +12,8 @@ use crate::helpers::{Backend, TestApp};
 
 backend_tests!(
     a_grown_table_is_analysed_by_the_service,
-    a_batch_of_reports_is_not_planned_again_for_each_batch
+    a_batch_of_reports_is_not_planned_again_for_each_batch,
+    a_failed_batch_rolls_back_alone
 );
 
 #[derive(QueryableByName)]
@@ -146,4 +147,74 @@ async fn a_batch_of_reports_is_not_planned_again_for_each_batch(b: Backend) {
         .await
         .unwrap();
     assert_eq!(shown, "auto");
+}
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    plan_cache_mode: String,
+}
+
+/// The batch's savepoint (`db::stable_plans::in_generic_savepoint`): what
+/// a failing batch wrote is rolled back and the writer's transaction goes
+/// on (the reports are then filed one at a time, each in a savepoint of
+/// its own, within the batch's, which is never released); what a batch
+/// that succeeds wrote is committed with the rest.
+async fn a_failed_batch_rolls_back_alone(b: Backend) {
+    use erratum::db::DbError;
+    use erratum::db::schema::rate_windows as w;
+    use erratum::db::stable_plans::in_generic_savepoint;
+    let app = TestApp::spawn(b).await;
+    let t = erratum::db::now();
+    let insert = move |c: &mut erratum::db::DbConn, bucket: &str| {
+        diesel::insert_into(w::table)
+            .values((w::bucket.eq(bucket), w::window_start.eq(t), w::hits.eq(1)))
+            .execute(c)
+    };
+    let mode = app
+        .app_state
+        .writer
+        .run(move |conn| -> Result<Option<String>, DbError> {
+            let failed: Result<(), DbError> = in_generic_savepoint(conn, |c| {
+                insert(c, "sp-a")?;
+                insert(c, "sp-a")?;
+                Ok(())
+            });
+            assert!(failed.is_err(), "the second insert repeats the key");
+            insert(conn, "sp-b")?;
+            let mode = in_generic_savepoint(conn, |c| -> Result<_, DbError> {
+                insert(c, "sp-c")?;
+                Ok(match c {
+                    erratum::db::DbConn::Pg(pg) => Some(
+                        diesel::sql_query("SHOW plan_cache_mode")
+                            .get_result::<Setting>(pg)?
+                            .plan_cache_mode,
+                    ),
+                    erratum::db::DbConn::Sqlite(_) => None,
+                })
+            })?;
+            // A report filed alone after the batch: a savepoint within it.
+            diesel::Connection::transaction(conn, |c| -> Result<(), DbError> {
+                insert(c, "sp-d")?;
+                Ok(())
+            })?;
+            Ok(mode)
+        })
+        .await
+        .unwrap();
+    if b == Backend::Postgres {
+        assert_eq!(mode.as_deref(), Some("force_generic_plan"));
+    }
+    let mut kept: Vec<String> = app
+        .app_state
+        .read(|conn| {
+            Ok(w::table
+                .filter(w::bucket.like("sp-%"))
+                .select(w::bucket)
+                .load(conn)?)
+        })
+        .await
+        .unwrap();
+    kept.sort();
+    assert_eq!(kept, ["sp-b", "sp-c", "sp-d"]);
 }

@@ -68,8 +68,7 @@ pub(super) fn apply(conn: &mut DbConn, jobs: &[ReportJob]) -> Vec<Answer> {
             answers[i] = Some(Ok(None));
         }
     }
-    let one_by_one = match diesel::Connection::transaction(conn, |c| {
-        crate::db::stable_plans::generic_for_transaction(c)?;
+    let one_by_one = match crate::db::stable_plans::in_generic_savepoint(conn, |c| {
         file_together(c, jobs, &todo)
     }) {
         Ok((filed, rest)) => {
