@@ -47,6 +47,7 @@ mod reports;
 mod retention;
 mod roles;
 mod schema;
+mod seed;
 mod segment;
 mod shared_limits;
 mod sso;
