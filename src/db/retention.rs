@@ -154,13 +154,13 @@ pub fn sweep(
 }
 
 /// The resolution instants `[lo, hi)` of one sweep's cases: from `from`,
-/// up to the resolution of the `cases`-th case after it, or `cutoff`. Cases
+/// up to the resolution of the `n`-th case after it, or `cutoff`. Cases
 /// resolved at the same instant stay in one window, however many.
 fn window(
     conn: &mut DbConn,
     from: Option<NaiveDateTime>,
     cutoff: NaiveDateTime,
-    cases: i64,
+    n: i64,
 ) -> QueryResult<(Option<NaiveDateTime>, NaiveDateTime)> {
     let after = |strict: bool| {
         let q = cases::table
@@ -178,7 +178,7 @@ fn window(
     if let Some(lo) = from.filter(|lo| *lo >= cutoff) {
         return Ok((from, lo));
     }
-    let next: Option<NaiveDateTime> = after(false).offset(cases).first(conn).optional()?;
+    let next: Option<NaiveDateTime> = after(false).offset(n).first(conn).optional()?;
     let hi = match next {
         // All of the window's cases share `from`: it ends at the next
         // instant instead, so that it holds them all.
