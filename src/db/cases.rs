@@ -761,13 +761,13 @@ pub fn rescore_recent(conn: &mut DbConn, at: NaiveDateTime, full: bool) -> Query
     };
     // Each moved case with the score it had until now.
     let mut moved: Vec<(String, i32)> = Vec::new();
-    for (c, stored, published) in rows {
+    for (c, until_now, published) in rows {
         let p = c.tenths(published, at) as i32;
-        if p != stored {
+        if p != until_now {
             diesel::update(cases::table.find(&c.id))
                 .set(cases::priority_tenths.eq(p))
                 .execute(conn)?;
-            moved.push((c.id, stored));
+            moved.push((c.id, until_now));
         }
     }
     let moves_since = match (previous, full) {

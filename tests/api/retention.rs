@@ -37,6 +37,46 @@ async fn idempotency_key_count(app: &TestApp) -> i64 {
         .unwrap()
 }
 
+/// How many of `rows` (from `addresses`) still have an address.
+fn kept(rows: Vec<(String, Option<String>, bool)>) -> usize {
+    rows.iter().filter(|(_, e, _)| e.is_some()).count()
+}
+
+/// An app keeping readers' addresses 30 days, with three cases resolved
+/// now, each with one report that left an address.
+async fn three_resolved_with_addresses(b: Backend) -> TestApp {
+    let app = staff::spawn_with(b, "[retention]\nreporter_email_days = 30\n").await;
+    let admin = add(&app, Role::Admin, &[]).await;
+    let s = login(&app, &admin).await;
+    for (i, quote) in QUOTES.iter().take(3).enumerate() {
+        let case = staff::report(&app, quote, "typo", Some(&format!("r{i}@example.org"))).await;
+        let (status, _) = s
+            .act(&case, "resolve", Some(json!({"resolution": "no_change"})))
+            .await;
+        assert_eq!(status, 200);
+    }
+    app
+}
+
+/// One sweep as of `at`, in a writer job as the worker runs it.
+async fn sweep_once(
+    app: &TestApp,
+    at: chrono::NaiveDateTime,
+    walk: Walk,
+    limits: SweepLimits,
+) -> Swept {
+    let retention = app.app_state.settings.retention;
+    app.app_state
+        .writer
+        .run(move |conn| -> Result<Swept, erratum::db::DbError> {
+            Ok(erratum::db::retention::sweep(
+                conn, at, &retention, walk, limits,
+            )?)
+        })
+        .await
+        .unwrap()
+}
+
 async fn addresses_and_idempotency_keys_are_forgotten_in_time(b: Backend) {
     let app = staff::spawn_with(
         b,
@@ -138,41 +178,18 @@ async fn addresses_and_idempotency_keys_are_forgotten_in_time(b: Backend) {
 /// A sweep forgets `limit` addresses at most and says whether more are due
 /// (the worker then sweeps again, each sweep one short writer job).
 async fn a_backlog_is_swept_a_bounded_number_at_a_time(b: Backend) {
-    let app = staff::spawn_with(b, "[retention]\nreporter_email_days = 30\n").await;
-    let admin = add(&app, Role::Admin, &[]).await;
-    let s = login(&app, &admin).await;
-    for (i, quote) in QUOTES.iter().take(3).enumerate() {
-        let case = staff::report(&app, quote, "typo", Some(&format!("r{i}@example.org"))).await;
-        let (status, _) = s
-            .act(&case, "resolve", Some(json!({"resolution": "no_change"})))
-            .await;
-        assert_eq!(status, 200);
-    }
+    let app = three_resolved_with_addresses(b).await;
     let later = erratum::db::now() + Duration::days(31);
-    let retention = app.app_state.settings.retention;
-    let sweep = |limit: i64| {
-        let writer = app.app_state.writer.clone();
-        async move {
-            writer
-                .run(move |conn| -> Result<_, erratum::db::DbError> {
-                    let walk = Walk {
-                        from: None,
-                        leftovers: true,
-                    };
-                    let limits = SweepLimits {
-                        reports: limit,
-                        cases: 1000,
-                    };
-                    Ok(erratum::db::retention::sweep(
-                        conn, later, &retention, walk, limits,
-                    )?)
-                })
-                .await
-                .unwrap()
-        }
+    let walk = Walk {
+        from: None,
+        leftovers: true,
     };
-    let kept = |rows: Vec<(String, Option<String>, bool)>| {
-        rows.iter().filter(|(_, e, _)| e.is_some()).count()
+    let sweep = |limit: i64| {
+        let limits = SweepLimits {
+            reports: limit,
+            cases: 1000,
+        };
+        sweep_once(&app, later, walk, limits)
     };
     let first = sweep(2).await;
     assert_eq!((first.reporter_emails, first.more), (2, true));
@@ -197,39 +214,19 @@ async fn a_backlog_is_swept_a_bounded_number_at_a_time(b: Backend) {
 /// cases resolved since the last cut-off, not the whole history. Cases
 /// resolved at one instant stay in one sweep, however many.
 async fn the_sweep_walks_the_resolved_cases_a_few_at_a_time(b: Backend) {
-    let app = staff::spawn_with(b, "[retention]\nreporter_email_days = 30\n").await;
-    let admin = add(&app, Role::Admin, &[]).await;
-    let s = login(&app, &admin).await;
-    for (i, quote) in QUOTES.iter().take(3).enumerate() {
-        let case = staff::report(&app, quote, "typo", Some(&format!("r{i}@example.org"))).await;
-        let (status, _) = s
-            .act(&case, "resolve", Some(json!({"resolution": "no_change"})))
-            .await;
-        assert_eq!(status, 200);
-    }
+    let app = three_resolved_with_addresses(b).await;
     let now = erratum::db::now();
     let later = now + Duration::days(31);
-    let retention = app.app_state.settings.retention;
     let sweep = |at: chrono::NaiveDateTime, from: Option<chrono::NaiveDateTime>| {
-        let writer = app.app_state.writer.clone();
-        async move {
-            writer
-                .run(move |conn| -> Result<Swept, erratum::db::DbError> {
-                    let walk = Walk {
-                        from,
-                        leftovers: false,
-                    };
-                    let limits = SweepLimits {
-                        reports: 1000,
-                        cases: 1,
-                    };
-                    Ok(erratum::db::retention::sweep(
-                        conn, at, &retention, walk, limits,
-                    )?)
-                })
-                .await
-                .unwrap()
-        }
+        let walk = Walk {
+            from,
+            leftovers: false,
+        };
+        let limits = SweepLimits {
+            reports: 1000,
+            cases: 1,
+        };
+        sweep_once(&app, at, walk, limits)
     };
     // Walks the whole history from `from`; each sweep's erasures, and where
     // the walk ended.
@@ -247,9 +244,6 @@ async fn the_sweep_walks_the_resolved_cases_a_few_at_a_time(b: Backend) {
             }
             panic!("the walk did not end: {erased:?}");
         }
-    };
-    let kept = |rows: Vec<(String, Option<String>, bool)>| {
-        rows.iter().filter(|(_, e, _)| e.is_some()).count()
     };
     let cutoff = later - Duration::days(30);
 
